@@ -1,0 +1,45 @@
+"""The `hybridflow` command line: thin wrappers over the package's functions.
+
+Each concern registers its own sub-commands (``register(subparsers)`` in its
+``commands`` module); this file only wires them and turns the package's own
+errors into one clear line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from hybridflow.errors import HybridflowError
+
+# One module per concern; each defines register(subparsers).
+COMMAND_MODULES = (
+    "hybridflow.toolchain_commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered sub-command."""
+    parser = argparse.ArgumentParser(prog="hybridflow", description="InduTechData hybrid data platform")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `hybridflow` script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except HybridflowError as exc:
+        print(f"hybridflow: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hybridflow: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

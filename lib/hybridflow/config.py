@@ -1,0 +1,209 @@
+"""One settings object for the whole project, built from the environment (and `.env`).
+
+Every host, port, topic, path and duration the code uses comes from `Settings`;
+nothing host- or path-like is hard-coded elsewhere. Build it once with
+`get_settings()` and pass it (and the SparkSession) explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hybridflow.errors import ConfigError
+
+# lib/hybridflow/config.py -> project root is two levels above the package.
+PROJ_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = PROJ_ROOT / "data"
+DIAGRAMS_DIR = PROJ_ROOT / "diagrams"
+REPORT_DIR = PROJ_ROOT / "report"
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+JVM_POM = PROJ_ROOT / "jvm" / "pom.xml"
+
+_DURATION = re.compile(r"^\s*\d+\s+(second|minute|hour|day)s?\s*$")
+
+
+def _env_file() -> Path | None:
+    """The `.env` to read: $HYBRIDFLOW_ENV_FILE, else the project's own, if present."""
+    override = os.environ.get("HYBRIDFLOW_ENV_FILE")
+    if override:
+        return Path(override)
+    default = PROJ_ROOT / ".env"
+    return default if default.exists() else None
+
+
+class Settings(BaseSettings):
+    """Typed, frozen project settings; each field is read from the env var of the same name (upper case)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    # --- Kafka-API broker (Apache Kafka locally, Redpanda in Docker Compose) ---
+    kafka_bootstrap_servers: str = Field(
+        "localhost:9092", description="Kafka-API bootstrap servers, host:port[,host:port]"
+    )
+    kafka_controller_port: int = Field(
+        9093, description="KRaft controller port of the local broker (`make up`)"
+    )
+    topic_tickets: str = Field("client_tickets", description="Topic the tickets are produced to")
+    topic_dlq: str = Field("client_tickets_dlq", description="Dead-letter topic for malformed events")
+    topic_partitions: int = Field(3, ge=1, description="Partitions of the tickets topic")
+    kafka_request_timeout_ms: int = Field(
+        15000, ge=1000, description="Admin/producer request timeout (ms)"
+    )
+
+    # --- Storage ---
+    lake_uri: str = Field(
+        default_factory=lambda: (DATA_DIR / "lake").as_uri(),
+        description="Root of the data lake: file:///… (default data/lake) or s3a://bucket/prefix",
+    )
+    checkpoint_uri: str | None = Field(
+        None, description="Root of the streaming checkpoints (default: <LAKE_URI>/_checkpoints)"
+    )
+    state_dir: Path = Field(
+        PROJ_ROOT / ".state",
+        description="Local runtime state: jars, broker/database data, logs, pid files",
+    )
+    s3_endpoint: str | None = Field(
+        None, description="S3-API endpoint (e.g. http://localhost:9000); unset = no object store"
+    )
+    s3_access_key: SecretStr | None = Field(None, description="S3 access key")
+    s3_secret_key: SecretStr | None = Field(None, description="S3 secret key")
+    s3_region: str = Field("us-east-1", description="S3 region name")
+
+    # --- Spark ---
+    spark_master: str = Field("local[*]", description="Spark master: local[*] or spark://host:7077")
+    spark_driver_memory: str = Field("2g", description="spark.driver.memory")
+    spark_shuffle_partitions: int = Field(
+        4, ge=1, description="spark.sql.shuffle.partitions (small: 2-core machine)"
+    )
+    trigger_interval: str = Field("10 seconds", description="Processing-time trigger of the stream")
+    window_duration: str = Field("1 minute", description="Event-time window of the aggregations")
+    watermark_delay: str = Field("30 seconds", description="How late an event may arrive")
+    max_offsets_per_trigger: int | None = Field(
+        None, ge=1, description="Cap on records per micro-batch (unset = no cap)"
+    )
+    max_payload_bytes: int = Field(
+        10_000, ge=256, description="Events larger than this go to the dead-letter topic"
+    )
+
+    @field_validator("trigger_interval", "window_duration", "watermark_delay")
+    @classmethod
+    def _is_duration(cls, value: str) -> str:
+        if not _DURATION.match(value):
+            raise ValueError(f"{value!r} is not a duration like '30 seconds' or '1 minute'")
+        return value.strip()
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _is_host_port_list(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"{server!r} is not host:port")
+        return value
+
+    @field_validator("spark_master")
+    @classmethod
+    def _is_master(cls, value: str) -> str:
+        if not re.match(r"^(local(\[(\*|\d+)\])?|spark://[^:/]+:\d+(,[^:/]+:\d+)*)$", value):
+            raise ValueError(f"{value!r} is not local[*], local[N] or spark://host:port")
+        return value
+
+    @field_validator("lake_uri", "checkpoint_uri")
+    @classmethod
+    def _is_uri(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not re.match(r"^(file|s3a)://", value):
+            raise ValueError(f"{value!r} must start with file:// or s3a://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _s3_needs_endpoint(self) -> "Settings":
+        if self.lake_uri.startswith("s3a://") and not self.s3_endpoint:
+            raise ValueError("LAKE_URI is s3a:// but S3_ENDPOINT is not set")
+        if self.s3_endpoint and not (self.s3_access_key and self.s3_secret_key):
+            raise ValueError("S3_ENDPOINT is set but S3_ACCESS_KEY / S3_SECRET_KEY are not")
+        return self
+
+    # --- Derived values (never set directly) ---
+    @property
+    def checkpoint_root(self) -> str:
+        """Where streaming checkpoints live (beside the lake unless CHECKPOINT_URI says otherwise)."""
+        return self.checkpoint_uri or f"{self.lake_uri}/_checkpoints"
+
+    def lake_path(self, dataset: str) -> str:
+        """URI of one dataset of the lake, e.g. `lake_path('tickets')`."""
+        return f"{self.lake_uri}/{dataset}"
+
+    def checkpoint_path(self, query: str) -> str:
+        """URI of one streaming query's checkpoint."""
+        return f"{self.checkpoint_root}/{query}"
+
+    @property
+    def bootstrap_list(self) -> list[str]:
+        """Bootstrap servers as a list, for kafka-python."""
+        return [s.strip() for s in self.kafka_bootstrap_servers.split(",")]
+
+    @property
+    def jars_dir(self) -> Path:
+        """Where `make setup` puts the JVM artifacts (one sub-folder per pom.xml profile)."""
+        return self.state_dir / "jars"
+
+    @property
+    def lake_is_local(self) -> bool:
+        """True when the lake is a local folder (file://)."""
+        return self.lake_uri.startswith("file://")
+
+    def local_path(self, uri: str) -> Path:
+        """The local filesystem path of a file:// URI."""
+        if not uri.startswith("file://"):
+            raise ConfigError(f"{uri} is not a local file:// URI; read it through Spark or the S3 API instead.")
+        return Path(uri.removeprefix("file://"))
+
+
+def _field_env(name: str) -> str:
+    return name.upper()
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment (and `.env`); keyword overrides win.
+
+    Raises:
+        ConfigError: one sentence naming the variable to fix.
+    """
+    try:
+        return Settings(_env_file=_env_file(), **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first.get("loc") or ()
+        field = str(loc[0]) if loc else ""
+        where = f"{_field_env(field)}" if field else "the S3/lake settings"
+        msg = first.get("msg", "invalid value").removeprefix("Value error, ")
+        raise ConfigError(
+            f"Setting {where} is invalid ({msg}): fix it in .env or the environment (see .env.example)."
+        ) from None
+
+
+def settings_table() -> list[dict[str, str]]:
+    """Every setting with its environment variable, default and description (for the README/report)."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        if isinstance(default, Path):
+            default = str(default.relative_to(PROJ_ROOT)) if default.is_relative_to(PROJ_ROOT) else str(default)
+        if isinstance(default, str) and default.startswith("file://"):
+            default = default.replace(PROJ_ROOT.as_uri(), "file://<project>")
+        rows.append(
+            {
+                "variable": _field_env(name),
+                "default": "" if default is None else str(default),
+                "description": field.description or "",
+            }
+        )
+    return rows

@@ -1,0 +1,51 @@
+"""Build the SparkSession from the settings (local mode or a standalone cluster)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+from hybridflow.config import Settings
+from hybridflow.toolchain import check_java, jars
+
+
+def spark_conf(settings: Settings) -> dict[str, str]:
+    """Every Spark option the project sets, as data (also shown in the report)."""
+    conf = {
+        "spark.master": settings.spark_master,
+        # The connectors go through spark.jars, before the JVM starts: Spark ships them to executors too.
+        "spark.jars": ",".join(str(p) for p in jars(settings, "spark")),
+        "spark.driver.memory": settings.spark_driver_memory,
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
+        # Parquet written by the sinks stays readable by pandas/pyarrow (no INT96 timestamps).
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    }
+    if settings.s3_endpoint:
+        conf |= {
+            "spark.hadoop.fs.s3a.endpoint": settings.s3_endpoint,
+            "spark.hadoop.fs.s3a.endpoint.region": settings.s3_region,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.hadoop.fs.s3a.connection.ssl.enabled": str(settings.s3_endpoint.startswith("https")).lower(),
+            "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+            "spark.hadoop.fs.s3a.access.key": settings.s3_access_key.get_secret_value(),  # type: ignore[union-attr]
+            "spark.hadoop.fs.s3a.secret.key": settings.s3_secret_key.get_secret_value(),  # type: ignore[union-attr]
+            "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        }
+    return conf
+
+
+def get_spark(settings: Settings, app_name: str = "hybridflow") -> SparkSession:
+    """Return a SparkSession configured from the settings (reuses the active one if any)."""
+    check_java()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors use this venv's Python
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in spark_conf(settings).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

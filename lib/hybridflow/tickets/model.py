@@ -1,0 +1,138 @@
+"""The support ticket: the one definition its JSON form and its Spark schemas derive from.
+
+A ticket event on the wire is a UTF-8 JSON object with exactly the six fields of
+`Ticket`; `created_at` is ISO-8601 with an explicit UTC offset (``...Z``).
+The constraints below (patterns, lengths, enum values) are shared by the pydantic
+model and by the Spark validation in ``hybridflow.streaming.transforms``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pyspark.sql.types import DataType, StringType, StructField, StructType, TimestampType
+
+
+class RequestType(StrEnum):
+    """What the customer asks about; decides the support team."""
+
+    BILLING = "billing"
+    TECHNICAL = "technical"
+    ACCOUNT = "account"
+    GENERAL = "general"
+
+
+class Priority(StrEnum):
+    """Urgency stated at creation; decides the SLA target."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+CLIENT_ID_PATTERN = r"^C\d{5}$"
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+REQUEST_MAX_CHARS = 2000
+
+
+class Ticket(BaseModel):
+    """One customer support ticket, as produced to the ``client_tickets`` topic."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ticket_id: Annotated[str, Field(pattern=UUID_PATTERN, description="UUID (lower-case, canonical form)")]
+    client_id: Annotated[str, Field(pattern=CLIENT_ID_PATTERN, description="Client identifier, e.g. C00042")]
+    created_at: Annotated[AwareDatetime, Field(description="Event time: when the ticket was opened (UTC)")]
+    request: Annotated[str, Field(min_length=1, max_length=REQUEST_MAX_CHARS, description="Free text")]
+    request_type: Annotated[RequestType, Field(description="billing / technical / account / general")]
+    priority: Annotated[Priority, Field(description="low / medium / high / critical")]
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _iso_with_offset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.match(TIMESTAMP_PATTERN, value):
+            raise ValueError("created_at must be ISO-8601 with an explicit offset, e.g. 2026-01-31T09:15:00Z")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.astimezone(timezone.utc)
+
+    @field_serializer("created_at")
+    def _serialize_created_at(self, value: datetime) -> str:
+        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def to_json(self) -> str:
+        """The wire form: compact JSON with the fields in model order."""
+        return self.model_dump_json()
+
+    def to_bytes(self) -> bytes:
+        """The wire form as UTF-8 bytes (the Kafka record value)."""
+        return self.to_json().encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> "Ticket":
+        """Parse and validate one wire event (raises pydantic.ValidationError)."""
+        return cls.model_validate_json(data)
+
+
+def new_ticket_id(rng: Any | None = None) -> str:
+    """A UUID4 string; deterministic when given a `random.Random`."""
+    if rng is None:
+        return str(uuid.uuid4())
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(Ticket.model_fields)
+
+
+def _spark_type(annotation: Any) -> DataType:
+    """Spark type of a model field: timestamps stay timestamps, everything else is a string."""
+    base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+    if base is datetime or base is AwareDatetime or (isinstance(base, type) and issubclass(base, datetime)):
+        return TimestampType()
+    return StringType()
+
+
+def spark_schema() -> StructType:
+    """The typed Spark schema of a valid ticket, derived field by field from `Ticket`."""
+    return StructType(
+        [StructField(name, _spark_type(field.annotation), nullable=False) for name, field in Ticket.model_fields.items()]
+    )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the wire form (for documentation and the report)."""
+    return Ticket.model_json_schema()
+
+
+def enum_values(field: str) -> list[str]:
+    """Allowed values of an enum field ('request_type' or 'priority')."""
+    enum_cls = {"request_type": RequestType, "priority": Priority}[field]
+    return [member.value for member in enum_cls]
+
+
+def example() -> Ticket:
+    """A fixed, valid ticket (documentation, smoke checks)."""
+    return Ticket(
+        ticket_id="3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e6f",
+        client_id="C00042",
+        created_at=datetime(2026, 1, 31, 9, 15, tzinfo=timezone.utc),
+        request="Ma facture de janvier est facturée deux fois.",
+        request_type=RequestType.BILLING,
+        priority=Priority.MEDIUM,
+    )
+
+
+def dumps_pretty(ticket: Ticket) -> str:
+    """Indented JSON of a ticket, for display."""
+    return json.dumps(json.loads(ticket.to_json()), indent=2, ensure_ascii=False)

@@ -1,0 +1,24 @@
+"""`hybridflow setup`: check Java and resolve the JVM jars."""
+
+from __future__ import annotations
+
+import argparse
+
+from hybridflow.config import get_settings
+from hybridflow.toolchain import check_java, ensure_jars, java_major_version
+
+
+def _setup(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    java = check_java()
+    counts = ensure_jars(settings, force=args.force)
+    summary = ", ".join(f"{n} {p} jars" for p, n in counts.items())
+    print(f"setup: Java {java_major_version(java)} ({java}); {summary} in {settings.jars_dir}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `setup` command."""
+    p = sub.add_parser("setup", help="check Java, resolve the JVM jars with Maven (idempotent)")
+    p.add_argument("--force", action="store_true", help="re-resolve even if up to date")
+    p.set_defaults(func=_setup)
