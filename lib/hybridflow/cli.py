@@ -16,6 +16,9 @@ from hybridflow.errors import HybridflowError
 # One module per concern; each defines register(subparsers).
 COMMAND_MODULES = (
     "hybridflow.toolchain_commands",
+    "hybridflow.stack.commands",
+    "hybridflow.tickets.commands",
+    "hybridflow.streaming.commands",
 )
 
 

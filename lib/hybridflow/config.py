@@ -91,6 +91,25 @@ class Settings(BaseSettings):
         10_000, ge=256, description="Events larger than this go to the dead-letter topic"
     )
 
+    # --- On-premise database (batch ETL) ---
+    # PostgreSQL stands in for the on-premise SQL Server. Port 5433, not 5432: the Debian
+    # `postgresql` package starts its own cluster on 5432, and ours must not clash with it.
+    pg_host: str = Field("localhost", description="Host of the on-premise PostgreSQL (CRM/ERP source)")
+    pg_port: int = Field(5433, ge=1, le=65535, description="Port of the PostgreSQL server (`make up` starts one here)")
+    pg_database: str = Field("indutech_crm", description="Database holding the CRM/ERP tables")
+    pg_user: str = Field("hybridflow", description="Role the seeder and the Spark JDBC reads log in as")
+    pg_password: SecretStr = Field(
+        SecretStr("hybridflow-local"), description="Password of PG_USER (local default; set your own in .env)"
+    )
+    pg_bin_dir: Path | None = Field(
+        None, description="Folder of initdb/pg_ctl (default: newest /usr/lib/postgresql/*/bin, else PATH)"
+    )
+    jdbc_num_partitions: int = Field(4, ge=1, description="Parallel JDBC reads per large table (numPartitions)")
+    jdbc_fetch_size: int = Field(10_000, ge=1, description="Rows per JDBC round trip (fetchsize)")
+    landing_dir: Path = Field(
+        DATA_DIR / "landing", description="SAN-style landing folder of the flat CSV exports"
+    )
+
     @field_validator("trigger_interval", "window_duration", "watermark_delay")
     @classmethod
     def _is_duration(cls, value: str) -> str:

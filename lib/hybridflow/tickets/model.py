@@ -41,6 +41,8 @@ CLIENT_ID_PATTERN = r"^C\d{5}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
 REQUEST_MAX_CHARS = 2000
+# A request must say something: at least one non-blank character (search semantics, not anchored).
+REQUEST_PATTERN = r"\S"
 
 
 class Ticket(BaseModel):
@@ -51,13 +53,19 @@ class Ticket(BaseModel):
     ticket_id: Annotated[str, Field(pattern=UUID_PATTERN, description="UUID (lower-case, canonical form)")]
     client_id: Annotated[str, Field(pattern=CLIENT_ID_PATTERN, description="Client identifier, e.g. C00042")]
     created_at: Annotated[AwareDatetime, Field(description="Event time: when the ticket was opened (UTC)")]
-    request: Annotated[str, Field(min_length=1, max_length=REQUEST_MAX_CHARS, description="Free text")]
+    request: Annotated[
+        str,
+        Field(min_length=1, max_length=REQUEST_MAX_CHARS, pattern=REQUEST_PATTERN, description="Free text, not blank"),
+    ]
     request_type: Annotated[RequestType, Field(description="billing / technical / account / general")]
     priority: Annotated[Priority, Field(description="low / medium / high / critical")]
 
     @field_validator("created_at", mode="before")
     @classmethod
     def _iso_with_offset(cls, value: Any) -> Any:
+        # pydantic would otherwise read a JSON number as Unix time; the wire form is a string only.
+        if not isinstance(value, (str, datetime)):
+            raise ValueError("created_at must be an ISO-8601 string, e.g. 2026-01-31T09:15:00Z")
         if isinstance(value, str) and not re.match(TIMESTAMP_PATTERN, value):
             raise ValueError("created_at must be ISO-8601 with an explicit offset, e.g. 2026-01-31T09:15:00Z")
         return value

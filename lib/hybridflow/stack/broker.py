@@ -1,0 +1,322 @@
+"""A single-node Apache Kafka broker in KRaft mode (combined broker + controller), run from the Maven jars.
+
+Everything it needs comes from the settings: the client listener is the host:port of
+``KAFKA_BOOTSTRAP_SERVERS`` (advertised the same), the controller listens on
+``KAFKA_CONTROLLER_PORT``, and all files live under ``STATE_DIR``::
+
+    <state_dir>/kafka/server.properties   generated on every start
+    <state_dir>/kafka/log4j2.properties   generated on every start (INFO to a rolling file)
+    <state_dir>/kafka/cluster.id          the KRaft cluster id, made once
+    <state_dir>/kafka/data/               the log dirs (formatted once with StorageTool)
+    <state_dir>/run/kafka.pid             pid of the running broker
+    <state_dir>/logs/kafka.out            the JVM's stdout/stderr
+    <state_dir>/logs/kafka-server.log     the broker's own log
+
+So a second broker with another state dir and other ports runs beside the first
+(the integration tests do exactly that).
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from hybridflow.config import Settings
+from hybridflow.errors import StackError
+from hybridflow.stack import process
+from hybridflow.stack.base import ServiceStatus
+from hybridflow.stack.topics import broker_answers, describe_topics
+from hybridflow.toolchain import check_java, jar_dir, jars
+
+NODE_ID = 1
+HEAP = "512m"
+START_TIMEOUT_S = 90.0  # the JVM needs ~5-15 s on 2 busy cores; leave room for a loaded CI box
+STOP_TIMEOUT_S = 30.0
+MAIN_CLASS = "kafka.Kafka"
+
+
+@dataclass(frozen=True)
+class BrokerPaths:
+    """Every file of one broker instance, derived from `settings.state_dir`."""
+
+    root: Path
+    data: Path
+    properties: Path
+    log4j: Path
+    cluster_id: Path
+    pid: Path
+    lock: Path
+    out_log: Path
+    server_log: Path
+
+    @classmethod
+    def of(cls, settings: Settings) -> "BrokerPaths":
+        """The paths for these settings."""
+        root = Path(settings.state_dir) / "kafka"
+        logs = Path(settings.state_dir) / "logs"
+        run = Path(settings.state_dir) / "run"
+        return cls(
+            root=root, data=root / "data", properties=root / "server.properties",
+            log4j=root / "log4j2.properties", cluster_id=root / "cluster.id",
+            pid=run / "kafka.pid", lock=run / "kafka.lock",
+            out_log=logs / "kafka.out", server_log=logs / "kafka-server.log",
+        )
+
+
+def listener(settings: Settings) -> tuple[str, int]:
+    """(host, port) the broker listens on: the single local address of KAFKA_BOOTSTRAP_SERVERS."""
+    servers = settings.bootstrap_list
+    if len(servers) != 1:
+        raise StackError(
+            f"KAFKA_BOOTSTRAP_SERVERS={settings.kafka_bootstrap_servers} lists several brokers, "
+            "but the local stack runs one: set it to a single host:port such as localhost:9092."
+        )
+    return process.parse_address(servers[0])
+
+
+def server_properties(settings: Settings, paths: BrokerPaths | None = None) -> dict[str, str]:
+    """The broker configuration (as data: the report and the tests read it too)."""
+    paths = paths or BrokerPaths.of(settings)
+    host, port = listener(settings)
+    cport = settings.kafka_controller_port
+    if cport == port:
+        raise StackError(f"KAFKA_CONTROLLER_PORT ({cport}) equals the broker port: set it to another free port, e.g. {port + 1}.")
+    return {
+        "process.roles": "broker,controller",
+        "node.id": str(NODE_ID),
+        "controller.quorum.voters": f"{NODE_ID}@{host}:{cport}",
+        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs": str(paths.data),
+        # Topics are created explicitly by ensure_topics(); a typo must not create a topic.
+        "auto.create.topics.enable": "false",
+        "num.partitions": "1",
+        "default.replication.factor": "1",
+        "min.insync.replicas": "1",
+        # One node: every internal topic has one replica; few partitions keep start-up and files small.
+        "offsets.topic.replication.factor": "1",
+        "offsets.topic.num.partitions": "4",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.num.partitions": "4",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        # Consumers in tests join immediately instead of waiting 3 s for more members.
+        "group.initial.rebalance.delay.ms": "0",
+        # A 2-core machine shared with Spark: few threads, a small cleaner buffer (default 128 MB).
+        "num.network.threads": "2",
+        "num.io.threads": "2",
+        "num.recovery.threads.per.data.dir": "1",
+        "background.threads": "2",
+        "log.cleaner.threads": "1",
+        "log.cleaner.dedupe.buffer.size": str(16 * 1024 * 1024),
+        # A dev stack: keep a day of data and at most 1 GiB per partition.
+        "log.retention.hours": "24",
+        "log.retention.bytes": str(1024**3),
+        "log.segment.bytes": str(64 * 1024**2),
+    }
+
+
+def render_properties(props: dict[str, str]) -> str:
+    """A Java .properties text (keys in order, values escaped where Java needs it)."""
+    def esc(value: str) -> str:
+        return value.replace("\\", "\\\\").replace("\n", "\\n")
+    return "".join(f"{k}={esc(v)}\n" for k, v in props.items())
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """Parse a simple key=value .properties file ({} if missing); comments and blank lines skipped."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        return {}
+    pairs = (line.split("=", 1) for line in lines if line.strip() and not line.lstrip().startswith(("#", "!")))
+    return {k.strip(): v.strip().replace("\\\\", "\\") for k, v in pairs}
+
+
+def log4j2_properties(server_log: Path) -> str:
+    """log4j2 configuration: INFO to a small rolling file, chatty loggers at WARN, nothing to stdout."""
+    return f"""\
+# Generated by hybridflow.stack.broker - edits are overwritten on the next `hybridflow up`.
+status = warn
+appender.file.type = RollingFile
+appender.file.name = FILE
+appender.file.fileName = {server_log}
+appender.file.filePattern = {server_log}.%i
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+appender.file.policies.type = Policies
+appender.file.policies.size.type = SizeBasedTriggeringPolicy
+appender.file.policies.size.size = 10MB
+appender.file.strategy.type = DefaultRolloverStrategy
+appender.file.strategy.max = 2
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.state.name = state.change.logger
+logger.state.level = WARN
+logger.network.name = kafka.network
+logger.network.level = WARN
+logger.clients.name = org.apache.kafka.clients
+logger.clients.level = WARN
+logger.authorizer.name = kafka.authorizer.logger
+logger.authorizer.level = WARN
+"""
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (as `kafka-storage random-uuid`)."""
+    while True:
+        cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cid.startswith("-"):  # Kafka rejects ids that look like a command-line flag
+            return cid
+
+
+def java_command(settings: Settings, paths: BrokerPaths, main: str, *args: str) -> list[str]:
+    """`java` with the broker's class path, heap and logging, running `main args...`."""
+    jars(settings, "kafka")  # raises with "run `make setup`" when the jars are missing
+    return [
+        check_java(),
+        "-Xms128m",
+        f"-Xmx{HEAP}",
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={paths.log4j}",
+        f"-Dkafka.logs.dir={paths.server_log.parent}",
+        "-cp", f"{jar_dir(settings, 'kafka')}/*",
+        main, *args,
+    ]
+
+
+def write_config(settings: Settings, paths: BrokerPaths) -> None:
+    """Write server.properties and the log4j2 config (regenerated each start: settings may have changed)."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    paths.server_log.parent.mkdir(parents=True, exist_ok=True)
+    paths.properties.write_text(
+        "# Generated by hybridflow.stack.broker from the settings - edits are overwritten.\n"
+        + render_properties(server_properties(settings, paths))
+    )
+    paths.log4j.write_text(log4j2_properties(paths.server_log))
+
+
+def format_storage(settings: Settings, paths: BrokerPaths) -> bool:
+    """Format the KRaft log dir once (StorageTool); True if it formatted now, False if already done."""
+    if (paths.data / "meta.properties").exists():
+        return False
+    if paths.cluster_id.exists():
+        cluster_id = paths.cluster_id.read_text().strip()
+    else:
+        cluster_id = new_cluster_id()
+        paths.cluster_id.write_text(cluster_id + "\n")
+    cmd = java_command(settings, paths, "kafka.tools.StorageTool", "format",
+                       "--cluster-id", cluster_id, "--config", str(paths.properties), "--ignore-formatted")
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
+    if done.returncode != 0:
+        last = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
+        raise StackError(
+            f"Formatting the Kafka storage in {paths.data} failed: remove {paths.root} (`make clean`) and rerun `make up`.\n{last}"
+        )
+    return True
+
+
+class KafkaBroker:
+    """The local Kafka broker as a `Service` (see hybridflow.stack.services)."""
+
+    name = "kafka"
+
+    def enabled(self, settings: Settings) -> bool:
+        """Run locally only when KAFKA_BOOTSTRAP_SERVERS points at this machine."""
+        host, _ = listener(settings)
+        return process.is_local_host(host)
+
+    def _pidfile(self, paths: BrokerPaths) -> process.PidFile:
+        # The properties path is in the command line: a recycled pid of another program is not ours.
+        return process.PidFile(paths.pid, marker=str(paths.properties))
+
+    def _check_same_listeners(self, settings: Settings, paths: BrokerPaths, pid: int) -> None:
+        """A broker already runs from this state dir: refuse if it listens elsewhere than the settings say."""
+        wanted = server_properties(settings, paths)["listeners"]
+        running = read_properties(paths.properties).get("listeners")
+        if running and running != wanted:
+            raise StackError(
+                f"The Kafka broker of {settings.state_dir} already runs (pid {pid}) with listeners {running}, "
+                f"not {wanted}: run `hybridflow down` with its settings first, or use another STATE_DIR."
+            )
+
+    def status(self, settings: Settings) -> ServiceStatus:
+        """Running (pid alive and port answering) or stopped; lists the topics when running."""
+        paths = BrokerPaths.of(settings)
+        pid = self._pidfile(paths).running_pid()
+        answering = broker_answers(settings, timeout_ms=3000) if pid else False
+        details: dict[str, str] = {}
+        if pid and answering:
+            try:
+                topics = describe_topics(settings)
+                details["topics"] = ", ".join(f"{n}({p})" for n, p in topics.items()) or "none"
+            except StackError:
+                pass
+        elif pid:
+            details["note"] = f"process alive but not answering yet (see {paths.server_log})"
+        return ServiceStatus(self.name, bool(pid and answering), settings.kafka_bootstrap_servers, pid, details=details)
+
+    def start(self, settings: Settings, timeout_s: float = START_TIMEOUT_S) -> ServiceStatus:
+        """Start the broker detached and wait until it answers metadata requests (idempotent)."""
+        paths = BrokerPaths.of(settings)
+        host, port = listener(settings)
+        begin = time.monotonic()
+        with process.file_lock(paths.lock):
+            pidfile = self._pidfile(paths)
+            pid = pidfile.running_pid()
+            already_running = pid is not None
+            if pid is not None:
+                self._check_same_listeners(settings, paths, pid)
+            else:
+                for what, p in (("broker", port), ("controller", settings.kafka_controller_port)):
+                    if process.port_in_use(host, p):
+                        env = "KAFKA_BOOTSTRAP_SERVERS" if what == "broker" else "KAFKA_CONTROLLER_PORT"
+                        raise StackError(
+                            f"Port {host}:{p} (Kafka {what}) is already in use by another process: "
+                            f"stop that process (`ss -ltnp | grep :{p}`) or set {env} to a free port."
+                        )
+                write_config(settings, paths)
+                format_storage(settings, paths)
+                pid = process.start_detached(
+                    java_command(settings, paths, MAIN_CLASS, str(paths.properties)),
+                    paths.out_log, cwd=paths.root,
+                )
+                pidfile.write(pid)
+            try:
+                process.wait_until(
+                    lambda: broker_answers(settings, timeout_ms=2000),
+                    timeout_s=timeout_s, what=f"The Kafka broker (pid {pid}) at {host}:{port}",
+                    fix="read the log, fix the cause, then rerun `make up`",
+                    pid=pid, log_file=paths.server_log if paths.server_log.exists() else paths.out_log,
+                )
+            except StackError:
+                if not process.pid_alive(pid):
+                    pidfile.remove()
+                raise
+        took = 0.0 if already_running else time.monotonic() - begin
+        return ServiceStatus(self.name, True, settings.kafka_bootstrap_servers, pid, started_in_s=took)
+
+    def stop(self, settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+        """SIGTERM the broker (clean shutdown), SIGKILL after `timeout_s`; remove the pid file."""
+        paths = BrokerPaths.of(settings)
+        with process.file_lock(paths.lock):
+            pidfile = self._pidfile(paths)
+            pid = pidfile.running_pid()
+            if pid is None:
+                return False
+            process.stop_pid(pid, timeout_s=timeout_s)
+            pidfile.remove()
+            return True

@@ -1,0 +1,34 @@
+"""`hybridflow up | down | status`: the local stack from the command line."""
+
+from __future__ import annotations
+
+import argparse
+
+from hybridflow.config import get_settings
+from hybridflow.stack import services
+
+
+def _up(args: argparse.Namespace) -> int:
+    print(services.up(get_settings()).summary())
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    stopped = services.down(get_settings())
+    print(f"down: stopped {', '.join(stopped)}" if stopped else "down: nothing was running")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    rows = services.status(get_settings())
+    for row in rows:
+        print(row.line())
+    # Exit code 1 when something enabled is not running, so scripts can test it.
+    return 0 if all(r.running for r in rows) else 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `up`, `down` and `status` commands."""
+    sub.add_parser("up", help="start the local stack (Kafka broker, KRaft) and create the topics").set_defaults(func=_up)
+    sub.add_parser("down", help="stop the local stack").set_defaults(func=_down)
+    sub.add_parser("status", help="show what the local stack runs (state, pid, address, topics)").set_defaults(func=_status)

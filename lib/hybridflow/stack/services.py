@@ -1,0 +1,76 @@
+"""The local stack: an ordered registry of services that `hybridflow up/down/status` manage.
+
+`up` starts every *enabled* service in registry order, then creates the topics;
+`down` stops them in reverse order; `status` asks each one.
+
+Adding a service (the S3-API object store, PostgreSQL for the batch ETL …):
+
+1. Write ``hybridflow/stack/<name>.py`` with a class that satisfies
+   :class:`hybridflow.stack.base.Service`: a ``name``, ``enabled(settings)`` (e.g.
+   ``settings.s3_endpoint is not None``), ``start(settings) -> ServiceStatus`` (idempotent:
+   return the running one), ``stop(settings) -> bool`` and ``status(settings)``. Reuse
+   :mod:`hybridflow.stack.process` for the port probe, ``PidFile``, ``start_detached``,
+   ``wait_until``, ``stop_pid`` and ``file_lock``; keep data, pid and logs under
+   ``settings.state_dir`` (see :class:`hybridflow.stack.broker.BrokerPaths`).
+2. Append one line to ``SERVICES`` below. Order matters: a service starts after the
+   ones before it and stops before them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from hybridflow.config import Settings
+from hybridflow.stack.base import Service, ServiceStatus
+from hybridflow.stack.broker import KafkaBroker
+from hybridflow.stack.objectstore import ObjectStore
+from hybridflow.stack.postgres import PostgresService
+from hybridflow.stack.topics import ensure_topics
+
+SERVICES: tuple[Service, ...] = (
+    KafkaBroker(),
+    PostgresService(),  # the on-premise CRM/ERP database of the batch ETL
+    ObjectStore(),  # the S3-API lake (versitygw), only when S3_ENDPOINT is set
+)
+
+
+@dataclass(frozen=True)
+class StackUp:
+    """What `up` did: each service's status, the topics, and the total time."""
+
+    services: tuple[ServiceStatus, ...]
+    topics: dict[str, int]
+    seconds: float
+
+    def summary(self) -> str:
+        """One line: every service with its address and pid, the topics, the time taken."""
+        parts = []
+        for s in self.services:
+            how = f"started in {s.started_in_s:.1f} s" if s.started_in_s else "already running"
+            parts.append(f"{s.name} at {s.address} (pid {s.pid}, {how})")
+        topics = ", ".join(f"{n}({p})" for n, p in self.topics.items())
+        return f"up: {'; '.join(parts)}; topics {topics}; {self.seconds:.1f} s"
+
+
+def enabled_services(settings: Settings) -> tuple[Service, ...]:
+    """The registered services these settings want run locally, in start order."""
+    return tuple(s for s in SERVICES if s.enabled(settings))
+
+
+def up(settings: Settings) -> StackUp:
+    """Start every enabled service (idempotent), then create the topics."""
+    begin = time.monotonic()
+    statuses = tuple(service.start(settings) for service in enabled_services(settings))
+    topics = ensure_topics(settings)
+    return StackUp(statuses, topics, time.monotonic() - begin)
+
+
+def down(settings: Settings) -> list[str]:
+    """Stop every registered service, last first; return the names of those that were running."""
+    return [s.name for s in reversed(SERVICES) if s.stop(settings)]
+
+
+def status(settings: Settings) -> list[ServiceStatus]:
+    """The status of every enabled service."""
+    return [s.status(settings) for s in enabled_services(settings)]

@@ -1,0 +1,159 @@
+"""Kafka admin through kafka-python: a checked admin client, idempotent topic creation, topic listing.
+
+Topics are created explicitly (the local broker runs with ``auto.create.topics.enable=false``,
+as production clusters usually do), so a misspelt topic name fails loudly instead of
+silently creating a new, empty topic.
+
+Partitions:
+
+- ``settings.topic_tickets``: ``settings.topic_partitions`` (default 3), keyed by ``client_id``
+  so one client's tickets stay in order, and up to 3 Spark tasks read in parallel.
+- ``settings.topic_dlq``: ``DLQ_PARTITIONS = 1``. Dead letters are rare (only malformed events),
+  are read by people and tests rather than by a parallel consumer, and carry their own
+  source topic/partition/offset, so one partition costs nothing in throughput and keeps
+  them in one total order, which makes a dead-letter topic easy to inspect and replay.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from hybridflow.config import Settings
+from hybridflow.errors import StackError
+from hybridflow.stack.process import parse_address, port_answers
+
+DLQ_PARTITIONS = 1
+REPLICATION_FACTOR = 1  # single-node broker; Redpanda in Compose is single-node too
+
+log = logging.getLogger(__name__)
+
+
+def unreachable(settings: Settings, reason: str = "") -> StackError:
+    """The error every client raises when the broker does not answer."""
+    why = f" ({reason})" if reason else ""
+    return StackError(
+        f"Kafka broker at {settings.kafka_bootstrap_servers} is not reachable{why}: "
+        "run `make up` or set KAFKA_BOOTSTRAP_SERVERS."
+    )
+
+
+def wanted_topics(settings: Settings) -> dict[str, int]:
+    """Every topic the pipeline uses, with its partition count, from the settings."""
+    return {settings.topic_tickets: settings.topic_partitions, settings.topic_dlq: DLQ_PARTITIONS}
+
+
+@contextmanager
+def admin_client(settings: Settings, timeout_ms: int | None = None) -> Iterator[KafkaAdminClient]:
+    """A KafkaAdminClient for the settings' broker, closed on exit.
+
+    Args:
+        timeout_ms: bootstrap and request timeout (default: settings.kafka_request_timeout_ms).
+
+    Raises:
+        StackError: the broker is not reachable (with the fix).
+    """
+    timeout_ms = timeout_ms or settings.kafka_request_timeout_ms
+    # A TCP probe first: failing here is instant, and it avoids starting the client's
+    # IO thread against a port nobody listens on.
+    if not any(port_answers(*parse_address(s), timeout_s=min(2.0, timeout_ms / 1000)) for s in settings.bootstrap_list):
+        raise unreachable(settings, "nothing listens there")
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_list,
+            client_id="hybridflow-admin",
+            request_timeout_ms=timeout_ms,
+            bootstrap_timeout_ms=timeout_ms,
+        )
+    except KafkaError as exc:
+        raise unreachable(settings, type(exc).__name__) from None
+    try:
+        yield admin
+    finally:
+        admin.close()
+
+
+def broker_answers(settings: Settings, timeout_ms: int = 3000) -> bool:
+    """True when the broker answers a metadata request within `timeout_ms`."""
+    try:
+        with admin_client(settings, timeout_ms=timeout_ms) as admin:
+            admin.list_topics()
+        return True
+    except (StackError, KafkaError, OSError):
+        return False
+
+
+def _partition_counts(admin: KafkaAdminClient, names: list[str] | None = None) -> dict[str, int]:
+    counts = {}
+    for topic in admin.describe_topics(names):
+        if topic.get("error_code", 0) == 0 and not topic.get("is_internal", False):
+            counts[topic["name"]] = len(topic.get("partitions") or [])
+    return counts
+
+
+def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[str, int]:
+    """Create the pipeline's topics if missing (idempotent); return name -> partition count.
+
+    A topic that exists with fewer partitions than configured is grown (Kafka cannot
+    shrink one); note that growing changes which partition a key maps to from then on.
+
+    Raises:
+        StackError: broker unreachable, or the broker refused to create a topic.
+    """
+    timeout_ms = int(timeout_s * 1000) if timeout_s else settings.kafka_request_timeout_ms
+    wanted = wanted_topics(settings)
+    try:
+        with admin_client(settings, timeout_ms=timeout_ms) as admin:
+            existing = set(admin.list_topics())
+            missing = {n: p for n, p in wanted.items() if n not in existing}
+            if missing:
+                response = admin.create_topics(
+                    {n: {"num_partitions": p, "replication_factor": REPLICATION_FACTOR} for n, p in missing.items()},
+                    timeout_ms=timeout_ms,
+                    raise_errors=False,  # check per topic: "already exists" (a concurrent caller won) is fine
+                )
+                for topic in response["topics"]:
+                    code = topic.get("error_code", 0)
+                    if code not in (0, TopicAlreadyExistsError.errno):
+                        raise StackError(
+                            f"The broker refused to create topic {topic['name']!r} "
+                            f"({topic.get('error_message') or code}): check the broker log under {settings.state_dir / 'logs'}."
+                        )
+            counts = _partition_counts(admin, list(wanted))
+            grow = {n: p for n, p in wanted.items() if counts.get(n, p) < p}
+            if grow:
+                log.warning("growing partitions: %s", grow)
+                admin.create_partitions(grow, timeout_ms=timeout_ms)
+            admin.wait_for_topics(list(wanted), timeout_ms=timeout_ms)
+            return _partition_counts(admin, list(wanted))
+    except KafkaError as exc:
+        raise StackError(
+            f"Creating topics {sorted(wanted)} on {settings.kafka_bootstrap_servers} failed ({type(exc).__name__}: {exc}): "
+            "check `hybridflow status` and the broker log, then rerun."
+        ) from None
+
+
+def describe_topics(settings: Settings, include_internal: bool = False) -> dict[str, int]:
+    """Every topic on the broker with its partition count (internal topics only if asked)."""
+    try:
+        with admin_client(settings) as admin:
+            topics = admin.describe_topics()
+    except KafkaError as exc:
+        raise unreachable(settings, type(exc).__name__) from None
+    return {
+        t["name"]: len(t.get("partitions") or [])
+        for t in sorted(topics, key=lambda t: t["name"])
+        if t.get("error_code", 0) == 0 and (include_internal or not t.get("is_internal", False))
+    }
+
+
+def delete_topics(settings: Settings, names: list[str]) -> None:
+    """Delete topics (tests clean up their isolated topics with this); missing ones are ignored."""
+    with admin_client(settings) as admin:
+        present = [n for n in names if n in set(admin.list_topics())]
+        if present:
+            admin.delete_topics(present, timeout_ms=settings.kafka_request_timeout_ms, raise_errors=False)

@@ -1,0 +1,1 @@
+"""Spark Structured Streaming of the tickets: Kafka source, pure transforms, sinks, the job."""

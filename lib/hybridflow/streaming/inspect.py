@@ -1,0 +1,44 @@
+"""Read back what the pipeline produced: lake datasets and dead letters (for the CLI, notebooks, tests)."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.utils import AnalysisException
+
+from hybridflow.config import Settings
+from hybridflow.streaming import sinks, sources, transforms
+
+
+def read_lake(spark: SparkSession, settings: Settings, dataset: str) -> DataFrame | None:
+    """A lake dataset read through Spark (honours the file sink's `_spark_metadata`), or None if absent."""
+    try:
+        return spark.read.parquet(settings.lake_path(dataset))
+    except AnalysisException as exc:
+        if "PATH_NOT_FOUND" in str(exc) or "UNABLE_TO_INFER_SCHEMA" in str(exc):
+            return None
+        raise
+
+
+def read_dead_letters(spark: SparkSession, settings: Settings) -> DataFrame:
+    """Every dead letter in the dead-letter topic, with its reason and source coordinates."""
+    raw = sources.read_topic_batch(spark, settings, settings.topic_dlq, headers=True)
+    return transforms.read_dead_letter_headers(raw)
+
+
+def pipeline_summary(spark: SparkSession, settings: Settings) -> dict[str, object]:
+    """Counts of what landed where: lake tickets, closed windows, dead letters per reason."""
+    tickets = read_lake(spark, settings, sinks.TICKETS)
+    windows = read_lake(spark, settings, sinks.WINDOWS)
+    letters = read_dead_letters(spark, settings)
+    reasons = {r["reason"]: r["count"] for r in letters.groupBy("reason").count().collect()}
+    return {
+        "tickets": 0 if tickets is None else tickets.count(),
+        "tickets_path": settings.lake_path(sinks.TICKETS),
+        "windows": 0 if windows is None else windows.count(),
+        "windowed_tickets": 0 if windows is None else (windows.agg(F.sum("tickets")).first()[0] or 0),
+        "windows_path": settings.lake_path(sinks.WINDOWS),
+        "dead_letters": sum(reasons.values()),
+        "dead_letter_reasons": reasons,
+        "dead_letter_topic": settings.topic_dlq,
+    }

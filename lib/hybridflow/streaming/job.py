@@ -1,0 +1,134 @@
+"""The ticket streaming job: wire source -> transforms -> sinks, run it, report progress.
+
+Three queries read the same topic, each with its own checkpoint:
+
+- ``tickets``        valid tickets, enriched, to the lake (Parquet, partitioned by date)
+- ``ticket_windows`` counts per event-time window / type / priority, with a watermark
+- ``dead_letters``   malformed events, original bytes + reason, to the dead-letter topic
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
+
+from hybridflow.config import Settings
+from hybridflow.streaming import sinks, sources, transforms
+
+
+@dataclass
+class Pipeline:
+    """The running queries of one pipeline start, by name."""
+
+    queries: dict[str, StreamingQuery]
+    started_at: float = field(default_factory=time.monotonic)
+
+    def stop(self) -> None:
+        """Stop every query that is still active (a graceful stop ends the current micro-batch)."""
+        for query in self.queries.values():
+            if query.isActive:
+                query.stop()
+
+    def await_termination(self, timeout_s: float | None = None) -> None:
+        """Wait for every query to end (available-now runs end by themselves); re-raise a failure."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        for query in self.queries.values():
+            remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
+            finished = query.awaitTermination(None if remaining is None else int(remaining))
+            if finished is False:
+                raise TimeoutError(f"query {query.name} still running after {timeout_s} s")
+
+
+class ProgressPrinter(StreamingQueryListener):
+    """Prints one line per micro-batch: rows in, batch duration, rows dropped by the watermark."""
+
+    def __init__(self, printer=print) -> None:
+        self._print = printer
+        self._names: dict[str, str] = {}
+
+    def onQueryStarted(self, event) -> None:  # noqa: N802 (Spark's API)
+        self._names[str(event.id)] = event.name
+        self._print(f"[{event.name}] started (id {str(event.id)[:8]})")
+
+    def onQueryProgress(self, event) -> None:  # noqa: N802
+        p = event.progress
+        dropped = sum(op.numRowsDroppedByWatermark for op in p.stateOperators)
+        late = f", {dropped} late rows dropped by the watermark" if dropped else ""
+        wm = p.eventTime.get("watermark") if p.eventTime else None
+        wm_text = f", watermark {wm}" if wm and not wm.startswith("1970") else ""
+        self._print(
+            f"[{p.name}] batch {p.batchId}: {p.numInputRows} rows in, "
+            f"{p.batchDuration / 1000:.1f} s{late}{wm_text}"
+        )
+
+    def onQueryIdle(self, event) -> None:  # noqa: N802
+        pass
+
+    def onQueryTerminated(self, event) -> None:  # noqa: N802
+        status = f"failed: {event.exception.splitlines()[0]}" if event.exception else "stopped"
+        self._print(f"[{self._names.get(str(event.id), str(event.id)[:8])}] {status}")
+
+
+def build_streams(spark: SparkSession, settings: Settings) -> dict[str, DataFrame]:
+    """The three output DataFrames of the job (not started), by query name."""
+    validated = transforms.validate(transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes)
+    valid = transforms.valid_tickets(validated)
+    teams, slas = transforms.reference_frames(spark)
+    return {
+        sinks.TICKETS: transforms.enrich(valid, teams, slas),
+        sinks.WINDOWS: transforms.windowed_counts(valid, settings.window_duration, settings.watermark_delay),
+        sinks.DEAD_LETTERS: transforms.dead_letters(validated),
+    }
+
+
+def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool = False) -> Pipeline:
+    """Start the three queries; returns at once with the running `Pipeline`."""
+    streams = build_streams(spark, settings)
+    writers = {
+        sinks.TICKETS: sinks.write_tickets,
+        sinks.WINDOWS: sinks.write_windows,
+        sinks.DEAD_LETTERS: sinks.write_dead_letters,
+    }
+    queries: dict[str, StreamingQuery] = {}
+    try:
+        for name, write in writers.items():
+            queries[name] = write(streams[name], settings, available_now)
+    except Exception:
+        Pipeline(queries).stop()
+        raise
+    return Pipeline(queries)
+
+
+def run_pipeline(
+    spark: SparkSession,
+    settings: Settings,
+    available_now: bool = True,
+    timeout_s: float | None = None,
+    progress: bool = True,
+) -> Pipeline:
+    """Run the job: until the topic is drained (`available_now`) or until Ctrl-C / `timeout_s`."""
+    listener = ProgressPrinter() if progress else None
+    if listener:
+        spark.streams.addListener(listener)
+    pipeline = start_pipeline(spark, settings, available_now)
+    try:
+        if available_now:
+            pipeline.await_termination(timeout_s)
+        else:
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
+            while deadline is None or time.monotonic() < deadline:
+                if spark.streams.awaitAnyTermination(5):
+                    break  # one query ended (failed): stop the others, surface the error below
+        for query in pipeline.queries.values():
+            if query.exception():
+                raise query.exception()
+    except KeyboardInterrupt:
+        print("stopping the streaming queries (Ctrl-C)…")
+    finally:
+        pipeline.stop()
+        if listener:
+            spark.streams.removeListener(listener)
+    return pipeline

@@ -1,0 +1,41 @@
+"""Kafka sources of the ticket stream (streaming and batch reads)."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+
+from hybridflow.config import Settings
+
+
+def kafka_options(settings: Settings, topic: str) -> dict[str, str]:
+    """The Kafka source options, explicit rather than Spark's defaults."""
+    options = {
+        "kafka.bootstrap.servers": settings.kafka_bootstrap_servers,
+        "subscribe": topic,
+        "startingOffsets": "earliest",
+        "kafka.request.timeout.ms": str(settings.kafka_request_timeout_ms),
+        "kafka.default.api.timeout.ms": str(settings.kafka_request_timeout_ms),
+        # A deleted/recreated topic is a real incident: fail the query rather than skip data.
+        "failOnDataLoss": "true",
+    }
+    if settings.max_offsets_per_trigger:
+        options["maxOffsetsPerTrigger"] = str(settings.max_offsets_per_trigger)
+    return options
+
+
+def read_from_kafka(spark: SparkSession, settings: Settings, topic: str | None = None) -> DataFrame:
+    """A streaming DataFrame of the raw Kafka records of the tickets topic (or `topic`)."""
+    reader = spark.readStream.format("kafka")
+    for key, value in kafka_options(settings, topic or settings.topic_tickets).items():
+        reader = reader.option(key, value)
+    return reader.load()
+
+
+def read_topic_batch(spark: SparkSession, settings: Settings, topic: str, headers: bool = False) -> DataFrame:
+    """Everything currently in a topic, as a static DataFrame (inspection, tests, reports)."""
+    options = kafka_options(settings, topic)
+    options.pop("maxOffsetsPerTrigger", None)
+    reader = spark.read.format("kafka").option("endingOffsets", "latest").option("includeHeaders", str(headers).lower())
+    for key, value in options.items():
+        reader = reader.option(key, value)
+    return reader.load()

@@ -1,0 +1,229 @@
+"""Pure DataFrame -> DataFrame steps of the ticket stream (no I/O; unit-tested on static frames).
+
+Pipeline: Kafka records -> `decode` -> `validate` -> split into `valid_tickets`
+(typed, then `enrich`ed and `windowed_counts`) and `dead_letters` (original bytes
+plus the reason, as Kafka headers). Every record ends up on exactly one side.
+
+Validation parses with Spark 4's VARIANT type (`try_parse_json`), which keeps the
+JSON type of each field: a number where a string is expected is caught as
+`wrong_type` instead of being silently cast to text.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from hybridflow.tickets.model import (
+    CLIENT_ID_PATTERN,
+    FIELD_NAMES,
+    REQUEST_MAX_CHARS,
+    REQUEST_PATTERN,
+    TIMESTAMP_PATTERN,
+    UUID_PATTERN,
+    enum_values,
+)
+from hybridflow.tickets.reference import SLA_TARGETS, SUPPORT_TEAMS
+
+# The reason codes a dead letter can carry (the generator's MalformedKind uses the same values).
+REASONS = (
+    "oversized_payload",
+    "malformed_json",
+    "not_an_object",
+    "missing_field",
+    "wrong_type",
+    "invalid_value",
+    "bad_timestamp",
+    "unknown_enum",
+)
+
+# Kafka header names of a dead letter, in the Kafka Connect DLQ spirit.
+DLQ_HEADERS = ("dlq.reason", "dlq.detail", "dlq.source.topic", "dlq.source.partition", "dlq.source.offset")
+
+
+def decode(kafka_df: DataFrame) -> DataFrame:
+    """Keep the Kafka record's coordinates and add its value as text and its size in bytes."""
+    return kafka_df.select(
+        F.col("key"),
+        F.col("value"),
+        F.col("topic").alias("source_topic"),
+        F.col("partition").alias("source_partition"),
+        F.col("offset").alias("source_offset"),
+        F.col("timestamp").alias("kafka_timestamp"),
+        F.col("value").cast("string").alias("raw"),
+        F.octet_length("value").alias("payload_bytes"),
+    )
+
+
+def _field(name: str) -> Column:
+    return F.expr(f"variant_get(doc, '$.{name}')")
+
+
+def _text(name: str) -> Column:
+    return F.expr(f"variant_get(doc, '$.{name}', 'string')")
+
+
+def _check(condition: Column, reason: str, detail: Column | str) -> Column:
+    detail_col = F.lit(detail) if isinstance(detail, str) else detail
+    return F.when(condition, F.struct(F.lit(reason).alias("reason"), detail_col.alias("detail")))
+
+
+def _checks(max_payload_bytes: int) -> list[Column]:
+    """Every rule, in the order they are tried; the first that fails gives the reason."""
+    checks = [
+        _check(F.col("value").isNull(), "malformed_json", "empty record value"),
+        _check(
+            F.col("payload_bytes") > max_payload_bytes,
+            "oversized_payload",
+            F.format_string(f"%d bytes > {max_payload_bytes}", F.col("payload_bytes")),
+        ),
+        _check(F.col("doc").isNull(), "malformed_json", "not parseable as JSON"),
+        _check(
+            ~F.expr("schema_of_variant(doc)").startswith("OBJECT"),
+            "not_an_object",
+            F.concat(F.lit("JSON "), F.expr("schema_of_variant(doc)")),
+        ),
+    ]
+    for name in FIELD_NAMES:
+        json_type = F.expr(f"schema_of_variant(variant_get(doc, '$.{name}'))")
+        checks.append(_check(_field(name).isNull() | (json_type == "VOID"), "missing_field", name))
+        checks.append(_check(json_type != "STRING", "wrong_type", F.concat(F.lit(f"{name}: "), json_type)))
+    checks += [
+        _check(~_text("ticket_id").rlike(UUID_PATTERN), "invalid_value", "ticket_id is not a UUID"),
+        _check(~_text("client_id").rlike(CLIENT_ID_PATTERN), "invalid_value", "client_id does not match C#####"),
+        _check(
+            ~_text("created_at").rlike(TIMESTAMP_PATTERN) | F.col("created_at_ts").isNull(),
+            "bad_timestamp",
+            F.concat(F.lit("created_at: "), F.substring(_text("created_at"), 1, 40)),
+        ),
+        _check(
+            ~_text("request").rlike(REQUEST_PATTERN) | (F.length(_text("request")) > REQUEST_MAX_CHARS),
+            "invalid_value",
+            f"request must have 1..{REQUEST_MAX_CHARS} characters, not all blank",
+        ),
+    ]
+    for name in ("request_type", "priority"):
+        allowed = enum_values(name)
+        checks.append(
+            _check(~_text(name).isin(allowed), "unknown_enum", F.concat(F.lit(f"{name}: "), F.substring(_text(name), 1, 40)))
+        )
+    return checks
+
+
+def validate(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
+    """Add `error` (struct reason/detail, null when valid) and the typed ticket fields."""
+    with_doc = decoded.withColumn(
+        "doc",
+        F.when(F.col("payload_bytes") <= max_payload_bytes, F.expr("try_parse_json(raw)")),
+    ).withColumn("created_at_ts", F.expr("try_cast(variant_get(doc, '$.created_at', 'string') AS TIMESTAMP)"))
+    checked = with_doc.withColumn("error", F.coalesce(*_checks(max_payload_bytes)))
+    typed = [
+        (F.col("created_at_ts") if name == "created_at" else _text(name)).alias(name) for name in FIELD_NAMES
+    ]
+    return checked.select(
+        *typed,
+        "error",
+        "key",
+        "value",
+        "source_topic",
+        "source_partition",
+        "source_offset",
+        "kafka_timestamp",
+    )
+
+
+def valid_tickets(validated: DataFrame) -> DataFrame:
+    """The valid side: typed ticket fields plus their Kafka coordinates (for lineage)."""
+    return validated.where(F.col("error").isNull()).select(
+        *FIELD_NAMES,
+        F.col("source_partition").alias("kafka_partition"),
+        F.col("source_offset").alias("kafka_offset"),
+        F.col("kafka_timestamp"),
+    )
+
+
+def dead_letters(validated: DataFrame) -> DataFrame:
+    """The invalid side, shaped for the Kafka sink: original key and bytes, reason in headers."""
+    header = lambda name, col: F.struct(F.lit(name).alias("key"), col.cast("binary").alias("value"))  # noqa: E731
+    return validated.where(F.col("error").isNotNull()).select(
+        F.col("key"),
+        F.col("value"),
+        F.array(
+            header("dlq.reason", F.col("error.reason")),
+            header("dlq.detail", F.col("error.detail")),
+            header("dlq.source.topic", F.col("source_topic")),
+            header("dlq.source.partition", F.col("source_partition").cast("string")),
+            header("dlq.source.offset", F.col("source_offset").cast("string")),
+        ).alias("headers"),
+    )
+
+
+def read_dead_letter_headers(dlq_kafka_df: DataFrame) -> DataFrame:
+    """Flatten a DLQ topic read (with includeHeaders) into reason/detail/source columns."""
+    def header(name: str) -> Column:
+        return F.expr(f"filter(headers, h -> h.key = '{name}')[0].value").cast("string")
+
+    return dlq_kafka_df.select(
+        header("dlq.reason").alias("reason"),
+        header("dlq.detail").alias("detail"),
+        header("dlq.source.topic").alias("source_topic"),
+        header("dlq.source.partition").cast("int").alias("source_partition"),
+        header("dlq.source.offset").cast("long").alias("source_offset"),
+        F.col("key").cast("string").alias("key"),
+        F.col("value").cast("string").alias("value"),
+        F.col("timestamp").alias("dead_lettered_at"),
+    )
+
+
+def reference_frames(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
+    """The support-team and SLA tables of `tickets.reference` as small DataFrames."""
+    teams = spark.createDataFrame(
+        [(t.request_type.value, t.team_id, t.team_name) for t in SUPPORT_TEAMS],
+        "request_type string, team_id string, team_name string",
+    )
+    slas = spark.createDataFrame(
+        [(s.priority.value, s.first_response_minutes, s.resolution_hours) for s in SLA_TARGETS],
+        "priority string, sla_first_response_minutes int, sla_resolution_hours int",
+    )
+    return teams, slas
+
+
+def enrich(tickets: DataFrame, teams: DataFrame, slas: DataFrame) -> DataFrame:
+    """Add the owning support team and the SLA due times; partition column `created_date`."""
+    joined = tickets.join(F.broadcast(teams), "request_type", "left").join(F.broadcast(slas), "priority", "left")
+    return joined.select(
+        *FIELD_NAMES,
+        "team_id",
+        "team_name",
+        "sla_first_response_minutes",
+        "sla_resolution_hours",
+        (F.col("created_at") + F.make_dt_interval(mins=F.col("sla_first_response_minutes"))).alias(
+            "first_response_due"
+        ),
+        (F.col("created_at") + F.make_dt_interval(hours=F.col("sla_resolution_hours"))).alias("resolution_due"),
+        F.to_date("created_at").alias("created_date"),
+        "kafka_partition",
+        "kafka_offset",
+        "kafka_timestamp",
+    )
+
+
+def windowed_counts(tickets: DataFrame, window_duration: str, watermark_delay: str) -> DataFrame:
+    """Tickets per event-time window, request type and priority, with a watermark on `created_at`.
+
+    In append mode a window is emitted once, when the watermark (max event time
+    seen minus `watermark_delay`) passes its end; later events for it are dropped.
+    """
+    return (
+        tickets.withWatermark("created_at", watermark_delay)
+        .groupBy(F.window("created_at", window_duration).alias("window"), "request_type", "priority")
+        .agg(F.count("*").alias("tickets"), F.approx_count_distinct("client_id").alias("clients"))
+        .select(
+            F.col("window.start").alias("window_start"),
+            F.col("window.end").alias("window_end"),
+            "request_type",
+            "priority",
+            "tickets",
+            "clients",
+        )
+    )

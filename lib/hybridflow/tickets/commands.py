@@ -1,0 +1,107 @@
+"""`hybridflow produce`: generated tickets (optionally with malformed events) to the tickets topic."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timezone
+
+from hybridflow.config import get_settings
+from hybridflow.tickets.generator import (
+    DEFAULT_ARRIVAL_RATE,
+    DEFAULT_LATE_RATIO,
+    DEFAULT_MAX_LATENESS_S,
+    DEFAULT_N_CLIENTS,
+    TicketGenerator,
+)
+from hybridflow.tickets.malformed import mix
+from hybridflow.tickets.producer import produce
+
+
+def _iso(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not ISO-8601, e.g. 2026-01-31T09:00:00Z") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _ratio(value: str) -> float:
+    ratio = float(value)
+    if not 0.0 <= ratio <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not between 0 and 1")
+    return ratio
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be > 0")
+    return number
+
+
+def _count(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be >= 0")
+    return number
+
+
+def _produce(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    start = args.start or datetime.now(timezone.utc).replace(microsecond=0)
+    generator = TicketGenerator(
+        args.seed,
+        start,
+        n_clients=args.clients,
+        # Event time runs at the send rate, so a throttled run's timestamps track the wall clock.
+        arrival_rate=args.arrival_rate or args.rate or DEFAULT_ARRIVAL_RATE,
+        late_ratio=args.late_ratio,
+        max_lateness_s=args.max_lateness,
+    )
+    events = mix(
+        generator.tickets(), args.malformed_ratio, seed=args.seed, max_payload_bytes=settings.max_payload_bytes
+    )
+    summary = produce(
+        events,
+        settings,
+        topic=args.topic,
+        count=args.count,
+        rate=args.rate,
+        progress=not args.no_progress,
+    )
+    print(summary.line())
+    if summary.interrupted:
+        return 130
+    return 1 if summary.failed else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `produce` command."""
+    p = sub.add_parser(
+        "produce",
+        help="produce generated tickets (and optionally malformed events) to the tickets topic",
+        description="Seeded ticket generator -> Kafka (acks=all, gzip, key=client_id). Ctrl-C stops cleanly.",
+    )
+    p.add_argument("--count", type=_count, default=None, help="events to send (default: unbounded, until Ctrl-C)")
+    p.add_argument("--rate", type=_positive, default=None, help="events per second (default: as fast as possible)")
+    p.add_argument("--seed", type=int, default=42, help="generator seed: same seed, same events (default 42)")
+    p.add_argument(
+        "--malformed-ratio", type=_ratio, default=0.0, help="fraction of events that are malformed (0..1, default 0)"
+    )
+    p.add_argument("--start", type=_iso, default=None, help="event time of the first ticket, ISO-8601 (default: now, UTC)")
+    p.add_argument(
+        "--late-ratio", type=_ratio, default=DEFAULT_LATE_RATIO,
+        help=f"fraction of tickets stamped late / out of order (default {DEFAULT_LATE_RATIO})",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-lateness", type=_positive, default=DEFAULT_MAX_LATENESS_S,
+        help=f"how late a late ticket may be, in seconds (default {DEFAULT_MAX_LATENESS_S:g})",
+    )  # fmt: skip
+    p.add_argument(
+        "--arrival-rate", type=_positive, default=None,
+        help=f"simulated tickets per second of event time (default: --rate, else {DEFAULT_ARRIVAL_RATE:g})",
+    )  # fmt: skip
+    p.add_argument("--clients", type=int, default=DEFAULT_N_CLIENTS, help=f"client population (default {DEFAULT_N_CLIENTS})")
+    p.add_argument("--topic", default=None, help="topic (default: settings TOPIC_TICKETS)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    p.set_defaults(func=_produce)

@@ -1,0 +1,76 @@
+"""Fixtures for integration tests: the real local stack, a real SparkSession, isolated topics.
+
+Every test module here sets ``pytestmark = pytest.mark.integration``; the hook below
+also marks anything collected under ``tests/integration/`` so none slips through
+`-m "not integration"` by accident.
+
+- ``stack`` (session): runs ``hybridflow.stack.up(settings)``, i.e. what `make up` does, so
+  `pytest tests/integration` works without a prior `make up`. It is idempotent and safe to
+  run from several sessions at once (a file lock serialises the start). It does **not** stop
+  the stack at the end: other people and notebooks share the broker on KAFKA_BOOTSTRAP_SERVERS.
+  Returns the ``StackUp`` (statuses, topics, time).
+- ``spark`` (session): ``hybridflow.spark.get_spark(settings)``, stopped at session end.
+  Needs ``stack`` only if the test reads Kafka; request both when it does.
+- ``isolated_settings`` (function): a copy of ``settings`` with topics of its own
+  (``client_tickets_<uid>`` / ``client_tickets_dlq_<uid>``, created on the shared broker
+  through ``ensure_topics`` and deleted afterwards), and the lake and checkpoints under the
+  test's ``tmp_path``. Use it for anything that produces, consumes or writes, so tests never
+  see each other's records and can assert exact counts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hybridflow.config import Settings
+from hybridflow.stack import StackUp, ensure_topics, up
+from hybridflow.stack.topics import delete_topics
+
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/integration as `integration` (belt and braces for pytestmark)."""
+    for item in items:
+        if _HERE in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> StackUp:
+    """The running local stack (started if needed, left running at the end)."""
+    return up(settings)
+
+
+@pytest.fixture(scope="session")
+def spark(settings: Settings) -> Iterator["pyspark.sql.SparkSession"]:  # noqa: F821
+    """A SparkSession configured from the settings, stopped when the session ends."""
+    from hybridflow.spark import get_spark  # imported here: unit-only runs never load pyspark
+
+    session = get_spark(settings, app_name="hybridflow-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def isolated_settings(settings: Settings, stack: StackUp, tmp_path: Path) -> Iterator[Settings]:
+    """Settings with this test's own topics (created now, deleted afterwards), lake and checkpoints."""
+    uid = uuid.uuid4().hex[:10]
+    isolated = settings.model_copy(
+        update={
+            "topic_tickets": f"{settings.topic_tickets}_{uid}",
+            "topic_dlq": f"{settings.topic_dlq}_{uid}",
+            "lake_uri": (tmp_path / "lake").as_uri(),
+            "checkpoint_uri": (tmp_path / "checkpoints").as_uri(),
+        }
+    )
+    ensure_topics(isolated)
+    yield isolated
+    try:
+        delete_topics(isolated, [isolated.topic_tickets, isolated.topic_dlq])
+    except Exception:  # noqa: BLE001 - cleanup must not mask the test's own result
+        pass

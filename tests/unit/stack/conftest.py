@@ -1,0 +1,44 @@
+"""Fixtures for the stack's unit tests: free ports and settings pointing at a scratch state dir."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from hybridflow.config import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port():
+    """A function returning a TCP port nobody listens on right now (the OS picks it)."""
+    return _free_port
+
+
+@pytest.fixture
+def scratch_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """Settings for a broker that does not exist: free ports, state under tmp_path."""
+    return settings.model_copy(
+        update={
+            "kafka_bootstrap_servers": f"localhost:{_free_port()}",
+            "kafka_controller_port": _free_port(),
+            "state_dir": tmp_path / "state",
+            "kafka_request_timeout_ms": 2000,
+        }
+    )
+
+
+@pytest.fixture
+def listening_socket():
+    """A real socket bound and listening on 127.0.0.1:<free port>; yields the port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]

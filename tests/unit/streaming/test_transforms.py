@@ -1,0 +1,140 @@
+"""The streaming transforms on static DataFrames shaped like Kafka records."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pyspark.sql import Row
+
+from hybridflow.streaming import transforms
+from hybridflow.tickets.model import FIELD_NAMES, Ticket, example
+from hybridflow.tickets.reference import sla_for, team_for
+
+KAFKA_SCHEMA = "key binary, value binary, topic string, partition int, offset long, timestamp timestamp"
+MAX_BYTES = 2_000
+
+
+def kafka_rows(spark, values: list[bytes | None]):
+    """A static DataFrame with the Kafka source's columns, one row per value."""
+    t0 = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+    rows = [
+        Row(key=b"C00042", value=v, topic="client_tickets", partition=i % 3, offset=i, timestamp=t0)
+        for i, v in enumerate(values)
+    ]
+    return spark.createDataFrame(rows, KAFKA_SCHEMA)
+
+
+def good(**changes) -> dict:
+    return json.loads(example().to_json()) | changes
+
+
+def encode(doc: dict) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def validated(spark, values):
+    return transforms.validate(transforms.decode(kafka_rows(spark, values)), MAX_BYTES)
+
+
+def test_valid_ticket_passes_with_typed_fields(spark):
+    out = transforms.valid_tickets(validated(spark, [example().to_bytes()])).collect()
+    assert len(out) == 1
+    ticket = Ticket.model_validate({name: out[0][name] for name in FIELD_NAMES} | {"created_at": out[0]["created_at"].replace(tzinfo=timezone.utc)})
+    assert ticket == example()
+
+
+def without(field: str) -> dict:
+    doc = good()
+    del doc[field]
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("value", "reason", "detail_part"),
+    [
+        (None, "malformed_json", "empty"),
+        (b'{"ticket_id": "abc", ', "malformed_json", "JSON"),
+        (b"[1, 2, 3]", "not_an_object", "ARRAY"),
+        (encode(without("created_at")), "missing_field", "created_at"),
+        (encode(good(priority=None)), "missing_field", "priority"),
+        (encode(good(priority=3)), "wrong_type", "priority"),
+        (encode(good(request={"text": "hello"})), "wrong_type", "request"),
+        (encode(good(client_id="42")), "invalid_value", "client_id"),
+        (encode(good(ticket_id="not-a-uuid")), "invalid_value", "ticket_id"),
+        (encode(good(request="")), "invalid_value", "request"),
+        (encode(good(request="   ")), "invalid_value", "request"),
+        (encode(good(created_at="31/01/2026 09:15")), "bad_timestamp", "31/01/2026"),
+        (encode(good(created_at="2026-13-45T09:15:00Z")), "bad_timestamp", "2026-13-45"),
+        (encode(good(request_type="refund")), "unknown_enum", "request_type: refund"),
+        (encode(good(priority="urgent")), "unknown_enum", "priority: urgent"),
+        (encode(good(request="x" * (MAX_BYTES + 10))), "oversized_payload", "bytes"),
+    ],
+)
+def test_each_malformed_kind_gets_its_reason(spark, value, reason, detail_part):
+    rows = validated(spark, [value]).select("error.reason", "error.detail").collect()
+    assert rows[0]["reason"] == reason
+    assert detail_part in rows[0]["detail"]
+    if value is not None and reason != "oversized_payload":
+        with pytest.raises(ValueError):  # the pydantic model agrees it is invalid
+            Ticket.from_json(value)
+
+
+def test_every_record_lands_on_exactly_one_side(spark):
+    values = [example().to_bytes(), b"nope", encode(good(priority="urgent")), example().to_bytes()]
+    df = validated(spark, values)
+    valid = transforms.valid_tickets(df).count()
+    letters = transforms.dead_letters(df).collect()
+    assert valid + len(letters) == len(values)
+    assert valid == 2
+
+
+def test_dead_letters_keep_original_bytes_and_source_coordinates(spark):
+    bad = encode(good(priority="urgent"))
+    letters = transforms.dead_letters(validated(spark, [example().to_bytes(), bad]))
+    row = letters.collect()[0]
+    headers = {h["key"]: bytes(h["value"]).decode() for h in row["headers"]}
+    assert bytes(row["value"]) == bad
+    assert bytes(row["key"]) == b"C00042"
+    assert headers["dlq.reason"] == "unknown_enum"
+    assert headers["dlq.source.topic"] == "client_tickets"
+    assert (headers["dlq.source.partition"], headers["dlq.source.offset"]) == ("1", "1")
+    assert set(headers) == set(transforms.DLQ_HEADERS)
+
+
+def test_read_dead_letter_headers_round_trips(spark):
+    letters = transforms.dead_letters(validated(spark, [b"{oops"])).withColumn(
+        "timestamp", transforms.F.current_timestamp()
+    )
+    flat = transforms.read_dead_letter_headers(letters).collect()[0]
+    assert (flat["reason"], flat["source_offset"], flat["value"]) == ("malformed_json", 0, "{oops")
+
+
+@pytest.mark.parametrize("request_type", ["billing", "technical", "account", "general"])
+@pytest.mark.parametrize("priority", ["low", "critical"])
+def test_enrich_adds_team_and_sla_due_times(spark, request_type, priority):
+    value = encode(good(request_type=request_type, priority=priority))
+    valid = transforms.valid_tickets(validated(spark, [value]))
+    teams, slas = transforms.reference_frames(spark)
+    row = transforms.enrich(valid, teams, slas).collect()[0]
+    created = example().created_at.replace(tzinfo=None)
+    assert row["team_id"] == team_for(request_type).team_id
+    assert row["first_response_due"] == created + timedelta(minutes=sla_for(priority).first_response_minutes)
+    assert row["resolution_due"] == created + timedelta(hours=sla_for(priority).resolution_hours)
+    assert str(row["created_date"]) == "2026-01-31"
+
+
+def test_windowed_counts_group_by_window_type_and_priority(spark):
+    base = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+    minutes = [0, 0, 0, 1, 1, 5]
+    values = [
+        encode(good(created_at=(base + timedelta(minutes=m, seconds=7)).isoformat().replace("+00:00", "Z"),
+                    priority="high" if i == 1 else "medium"))
+        for i, m in enumerate(minutes)
+    ]
+    valid = transforms.valid_tickets(validated(spark, values))
+    counts = transforms.windowed_counts(valid, "1 minute", "30 seconds").collect()
+    got = {(r["window_start"].minute, r["priority"]): r["tickets"] for r in counts}
+    assert got == {(0, "medium"): 2, (0, "high"): 1, (1, "medium"): 2, (5, "medium"): 1}
+    assert all(r["window_end"] - r["window_start"] == timedelta(minutes=1) for r in counts)

@@ -1,0 +1,90 @@
+"""Producer pieces that need no broker: the rate limiter, the summary, the CLI, the clear error."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from hybridflow.cli import build_parser
+from hybridflow.config import get_settings
+from hybridflow.errors import StackError
+from hybridflow.tickets.producer import ProduceSummary, RateLimiter, make_producer
+
+
+class FakeClock:
+    """A clock that only moves when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_unthrottled_never_sleeps():
+    clock = FakeClock()
+    limiter = RateLimiter(None, clock=clock, sleep=clock.sleep)
+    for _ in range(10_000):
+        limiter.acquire()
+    assert clock.sleeps == []
+
+
+def test_rate_is_honoured_with_few_sleeps():
+    clock = FakeClock()
+    limiter = RateLimiter(200.0, clock=clock, sleep=clock.sleep)
+    for _ in range(2000):
+        limiter.acquire()
+    # 2000 events at 200/s: 10 s, less the initial burst of 20.
+    assert clock.now == pytest.approx(10.0 - 20 / 200, abs=0.01)
+    assert len(clock.sleeps) < 2000  # not one sleep per message
+
+
+def test_slow_rate_sleeps_between_events():
+    clock = FakeClock()
+    limiter = RateLimiter(2.0, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        limiter.acquire()
+    assert clock.now == pytest.approx(2.0)  # burst of 1, then one every 0.5 s
+
+
+def test_rate_must_be_positive():
+    with pytest.raises(ValueError):
+        RateLimiter(0)
+
+
+def test_summary_line_says_what_happened():
+    summary = ProduceSummary(topic="t", sent=950, failed=0, malformed=50, seconds=2.0)
+    assert summary.tickets_per_s == 475
+    line = summary.line()
+    assert "950 sent" in line and "50 malformed" in line and "0 failed" in line and "475 tickets/s" in line
+    assert "interrupted" in ProduceSummary("t", 1, 0, 0, 1.0, interrupted=True).line()
+
+
+def test_unreachable_broker_names_the_fix():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = get_settings(kafka_bootstrap_servers=f"127.0.0.1:{port}")
+    with pytest.raises(StackError, match=r"not reachable.*make up.*KAFKA_BOOTSTRAP_SERVERS"):
+        make_producer(settings)
+
+
+def test_produce_command_parses_its_options():
+    args = build_parser().parse_args(
+        ["produce", "--count", "10", "--rate", "5", "--seed", "3", "--malformed-ratio", "0.2",
+         "--start", "2026-01-31T09:00:00Z", "--late-ratio", "0.1"]
+    )  # fmt: skip
+    assert (args.count, args.rate, args.seed, args.malformed_ratio, args.late_ratio) == (10, 5.0, 3, 0.2, 0.1)
+    assert args.start.isoformat() == "2026-01-31T09:00:00+00:00"
+
+
+@pytest.mark.parametrize("bad", [["--malformed-ratio", "2"], ["--rate", "0"], ["--start", "hier"], ["--count", "-1"]])
+def test_produce_command_refuses_bad_options(bad):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["produce", *bad])
