@@ -8,15 +8,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HF := $(VENV)/bin/hybridflow
 STAMP := $(VENV)/.requirements.stamp
+MMDC_STAMP := tools/mermaid/node_modules/.install.stamp
 
-.PHONY: help setup sysdeps jars up down status demo stream produce test test-unit test-integration \
+.PHONY: help setup objectstore cluster-up cluster-down sysdeps jars up down status demo stream produce test test-unit test-integration \
         diagrams bench clean distclean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 sysdeps: ## Install the Debian packages the project needs (root), or say which
-	@scripts/system-deps.sh core diagrams db
+	@scripts/system-deps.sh core diagrams mermaid db
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,7 +28,10 @@ $(STAMP): requirements.txt pyproject.toml
 jars: $(STAMP) ## Resolve the JVM jars with Maven from jvm/pom.xml into .state/jars/
 	@$(HF) setup
 
-setup: sysdeps $(STAMP) jars ## Everything a fresh machine needs (idempotent)
+setup: sysdeps $(STAMP) jars $(MMDC_STAMP) objectstore ## Everything a fresh machine needs (idempotent)
+
+objectstore: $(STAMP) ## Build the S3-API object store (versitygw, with Go) into .state/bin when S3_ENDPOINT is set
+	@$(HF) objectstore install --if-needed
 
 up: setup ## Start the local stack (Kafka broker in KRaft mode) and create the topics
 	@$(HF) up
@@ -53,7 +57,12 @@ test: up ## Run every test against the real stack (unit, integration)
 test-unit: $(STAMP) ## Unit tests only (no stack)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-diagrams: setup ## Regenerate every schematic under diagrams/
+# Mermaid renderer, offline: pinned mermaid-cli driving Debian's chromium (never downloads a browser).
+$(MMDC_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
+	cd tools/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+diagrams: setup ## Regenerate every schematic, Mermaid diagram and table under diagrams/
 	@$(HF) diagrams
 
 bench: up ## Benchmarks (print numbers; not tests)
@@ -66,3 +75,9 @@ clean: ## Remove generated data, lake, checkpoints, diagrams and report (keeps j
 
 distclean: clean ## Also remove the virtualenv and every local state (jars, databases)
 	rm -rf $(VENV) .state
+
+cluster-up: setup ## Start a local Spark standalone cluster (1 master, 1 worker); use it with SPARK_MASTER=spark://127.0.0.1:7077
+	@$(HF) cluster up
+
+cluster-down: ## Stop the local Spark standalone cluster
+	@test ! -x $(HF) || $(HF) cluster down

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages a group of features needs (idempotent).
-#   scripts/system-deps.sh core|diagrams|db|report ...
+#   scripts/system-deps.sh core|diagrams|mermaid|db|report ...
 # As root (CI is) it runs apt-get; otherwise it names the command to run and fails.
 set -euo pipefail
 
 declare -A GROUP=(
   [core]="java:openjdk-17-jre-headless mvn:maven"
   [diagrams]="dot:graphviz"
+  [mermaid]="node:nodejs npm:npm chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
   [db]="/usr/lib/postgresql/15/bin/postgres:postgresql"
   [report]="xelatex:texlive-xetex pandoc:pandoc /usr/share/texlive/texmf-dist/tex/latex/adjustbox/adjustbox.sty:texlive-latex-extra /usr/share/texmf/tex/latex/lm/lmodern.sty:lmodern /usr/share/texlive/texmf-dist/tex/generic/iftex/iftex.sty:texlive-plain-generic /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core /usr/share/texlive/texmf-dist/fonts/type1/urw/helvetic/uhvr8a.pfb:texlive-fonts-recommended"
 )

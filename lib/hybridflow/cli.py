@@ -16,9 +16,13 @@ from hybridflow.errors import HybridflowError
 # One module per concern; each defines register(subparsers).
 COMMAND_MODULES = (
     "hybridflow.toolchain_commands",
+    "hybridflow.architecture.commands",
     "hybridflow.stack.commands",
     "hybridflow.tickets.commands",
     "hybridflow.streaming.commands",
+    "hybridflow.batch.commands",
+    "hybridflow.deploy.commands",
+    "hybridflow.report.commands",
 )
 
 

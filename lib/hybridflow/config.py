@@ -24,6 +24,7 @@ DIAGRAMS_DIR = PROJ_ROOT / "diagrams"
 REPORT_DIR = PROJ_ROOT / "report"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 JVM_POM = PROJ_ROOT / "jvm" / "pom.xml"
+MERMAID_TOOL_DIR = PROJ_ROOT / "tools" / "mermaid"  # pinned mermaid-cli (npm), installed by `make setup`
 
 _DURATION = re.compile(r"^\s*\d+\s+(second|minute|hour|day)s?\s*$")
 
@@ -226,3 +227,12 @@ def settings_table() -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def settings_markdown() -> str:
+    """The configuration table of the README (a unit test keeps the README in sync)."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for row in settings_table():
+        default = f"`{row['default']}`" if row["default"] else "*(unset)*"
+        lines.append(f"| `{row['variable']}` | {default} | {row['description']} |")
+    return "\n".join(lines)

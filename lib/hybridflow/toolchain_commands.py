@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hybridflow.config import get_settings
+from hybridflow.config import get_settings, settings_markdown
 from hybridflow.toolchain import check_java, ensure_jars, java_major_version
 
 
@@ -17,8 +17,20 @@ def _setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(settings_markdown())
+        return 0
+    for name, value in get_settings().model_dump().items():
+        print(f"{name.upper():28} {value}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `setup` command."""
+    """Add the `setup` and `settings` commands."""
+    s = sub.add_parser("settings", help="show the effective settings (secrets masked)")
+    s.add_argument("--markdown", action="store_true", help="print the README's configuration table instead")
+    s.set_defaults(func=_settings)
     p = sub.add_parser("setup", help="check Java, resolve the JVM jars with Maven (idempotent)")
     p.add_argument("--force", action="store_true", help="re-resolve even if up to date")
     p.set_defaults(func=_setup)

@@ -195,6 +195,7 @@ class CriticalPath:
     id: str
     label: str
     stages: tuple[tuple[str, ...], ...]
+    target: float  # availability the path should reach (fraction)
 
 
 @dataclass(frozen=True)
@@ -318,4 +319,4 @@ def _one(items, item_id: str, what: str):
     for item in items:
         if item.id == item_id:
             return item
-    raise ModelError(f"Unknown {what} {item_id!r}: add it to hybridflow.architecture.data or fix the reference.")
+    raise ModelError(f"Unknown {what} {item_id!r}: add it in hybridflow/architecture/data.py or fix the reference.")

@@ -60,12 +60,15 @@ class LoadResult:
 
 def load_full(spark: SparkSession, settings: Settings, spec: TableSpec, valid: DataFrame) -> LoadResult:
     """Replace the whole table with `valid` (already deduplicated)."""
-    valid = valid.persist(StorageLevel.MEMORY_AND_DISK)
+    cached_here = not valid.is_cached  # counted then written: read the source once
+    if cached_here:
+        valid = valid.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         n = valid.count()
         _writer(valid, spec).parquet(table_uri(settings, spec))
     finally:
-        valid.unpersist()
+        if cached_here:
+            valid.unpersist()
     return LoadResult(written=n, partitions_rewritten=None, table_rows=n)
 
 

@@ -110,6 +110,10 @@ def server_properties(settings: Settings, paths: BrokerPaths | None = None) -> d
         "share.coordinator.state.topic.min.isr": "1",
         # Consumers in tests join immediately instead of waiting 3 s for more members.
         "group.initial.rebalance.delay.ms": "0",
+        # After a restart the controller waits one broker session for the old incarnation to
+        # expire before it admits the new one (default 9 s); 5 s keeps a margin for a busy box.
+        "broker.heartbeat.interval.ms": "1000",
+        "broker.session.timeout.ms": "5000",
         # A 2-core machine shared with Spark: few threads, a small cleaner buffer (default 128 MB).
         "num.network.threads": "2",
         "num.io.threads": "2",
@@ -243,6 +247,20 @@ class KafkaBroker:
         # The properties path is in the command line: a recycled pid of another program is not ours.
         return process.PidFile(paths.pid, marker=str(paths.properties))
 
+    def _check_ports_free(self, settings: Settings, host: str, port: int) -> None:
+        """Refuse to start when the broker or controller port is taken, naming the fix."""
+        for what, p in (("broker", port), ("controller", settings.kafka_controller_port)):
+            if not process.port_in_use(host, p):
+                continue
+            env = "KAFKA_BOOTSTRAP_SERVERS" if what == "broker" else "KAFKA_CONTROLLER_PORT"
+            by = "another process"
+            if what == "broker" and broker_answers(settings, timeout_ms=2000):
+                by = f"a Kafka-API broker not started from {settings.state_dir} (Redpanda in Docker Compose, another checkout?)"
+            raise StackError(
+                f"Port {host}:{p} (Kafka {what}) is already in use by {by}: "
+                f"stop that process (`ss -ltnp | grep :{p}`) or set {env} to a free port."
+            )
+
     def _check_same_listeners(self, settings: Settings, paths: BrokerPaths, pid: int) -> None:
         """A broker already runs from this state dir: refuse if it listens elsewhere than the settings say."""
         wanted = server_properties(settings, paths)["listeners"]
@@ -266,7 +284,10 @@ class KafkaBroker:
             except StackError:
                 pass
         elif pid:
-            details["note"] = f"process alive but not answering yet (see {paths.server_log})"
+            details["note"] = "process alive but not answering yet"
+        elif process.port_answers(*listener(settings)):
+            details["note"] = f"the port answers, but not a broker started from {settings.state_dir}"
+        details["log"] = str(paths.server_log)
         return ServiceStatus(self.name, bool(pid and answering), settings.kafka_bootstrap_servers, pid, details=details)
 
     def start(self, settings: Settings, timeout_s: float = START_TIMEOUT_S) -> ServiceStatus:
@@ -281,13 +302,7 @@ class KafkaBroker:
             if pid is not None:
                 self._check_same_listeners(settings, paths, pid)
             else:
-                for what, p in (("broker", port), ("controller", settings.kafka_controller_port)):
-                    if process.port_in_use(host, p):
-                        env = "KAFKA_BOOTSTRAP_SERVERS" if what == "broker" else "KAFKA_CONTROLLER_PORT"
-                        raise StackError(
-                            f"Port {host}:{p} (Kafka {what}) is already in use by another process: "
-                            f"stop that process (`ss -ltnp | grep :{p}`) or set {env} to a free port."
-                        )
+                self._check_ports_free(settings, host, port)
                 write_config(settings, paths)
                 format_storage(settings, paths)
                 pid = process.start_detached(
@@ -300,7 +315,7 @@ class KafkaBroker:
                     lambda: broker_answers(settings, timeout_ms=2000),
                     timeout_s=timeout_s, what=f"The Kafka broker (pid {pid}) at {host}:{port}",
                     fix="read the log, fix the cause, then rerun `make up`",
-                    pid=pid, log_file=paths.server_log if paths.server_log.exists() else paths.out_log,
+                    pid=pid, log_file=(paths.out_log, paths.server_log),
                 )
             except StackError:
                 if not process.pid_alive(pid):

@@ -148,9 +148,24 @@ def worker_command(spec: ClusterSpec, work_dir: Path, bind_host: str | None = No
     ]
 
 
+def scala_version(home: Path | None = None) -> str:
+    """Scala binary version of the installed Spark (from its spark-core_<scala> jar)."""
+    home = home or spark_home()
+    for jar in (home / "jars").glob("spark-core_*.jar"):
+        match = re.match(r"spark-core_(\d+\.\d+)-", jar.name)
+        if match:
+            return match.group(1)
+    raise ToolchainError(f"No spark-core jar in {home}/jars: reinstall pyspark (`make setup`).")
+
+
 def daemon_env() -> dict[str, str]:
-    """Environment of the daemons: SPARK_HOME so the worker launches executors from the same jars."""
-    return {**os.environ, "SPARK_HOME": str(spark_home()), "SPARK_NO_DAEMONIZE": "1"}
+    """Environment of the daemons: SPARK_HOME so the worker launches executors from the same jars.
+
+    SPARK_SCALA_VERSION is what Spark's launch scripts would set: without it the worker's
+    executor launcher looks for a source build tree and fails ("Cannot find any build directories").
+    """
+    home = spark_home()
+    return {**os.environ, "SPARK_HOME": str(home), "SPARK_SCALA_VERSION": scala_version(home)}
 
 
 def get_json(url: str, timeout_s: float = 3.0) -> dict:

@@ -23,12 +23,15 @@ def _status(args: argparse.Namespace) -> int:
     rows = services.status(get_settings())
     for row in rows:
         print(row.line())
-    # Exit code 1 when something enabled is not running, so scripts can test it.
-    return 0 if all(r.running for r in rows) else 1
+    if args.check:  # scripts: exit 1 when an enabled service is not running
+        return 0 if all(r.running for r in rows) else 1
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `up`, `down` and `status` commands."""
     sub.add_parser("up", help="start the local stack (Kafka broker, KRaft) and create the topics").set_defaults(func=_up)
     sub.add_parser("down", help="stop the local stack").set_defaults(func=_down)
-    sub.add_parser("status", help="show what the local stack runs (state, pid, address, topics)").set_defaults(func=_status)
+    p = sub.add_parser("status", help="show what the local stack runs (state, pid, address, topics)")
+    p.add_argument("--check", action="store_true", help="exit 1 if an enabled service is not running")
+    p.set_defaults(func=_status)

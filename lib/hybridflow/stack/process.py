@@ -214,7 +214,7 @@ def wait_until(
     what: str,
     fix: str,
     pid: int | None = None,
-    log_file: Path | None = None,
+    log_file: Path | Sequence[Path] | None = None,
     interval_s: float = 0.5,
 ) -> float:
     """Poll `check()` until it returns True; return the seconds waited.
@@ -247,11 +247,14 @@ def tail(path: Path, lines: int = 10) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _log_hint(log_file: Path | None) -> str:
+def _log_hint(log_file: Path | Sequence[Path] | None) -> str:
+    """' (see <log>)' plus the last lines of every given log that has any."""
     if log_file is None:
         return ""
-    last = tail(log_file, 8)
-    return f" (see {log_file})" + (f"\n{last}" if last else "")
+    files = [Path(log_file)] if isinstance(log_file, (str, Path)) else [Path(f) for f in log_file]
+    lasts = [(f, tail(f, 8)) for f in files]
+    shown = [f"{f}:\n{text}" for f, text in lasts if text]
+    return f" (see {', '.join(str(f) for f in files)})" + ("".join(f"\n{s}" for s in shown))
 
 
 @contextmanager

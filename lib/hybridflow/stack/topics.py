@@ -17,6 +17,7 @@ Partitions:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -62,19 +63,35 @@ def admin_client(settings: Settings, timeout_ms: int | None = None) -> Iterator[
     # IO thread against a port nobody listens on.
     if not any(port_answers(*parse_address(s), timeout_s=min(2.0, timeout_ms / 1000)) for s in settings.bootstrap_list):
         raise unreachable(settings, "nothing listens there")
+    # kafka-python 3.0.12 starts its IO thread before bootstrapping and leaves it running
+    # when bootstrap fails; building the object in two steps lets us stop it (no thread
+    # leak per failed readiness probe in a long-lived process such as pytest or Jupyter).
+    admin = KafkaAdminClient.__new__(KafkaAdminClient)
     try:
-        admin = KafkaAdminClient(
+        admin.__init__(  # type: ignore[misc]
             bootstrap_servers=settings.bootstrap_list,
             client_id="hybridflow-admin",
             request_timeout_ms=timeout_ms,
             bootstrap_timeout_ms=timeout_ms,
         )
     except KafkaError as exc:
+        _discard(admin)
         raise unreachable(settings, type(exc).__name__) from None
     try:
         yield admin
     finally:
         admin.close()
+
+
+def _discard(admin: KafkaAdminClient) -> None:
+    """Release what a half-constructed admin client holds (its IO thread, sockets)."""
+    for attr, method in (("_client", "close"), ("_net", "stop")):
+        part = getattr(admin, attr, None)
+        if part is not None:
+            try:
+                getattr(part, method)()
+            except Exception:  # noqa: BLE001 - best effort on an already failed client
+                log.debug("could not %s %s", method, attr, exc_info=True)
 
 
 def broker_answers(settings: Settings, timeout_ms: int = 3000) -> bool:
@@ -129,7 +146,14 @@ def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[st
                 log.warning("growing partitions: %s", grow)
                 admin.create_partitions(grow, timeout_ms=timeout_ms)
             admin.wait_for_topics(list(wanted), timeout_ms=timeout_ms)
-            return _partition_counts(admin, list(wanted))
+            # Created/grown partitions reach the metadata cache a moment after the controller
+            # acknowledges them: poll until every topic shows at least the wanted count.
+            deadline = time.monotonic() + timeout_ms / 1000
+            while True:
+                counts = _partition_counts(admin, list(wanted))
+                if all(counts.get(n, 0) >= p for n, p in wanted.items()) or time.monotonic() > deadline:
+                    return counts
+                time.sleep(0.1)
     except KafkaError as exc:
         raise StackError(
             f"Creating topics {sorted(wanted)} on {settings.kafka_bootstrap_servers} failed ({type(exc).__name__}: {exc}): "
@@ -154,6 +178,7 @@ def describe_topics(settings: Settings, include_internal: bool = False) -> dict[
 def delete_topics(settings: Settings, names: list[str]) -> None:
     """Delete topics (tests clean up their isolated topics with this); missing ones are ignored."""
     with admin_client(settings) as admin:
-        present = [n for n in names if n in set(admin.list_topics())]
+        existing = set(admin.list_topics())
+        present = [n for n in names if n in existing]
         if present:
             admin.delete_topics(present, timeout_ms=settings.kafka_request_timeout_ms, raise_errors=False)

@@ -9,7 +9,11 @@ Three queries read the same topic, each with its own checkpoint:
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
@@ -31,15 +35,6 @@ class Pipeline:
         for query in self.queries.values():
             if query.isActive:
                 query.stop()
-
-    def await_termination(self, timeout_s: float | None = None) -> None:
-        """Wait for every query to end (available-now runs end by themselves); re-raise a failure."""
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        for query in self.queries.values():
-            remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
-            finished = query.awaitTermination(None if remaining is None else int(remaining))
-            if finished is False:
-                raise TimeoutError(f"query {query.name} still running after {timeout_s} s")
 
 
 class ProgressPrinter(StreamingQueryListener):
@@ -102,6 +97,27 @@ def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool 
     return Pipeline(queries)
 
 
+@contextmanager
+def _stop_requested_on_signals() -> Iterator[threading.Event]:
+    """Turn Ctrl-C / SIGTERM into a flag while the queries run.
+
+    PySpark's own SIGINT handler cancels jobs from inside the signal handler, racing the
+    py4j call we are blocked in; a flag polled between short waits stops cleanly instead.
+    """
+    requested = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield requested
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: requested.set())
+    try:
+        yield requested
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run_pipeline(
     spark: SparkSession,
     settings: Settings,
@@ -114,19 +130,24 @@ def run_pipeline(
     if listener:
         spark.streams.addListener(listener)
     pipeline = start_pipeline(spark, settings, available_now)
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
-        if available_now:
-            pipeline.await_termination(timeout_s)
-        else:
-            deadline = None if timeout_s is None else time.monotonic() + timeout_s
-            while deadline is None or time.monotonic() < deadline:
-                if spark.streams.awaitAnyTermination(5):
-                    break  # one query ended (failed): stop the others, surface the error below
+        with _stop_requested_on_signals() as stop_requested:
+            while not stop_requested.is_set():
+                if deadline is not None and time.monotonic() > deadline:
+                    if available_now:
+                        raise TimeoutError(f"the available-now run did not finish within {timeout_s} s")
+                    break
+                active = [q for q in pipeline.queries.values() if q.isActive]
+                failed = [q for q in pipeline.queries.values() if q.exception()]
+                if failed or not active:
+                    break
+                active[0].awaitTermination(1)
+            if stop_requested.is_set():
+                print("stopping the streaming queries (signal received)…")
         for query in pipeline.queries.values():
             if query.exception():
                 raise query.exception()
-    except KeyboardInterrupt:
-        print("stopping the streaming queries (Ctrl-C)…")
     finally:
         pipeline.stop()
         if listener:

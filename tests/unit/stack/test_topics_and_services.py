@@ -83,3 +83,14 @@ def test_cli_has_stack_commands() -> None:
     parser = build_parser()
     for command in ("up", "down", "status"):
         assert parser.parse_args([command]).func.__module__ == "hybridflow.stack.commands"
+
+
+def test_a_port_that_is_not_kafka_fails_without_leaking_threads(scratch_settings: Settings, listening_socket: int) -> None:
+    import threading
+
+    fake = scratch_settings.model_copy(update={"kafka_bootstrap_servers": f"localhost:{listening_socket}"})
+    before = threading.active_count()
+    assert topics.broker_answers(fake, timeout_ms=1000) is False
+    with pytest.raises(StackError, match="is not reachable"):
+        topics.ensure_topics(fake, timeout_s=1)
+    assert threading.active_count() == before

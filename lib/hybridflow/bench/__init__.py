@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print numbers (no assertions; tests never time anything)."""

@@ -1,0 +1,153 @@
+"""Run the unchanged streaming job in a subprocess on a given master, and prove where its tasks ran.
+
+Only one SparkContext can live in a process, so a notebook or a test that wants the
+same job on `local[*]` and on a standalone cluster runs `hybridflow stream
+--available-now` as a child process with the settings passed through the
+environment (the very variables of `hybridflow.config`). With an event-log folder,
+Spark records every task and the executor that ran it; together with the master's
+and the worker's JSON that shows the work was done by executors on the worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from hybridflow.config import Settings
+from hybridflow.errors import StackError
+from hybridflow.stack.cluster import ClusterSpec, master_json, worker_json
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment variables that rebuild exactly these settings in a child process."""
+    env: dict[str, str] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[name.upper()] = str(value)
+    return env
+
+
+@dataclass(frozen=True)
+class StreamRun:
+    """One `hybridflow stream --available-now` run: where, how long, what it printed, its event log."""
+
+    master: str
+    seconds: float
+    output: str
+    event_log: Path | None
+
+    @property
+    def app_id(self) -> str | None:
+        """Spark's application id (app-… on a cluster, local-… in local mode), from the event log."""
+        return self.event_log.name.split(".")[0] if self.event_log else None
+
+
+def run_stream(
+    settings: Settings, event_log_dir: Path | None = None, timeout_s: float = 900, extra_env: dict[str, str] | None = None
+) -> StreamRun:
+    """Run the streaming job available-now in a child process with these settings; raise if it fails."""
+    env = {**os.environ, **settings_env(settings), **(extra_env or {})}
+    env["HYBRIDFLOW_ENV_FILE"] = os.devnull  # the settings above are complete: no .env may add to them
+    before: set[Path] = set()
+    if event_log_dir is not None:
+        event_log_dir.mkdir(parents=True, exist_ok=True)
+        before = set(event_log_dir.iterdir())
+        # Read by pyspark when it launches the JVM, i.e. before get_spark's own options.
+        env["PYSPARK_SUBMIT_ARGS"] = (
+            f"--conf spark.eventLog.enabled=true --conf spark.eventLog.dir={event_log_dir.resolve().as_uri()} "
+            "--conf spark.eventLog.compress=false pyspark-shell"
+        )
+    cmd = [sys.executable, "-m", "hybridflow.cli", "stream", "--available-now"]
+    begin = time.monotonic()
+    try:
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise StackError(f"`hybridflow stream` on {settings.spark_master} ran over {timeout_s:.0f} s: check the cluster UI and logs.") from None
+    seconds = time.monotonic() - begin
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        tail = "\n".join(line for line in output.splitlines() if not line.startswith("\tat "))[-3000:]
+        raise StackError(f"`hybridflow stream` on {settings.spark_master} exited {done.returncode}: read its output.\n{tail}")
+    new_logs = sorted(set(event_log_dir.iterdir()) - before) if event_log_dir is not None else []
+    return StreamRun(settings.spark_master, seconds, output, new_logs[-1] if new_logs else None)
+
+
+@dataclass(frozen=True)
+class EventLogSummary:
+    """What an event log says about an application's executors and tasks."""
+
+    app_id: str
+    executors: dict[str, str]  # executor id -> host
+    tasks_by_executor: Counter = field(default_factory=Counter)
+    finished: bool = False
+
+
+def read_event_log(path: Path) -> EventLogSummary:
+    """Executors added and tasks ended per executor, from a (plain JSON-lines) Spark event log."""
+    app_id, executors, tasks, finished = path.name.split(".")[0], {}, Counter(), False
+    with path.open() as fh:
+        for line in fh:
+            event = json.loads(line)
+            kind = event.get("Event")
+            if kind == "SparkListenerApplicationStart":
+                app_id = event.get("App ID", app_id)
+            elif kind == "SparkListenerExecutorAdded":
+                executors[event["Executor ID"]] = event["Executor Info"]["Host"]
+            elif kind == "SparkListenerTaskEnd":
+                tasks[event["Task Info"]["Executor ID"]] += 1
+            elif kind == "SparkListenerApplicationEnd":
+                finished = True
+    return EventLogSummary(app_id, executors, tasks, finished)
+
+
+@dataclass(frozen=True)
+class ClusterEvidence:
+    """Proof that an application ran on the standalone cluster's worker."""
+
+    app_id: str
+    app_state: str | None  # as the master reports it (FINISHED when the driver stopped cleanly)
+    cores_offered: int  # cores of the ALIVE workers
+    worker_executors: list[dict]  # the worker's finished executors of this app (id, cores, memory)
+    tasks_by_executor: dict[str, int]
+    executor_hosts: dict[str, str]
+
+    @property
+    def tasks_on_workers(self) -> int:
+        """Tasks run by executors (not by the driver)."""
+        return sum(n for ex, n in self.tasks_by_executor.items() if ex != "driver")
+
+
+def cluster_evidence(spec: ClusterSpec, run: StreamRun) -> ClusterEvidence:
+    """Join the run's event log with the master's and the worker's JSON."""
+    if run.event_log is None:
+        raise StackError("The run has no event log: pass event_log_dir to run_stream.")
+    log = read_event_log(run.event_log)
+    master = master_json(spec)
+    app = next((a for a in master.get("completedapps", []) + master.get("activeapps", []) if a["id"] == log.app_id), None)
+    worker = worker_json(spec)
+    mine = [
+        {"id": e["id"], "cores": e.get("appdesc", {}).get("cores"), "memory": e.get("memory")}
+        for e in worker.get("finishedexecutors", []) + worker.get("executors", [])
+        if e.get("appid") == log.app_id
+    ]
+    alive = [w for w in master.get("workers", []) if w.get("state") == "ALIVE"]
+    return ClusterEvidence(
+        app_id=log.app_id,
+        app_state=app.get("state") if app else None,
+        cores_offered=sum(w.get("cores", 0) for w in alive),
+        worker_executors=mine,
+        tasks_by_executor=dict(log.tasks_by_executor),
+        executor_hosts=log.executors,
+    )

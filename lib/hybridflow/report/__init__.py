@@ -1,0 +1,9 @@
+"""The deliverable people read: notebook helpers (tables, figures, data views) and the report build.
+
+- ``context``  the report's own topics/lake (`report_settings`), clean resets, notebook set-up
+- ``display``  `show(df)`: tables that render as HTML in notebooks and as LaTeX in the PDF
+- ``figures``  matplotlib figures (pandas in, Figure out), saved under report/figures/
+- ``views``    small pandas views of what the notebooks show (read-back, progress, windows …)
+- ``checklist`` the deliverables of the mission with their evidence and a computed status
+- ``build``    execute the notebooks (nbclient) and export HTML + PDF (nbconvert, xelatex)
+"""

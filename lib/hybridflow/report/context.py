@@ -1,0 +1,145 @@
+"""What the report's notebooks share: their own topics and lake, clean resets, the notebook set-up.
+
+The notebooks run against the stack that `make up` started, beside other users of the
+same broker. They never touch the pipeline's own topics or lake: `report_settings()`
+gives them ``report_client_tickets`` / ``report_client_tickets_dlq`` and a lake under
+``data/report/``, and each notebook resets what it is about to rewrite, so a second
+`make report` rebuilds from scratch instead of piling up records.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+from hybridflow.config import DATA_DIR, Settings, get_settings
+from hybridflow.errors import StackError
+from hybridflow.stack.topics import admin_client, ensure_topics
+
+REPORT_DATA_DIR = DATA_DIR / "report"
+REPORT_TOPIC_PREFIX = "report_"
+
+
+def in_test() -> bool:
+    """True in smoke mode (`IN_TEST=1`, set by the notebook tests and `hybridflow report --smoke`)."""
+    return os.environ.get("IN_TEST", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def report_settings(**overrides: object) -> Settings:
+    """The project settings with the report's own topics, lake and checkpoints (overrides win)."""
+    base = get_settings()
+    values: dict[str, object] = {
+        "topic_tickets": REPORT_TOPIC_PREFIX + base.topic_tickets,
+        "topic_dlq": REPORT_TOPIC_PREFIX + base.topic_dlq,
+        "lake_uri": (REPORT_DATA_DIR / "lake").as_uri(),
+        "checkpoint_uri": (REPORT_DATA_DIR / "checkpoints").as_uri(),
+        "landing_dir": REPORT_DATA_DIR / "landing",
+    }
+    values.update(overrides)
+    return get_settings(**values)
+
+
+def _guard(settings: Settings) -> None:
+    """Refuse to reset anything that is not the report's own (never wipe the pipeline's topics or lake)."""
+    for topic in (settings.topic_tickets, settings.topic_dlq):
+        if not topic.startswith(REPORT_TOPIC_PREFIX):
+            raise StackError(f"Refusing to reset topic {topic!r}: only {REPORT_TOPIC_PREFIX}* topics are the report's.")
+    if not settings.lake_is_local or not settings.local_path(settings.lake_uri).is_relative_to(REPORT_DATA_DIR):
+        raise StackError(f"Refusing to reset the lake {settings.lake_uri}: only {REPORT_DATA_DIR} is the report's.")
+
+
+def reset_topics(settings: Settings, topics: list[str] | None = None, timeout_s: float = 30.0) -> dict[str, int]:
+    """Delete the report's topics (default: tickets and DLQ), wait until they are gone, recreate them empty."""
+    _guard(settings)
+    names = topics or [settings.topic_tickets, settings.topic_dlq]
+    with admin_client(settings) as admin:
+        present = [n for n in names if n in set(admin.list_topics())]
+        if present:
+            admin.delete_topics(present, timeout_ms=settings.kafka_request_timeout_ms, raise_errors=False)
+        deadline = time.monotonic() + timeout_s
+        while set(names) & set(admin.list_topics()):
+            if time.monotonic() > deadline:
+                raise StackError(f"Topics {names} were not deleted within {timeout_s:.0f} s: check the broker log, then rerun.")
+            time.sleep(0.5)
+    # A just-deleted topic can take a moment to be creatable again.
+    for attempt in range(10):
+        try:
+            return ensure_topics(settings)
+        except StackError:
+            if attempt == 9:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
+
+
+def reset_lake(settings: Settings) -> list[str]:
+    """Remove the report's lake and checkpoints (local folders under data/report); returns what was removed."""
+    _guard(settings)
+    removed = []
+    for uri in (settings.lake_uri, settings.checkpoint_root):
+        path = settings.local_path(uri)
+        if path.exists():
+            shutil.rmtree(path)
+            removed.append(str(path))
+    return removed
+
+
+def setup_notebook() -> None:
+    """Inline figures, readable pandas output, quiet Spark/Kafka loggers: the first call of each notebook."""
+    import logging
+
+    import pandas as pd
+
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.max_colwidth", 80)
+    for noisy in ("kafka", "py4j"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing to configure
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")
+
+
+def produce_sample(settings: Settings, count: int, malformed_ratio: float, seed: int = 42, span_s: float = 600.0):
+    """Produce `count` events (a `malformed_ratio` of them malformed) whose event times span the last `span_s` s.
+
+    Same sample as the demo's, without a progress bar (it would clutter the exported report).
+    Returns the producer's `ProduceSummary`.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from hybridflow.tickets.generator import TicketGenerator
+    from hybridflow.tickets.malformed import mix
+    from hybridflow.tickets.producer import produce
+
+    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=span_s)
+    n_valid = round(count * (1 - malformed_ratio))
+    generator = TicketGenerator(seed, start, arrival_rate=max(n_valid, 1) / span_s)
+    events = mix(generator.tickets(), malformed_ratio, seed=seed, max_payload_bytes=settings.max_payload_bytes)
+    return produce(events, settings, count=count, progress=False)
+
+
+def ensure_pipeline_output(spark, settings: Settings, count: int, malformed_ratio: float, seed: int = 42,
+                           span_s: float = 600.0) -> str:
+    """Make sure the report's lake holds the stream's output; run the sample pipeline if it does not.
+
+    Lets a results notebook run on its own (fresh kernel, nothing run before it). Returns
+    one line saying what was found or done.
+    """
+    from hybridflow.streaming import sinks
+    from hybridflow.streaming.inspect import read_lake
+    from hybridflow.streaming.job import run_pipeline
+
+    tickets = read_lake(spark, settings, sinks.TICKETS)
+    if tickets is not None and read_lake(spark, settings, sinks.WINDOWS) is not None:
+        return f"lake found: {settings.lake_path(sinks.TICKETS)} (written by notebook 6)"
+    reset_topics(settings)
+    reset_lake(settings)
+    sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, seed=seed, span_s=span_s)
+    run_pipeline(spark, settings, available_now=True, progress=False)
+    return f"no lake yet: produced and streamed a sample ({sent.line()})"

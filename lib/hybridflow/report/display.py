@@ -1,0 +1,120 @@
+"""Tables as the report shows them: HTML in the notebook and the HTML report, a real LaTeX table in the PDF.
+
+A pandas DataFrame would reach the PDF as fixed-width text that wraps badly; `show(df)`
+wraps it in a `Table` that also knows how to render itself as LaTeX (nbconvert's LaTeX
+route prefers ``text/latex`` outputs), scaled down to the page width when it is wide.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from hybridflow.report.errors import ReportError
+
+MAX_ROWS = 30
+MAX_CELL_CHARS = 90
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\u202f": " ",  # narrow no-break space (French thousands separator): not in every font
+    "\u00a0": "~",
+}
+
+
+def latex_escape(text: object) -> str:
+    """Text made safe for LaTeX (special characters escaped)."""
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+
+
+def _cell(value: Any, max_chars: int) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        text = f"{value:,.2f}".replace(",", "\u202f") if abs(value) >= 1000 else f"{value:.4g}"
+    elif isinstance(value, pd.Timestamp):
+        text = value.strftime("%Y-%m-%d %H:%M:%S")
+    else:
+        text = str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+class Table:
+    """A small table with an HTML, a LaTeX and a plain-text form (what `show` returns)."""
+
+    def __init__(self, frame: pd.DataFrame, caption: str | None = None, max_chars: int = MAX_CELL_CHARS) -> None:
+        self.frame = frame
+        self.caption = caption
+        self.max_chars = max_chars
+
+    @property
+    def _rows(self) -> list[list[str]]:
+        return [[_cell(v, self.max_chars) for v in row] for row in self.frame.itertuples(index=False)]
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.frame.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in self._rows
+        )
+        caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return (
+            '<table class="hf-table" style="border-collapse:collapse;font-size:0.85em">'
+            f"{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+    def _repr_latex_(self) -> str:
+        # Long text columns get a paragraph column so they wrap instead of running off the page.
+        widths = [max([len(str(c))] + [len(r[i]) for r in self._rows]) for i, c in enumerate(self.frame.columns)]
+        total = sum(widths) or 1
+        spec = "".join(
+            f"p{{{max(0.06, w / total) * 0.95:.2f}\\linewidth}}" if total > 100 and w > 25 else "l" for w in widths
+        )
+        head = " & ".join(r"\textbf{" + latex_escape(c) + "}" for c in self.frame.columns)
+        body = "\n".join(" & ".join(latex_escape(v) for v in row) + r" \\" for row in self._rows)
+        caption = f"\\captionof*{{table}}{{{latex_escape(self.caption)}}}\n" if self.caption else ""
+        return (
+            "\\begin{center}\\footnotesize\n"
+            + caption
+            + f"\\begin{{adjustbox}}{{max width=\\linewidth}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n"
+            + head
+            + " \\\\\n\\midrule\n"
+            + body
+            + "\n\\bottomrule\n\\end{tabular}\n\\end{adjustbox}\n\\end{center}\n"
+        )
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=False, max_colwidth=self.max_chars)
+
+
+def to_frame(data: Any, max_rows: int = MAX_ROWS) -> pd.DataFrame:
+    """A pandas DataFrame from a pandas/Spark DataFrame, a mapping, or a list of dicts/tuples."""
+    if isinstance(data, pd.DataFrame):
+        return data.head(max_rows)
+    if hasattr(data, "limit") and hasattr(data, "toPandas"):  # a Spark DataFrame: only bring back a few rows
+        return data.limit(max_rows).toPandas()
+    if isinstance(data, Mapping):
+        return pd.DataFrame({"clé": list(data.keys()), "valeur": list(data.values())}).head(max_rows)
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        return pd.DataFrame(list(data)).head(max_rows)
+    raise ReportError(f"show() cannot display a {type(data).__name__}: pass a pandas or Spark DataFrame, a dict or a list.")
+
+
+def show(data: Any, caption: str | None = None, max_rows: int = MAX_ROWS, index: bool = False) -> Table:
+    """Display-ready table of `data` (first `max_rows` rows); keep the index as a column if `index`."""
+    frame = to_frame(data, max_rows)
+    if index:
+        frame = frame.reset_index()
+    return Table(frame, caption)

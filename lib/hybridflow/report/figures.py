@@ -1,0 +1,215 @@
+"""The report's matplotlib figures: pandas in, `Figure` out (saved under the report's figures/ folder).
+
+Figures are built with `matplotlib.figure.Figure`, not pyplot, so a notebook shows each
+exactly once (as the cell's value) and nothing leaks between cells. Labels are French.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from hybridflow.config import REPORT_DIR
+
+REQUEST_TYPE_COLORS = {"technical": "#1f77b4", "billing": "#ff7f0e", "account": "#2ca02c", "general": "#9467bd"}
+PRIORITY_COLORS = {"low": "#9ecae1", "medium": "#4292c6", "high": "#fd8d3c", "critical": "#d62728"}
+PRIORITY_ORDER = ["low", "medium", "high", "critical"]
+TYPE_ORDER = ["technical", "billing", "account", "general"]
+LABELS_FR = {
+    "technical": "technique", "billing": "facturation", "account": "compte", "general": "général",
+    "low": "basse", "medium": "moyenne", "high": "haute", "critical": "critique",
+}  # fmt: skip
+
+
+def figures_dir() -> Path:
+    """Where figures are saved: $HYBRIDFLOW_REPORT_DIR/figures (set by the build), else report/figures."""
+    return Path(os.environ.get("HYBRIDFLOW_REPORT_DIR", REPORT_DIR)) / "figures"
+
+
+def save(fig: Figure, name: str) -> Figure:
+    """Save `fig` as figures/<name>.png (evidence for the self-assessment) and return it for display."""
+    folder = figures_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fig.savefig(folder / f"{name}.png", dpi=110)
+    return fig
+
+
+def _fig(width: float = 8.0, height: float = 3.6, ncols: int = 1) -> tuple[Figure, list]:
+    fig = Figure(figsize=(width, height), layout="constrained", dpi=100)
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="y", alpha=0.3)
+    return fig, list(axes)
+
+
+def fr(values) -> list[str]:
+    """French labels of request types / priorities."""
+    return [LABELS_FR.get(str(v), str(v)) for v in values]
+
+
+# --- the generator (notebook 4) -----------------------------------------------------------------
+
+
+def generator_mix(tickets: pd.DataFrame, type_targets: dict[str, float], priority_given_type: dict[str, dict[str, float]]) -> Figure:
+    """Left: request types observed vs target; right: priority mix within each request type."""
+    fig, (left, right) = _fig(10, 3.8, ncols=2)
+    observed = tickets["request_type"].value_counts(normalize=True).reindex(TYPE_ORDER, fill_value=0)
+    x = np.arange(len(TYPE_ORDER))
+    left.bar(x - 0.2, observed.values * 100, 0.4, label="observé", color=[REQUEST_TYPE_COLORS[t] for t in TYPE_ORDER])
+    left.bar(x + 0.2, [type_targets[t] * 100 for t in TYPE_ORDER], 0.4, label="cible", color="lightgray", edgecolor="gray")
+    left.set_xticks(x, fr(TYPE_ORDER))
+    left.set_ylabel("% des tickets")
+    left.set_title("Type de demande : observé vs cible")
+    left.legend(frameon=False)
+    mix = pd.crosstab(tickets["request_type"], tickets["priority"], normalize="index").reindex(
+        index=TYPE_ORDER, columns=PRIORITY_ORDER, fill_value=0
+    )
+    bottom = np.zeros(len(TYPE_ORDER))
+    for prio in PRIORITY_ORDER:
+        right.barh(fr(TYPE_ORDER), mix[prio].values * 100, left=bottom, color=PRIORITY_COLORS[prio], label=LABELS_FR[prio])
+        bottom += mix[prio].values * 100
+    for i, t in enumerate(TYPE_ORDER):  # the target share of "critical", as a tick on each bar
+        right.plot([100 - priority_given_type[t]["critical"] * 100] * 2, [i - 0.4, i + 0.4], color="black", lw=1)
+    right.invert_yaxis()
+    right.set_xlabel("% des tickets du type (trait noir : part cible de « critique »)")
+    right.set_title("Priorité selon le type")
+    right.legend(ncols=4, fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18))
+    return fig
+
+
+def client_concentration(tickets: pd.DataFrame, weights: list[float]) -> Figure:
+    """Cumulative share of tickets against the share of clients, busiest first (observed and Zipf target)."""
+    fig, (ax,) = _fig(6.5, 3.8)
+    counts = tickets["client_id"].value_counts().sort_values(ascending=False).to_numpy()
+    n = len(weights)
+    observed = np.concatenate([[0], np.cumsum(counts) / counts.sum()])
+    observed_x = np.arange(len(observed)) / n * 100
+    target = np.concatenate([[0], np.cumsum(sorted(weights, reverse=True))])
+    ax.plot(np.arange(n + 1) / n * 100, target * 100, color="gray", ls="--", label="cible (Zipf, s = 1)")
+    ax.plot(observed_x, observed * 100, color="#1f77b4", label=f"observé ({len(counts)} clients actifs)")
+    ax.plot([0, 100], [0, 100], color="lightgray", lw=0.8, label="répartition uniforme")
+    ax.axvline(20, color="#d62728", lw=0.8, ls=":")
+    ax.set_xlabel("% des clients (les plus actifs d'abord)")
+    ax.set_ylabel("% cumulé des tickets")
+    ax.set_title("Concentration des tickets par client")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return fig
+
+
+def event_time_order(tickets: pd.DataFrame, start: pd.Timestamp) -> Figure:
+    """Event time against production order: tickets stamped late (out of order) stand out in red."""
+    fig, (ax,) = _fig(8, 3.4)
+    seconds = (pd.to_datetime(tickets["created_at"], utc=True) - start).dt.total_seconds().to_numpy()
+    running_max = np.maximum.accumulate(seconds)
+    late = seconds < running_max
+    order = np.arange(len(seconds))
+    ax.scatter(order[~late], seconds[~late], s=4, color="#1f77b4", label="dans l'ordre")
+    ax.scatter(order[late], seconds[late], s=10, color="#d62728", label=f"en retard ({late.sum()}, {late.mean():.1%})")
+    ax.set_xlabel("ordre de production")
+    ax.set_ylabel("heure d'événement (s depuis le début)")
+    ax.set_title("Heure d'événement vs ordre d'arrivée")
+    ax.legend(frameon=False)
+    return fig
+
+
+# --- the stream (notebook 6) ----------------------------------------------------------------------
+
+
+def windows_and_watermark(per_minute: pd.DataFrame, watermark: pd.Timestamp | None) -> Figure:
+    """Tickets per event-time window: all valid tickets vs those in emitted (closed) windows, with the watermark."""
+    fig, (ax,) = _fig(9, 3.6)
+    x = pd.to_datetime(per_minute["window_start"])
+    width = (x.diff().median() if len(x) > 1 else pd.Timedelta(minutes=1)) * 0.8
+    ax.bar(x, per_minute["valid_tickets"], width=width, align="edge", color="lightgray", label="tickets valides (lac)")
+    ax.bar(x, per_minute["windowed_tickets"], width=width * 0.6, align="edge", color="#1f77b4", label="fenêtres émises")
+    if watermark is not None:
+        ax.axvline(watermark, color="#d62728", ls="--", label=f"watermark {watermark:%H:%M:%S}")
+    ax.set_ylabel("tickets par fenêtre")
+    ax.set_xlabel("début de fenêtre (UTC)")
+    ax.set_title("Fenêtres d'une minute : une fenêtre n'est émise qu'une fois le watermark passé")
+    ax.legend(frameon=False, fontsize=8)
+    fig.autofmt_xdate()
+    return fig
+
+
+# --- results (notebook 8) -------------------------------------------------------------------------
+
+
+def tickets_over_time(windows: pd.DataFrame, by: str) -> Figure:
+    """Stacked tickets per event-time window, by request type or by priority (from the windows dataset)."""
+    order, colors = (TYPE_ORDER, REQUEST_TYPE_COLORS) if by == "request_type" else (PRIORITY_ORDER, PRIORITY_COLORS)
+    table = windows.pivot_table(index="window_start", columns=by, values="tickets", aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=[c for c in order if c in table.columns]).sort_index()
+    fig, (ax,) = _fig(9, 3.4)
+    x = pd.to_datetime(table.index)
+    ax.stackplot(x, *[table[c].values for c in table.columns], labels=fr(table.columns), colors=[colors[c] for c in table.columns], alpha=0.9)
+    ax.set_ylabel("tickets par fenêtre")
+    ax.set_xlabel("heure d'événement (UTC)")
+    what = "type de demande" if by == "request_type" else "priorité"
+    ax.set_title(f"Tickets par {what} dans le temps (fenêtres fermées)")
+    ax.legend(ncols=4, frameon=False, fontsize=8, loc="upper left")
+    fig.autofmt_xdate()
+    return fig
+
+
+def team_load(tickets: pd.DataFrame) -> Figure:
+    """Tickets per support team, stacked by priority."""
+    table = pd.crosstab(tickets["team_name"], tickets["priority"]).reindex(columns=PRIORITY_ORDER, fill_value=0)
+    table = table.loc[table.sum(axis=1).sort_values().index]
+    fig, (ax,) = _fig(8, 3.2)
+    left = np.zeros(len(table))
+    for prio in PRIORITY_ORDER:
+        ax.barh(table.index, table[prio], left=left, color=PRIORITY_COLORS[prio], label=LABELS_FR[prio])
+        left += table[prio].to_numpy()
+    for y, total in enumerate(left):
+        ax.text(total, y, f" {int(total)}", va="center", fontsize=8)
+    ax.set_xlabel("tickets")
+    ax.set_title("Charge par équipe de support")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(ncols=4, frameon=False, fontsize=8, loc="lower right")
+    return fig
+
+
+SLA_BUCKETS = [(4, "< 4 h"), (24, "4 h – 24 h"), (72, "1 – 3 jours"), (float("inf"), "> 3 jours")]
+SLA_BUCKET_COLORS = ["#d62728", "#fd8d3c", "#fdd0a2", "#c7e9c0"]
+
+
+def sla_buckets(tickets: pd.DataFrame, group: str, deadline: str, now: pd.Timestamp) -> pd.DataFrame:
+    """Tickets per `group` and time left before `deadline` (from `now`), as SLA_BUCKETS columns."""
+    hours_left = (pd.to_datetime(tickets[deadline], utc=True) - now).dt.total_seconds() / 3600
+    labels = [label for _, label in SLA_BUCKETS]
+    bucket = pd.cut(hours_left, [-np.inf] + [h for h, _ in SLA_BUCKETS], labels=labels, right=False)
+    return pd.crosstab(tickets[group], bucket).reindex(columns=labels, fill_value=0)
+
+
+def sla_exposure(buckets: pd.DataFrame, group_label: str) -> Figure:
+    """Stacked bars: for each group (contract tier or priority), tickets by time left before their SLA deadline."""
+    fig, (ax,) = _fig(8, 3.2)
+    left = np.zeros(len(buckets))
+    for label, color in zip(buckets.columns, SLA_BUCKET_COLORS):
+        ax.barh([str(i) for i in buckets.index], buckets[label], left=left, color=color, label=f"échéance {label}")
+        left += buckets[label].to_numpy()
+    ax.set_xlabel("tickets ouverts")
+    ax.set_ylabel(group_label)
+    ax.set_title(f"Exposition SLA par {group_label} (temps restant avant l'échéance)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(ncols=4, frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    return fig
+
+
+def dead_letter_reasons(reasons: pd.Series) -> Figure:
+    """Dead letters per reason (a Series reason -> count)."""
+    reasons = reasons.sort_values()
+    fig, (ax,) = _fig(7, 3.0)
+    ax.barh(reasons.index, reasons.values, color="#756bb1")
+    for y, v in enumerate(reasons.values):
+        ax.text(v, y, f" {v}", va="center", fontsize=8)
+    ax.set_xlabel("lettres mortes")
+    ax.set_title("Raisons des lettres mortes (topic DLQ)")
+    ax.grid(axis="x", alpha=0.3)
+    return fig

@@ -1,0 +1,203 @@
+"""Data the notebooks display, shaped as small pandas DataFrames (pure where possible, I/O named as such)."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable
+
+import pandas as pd
+
+from hybridflow.config import Settings
+from hybridflow.tickets.malformed import Event, MalformedKind, malformed_event
+from hybridflow.tickets.model import Ticket
+
+# --- tickets and malformed events (notebook 4) -------------------------------------------------
+
+
+def model_table() -> pd.DataFrame:
+    """The ticket's fields side by side: JSON Schema type and constraint, Spark type (one source: `Ticket`)."""
+    from hybridflow.tickets.model import json_schema, spark_schema
+
+    schema = json_schema()
+    spark_types = {f.name: f.dataType.simpleString() for f in spark_schema().fields}
+    rows = []
+    for name, prop in schema["properties"].items():
+        if "$ref" in prop:  # enums are referenced definitions
+            prop = prop | schema["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
+        constraint = prop.get("pattern") or (", ".join(prop["enum"]) if "enum" in prop else "")
+        if prop.get("format"):
+            constraint = prop["format"] + (f" ; {constraint}" if constraint else "")
+        if "maxLength" in prop:
+            constraint += f" ; {prop.get('minLength', 0)}..{prop['maxLength']} caractères"
+        rows.append(
+            {
+                "champ": name,
+                "type JSON": prop.get("type", ""),
+                "contrainte": constraint,
+                "type Spark": spark_types.get(name, ""),
+                "description": prop.get("description", ""),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def tickets_frame(tickets: Iterable[Ticket]) -> pd.DataFrame:
+    """Tickets as a DataFrame, in generation order (created_at as UTC timestamps)."""
+    frame = pd.DataFrame([t.model_dump(mode="json") for t in tickets])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame
+
+
+def shares(observed: pd.Series, target: dict[str, float]) -> pd.DataFrame:
+    """Observed share vs target share of each category (percentages)."""
+    share = observed.value_counts(normalize=True)
+    return pd.DataFrame(
+        {
+            "valeur": list(target),
+            "cible %": [round(target[k] * 100, 2) for k in target],
+            "observé %": [round(share.get(k, 0.0) * 100, 2) for k in target],
+        }
+    )
+
+
+def malformed_examples(base: Ticket, max_payload_bytes: int, seed: int = 7, width: int = 110) -> pd.DataFrame:
+    """One malformed event per kind, built from `base`: its kind (the DLQ reason) and the start of its bytes."""
+    rng = random.Random(seed)
+    rows = []
+    for kind in MalformedKind:
+        event = malformed_event(kind, base, rng, max_payload_bytes)
+        text = event.value.decode("utf-8", errors="replace")
+        rows.append(
+            {
+                "raison attendue": kind.value,
+                "octets": len(event.value),
+                "début du message": text if len(text) <= width else text[: width - 1] + "…",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def event_kinds(events: Iterable[Event]) -> pd.Series:
+    """How many events of each kind (valid tickets counted as 'valide')."""
+    return pd.Series([e.kind.value if e.kind else "valide" for e in events]).value_counts()
+
+
+# --- the broker (notebook 5) ---------------------------------------------------------------------
+
+
+def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.DataFrame:
+    """Every record of `topic` from the beginning to the current end (kafka-python, no consumer group)."""
+    import time
+
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_list,
+        client_id="hybridflow-report",
+        enable_auto_commit=False,
+        group_id=None,
+        request_timeout_ms=settings.kafka_request_timeout_ms + 1000,
+    )
+    rows = []
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < end[tp] for tp in partitions) and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                rows += [
+                    {
+                        "partition": r.partition,
+                        "offset": r.offset,
+                        "key": r.key.decode("utf-8") if r.key else None,
+                        "timestamp": pd.Timestamp(r.timestamp, unit="ms", tz="UTC"),
+                        "bytes": len(r.value or b""),
+                        "value": (r.value or b"").decode("utf-8", errors="replace"),
+                        "headers": {k: v.decode("utf-8", "replace") for k, v in (r.headers or [])},
+                    }
+                    for r in records
+                    if r.offset < end[tp]
+                ]
+    finally:
+        consumer.close()
+    return pd.DataFrame(rows, columns=["partition", "offset", "key", "timestamp", "bytes", "value", "headers"])
+
+
+def partition_summary(records: pd.DataFrame) -> pd.DataFrame:
+    """Per partition: records, distinct keys, offsets, bytes; shows how client_id keys spread."""
+    return (
+        records.groupby("partition")
+        .agg(
+            enregistrements=("offset", "size"),
+            clés_distinctes=("key", "nunique"),
+            premier_offset=("offset", "min"),
+            dernier_offset=("offset", "max"),
+            octets=("bytes", "sum"),
+        )
+        .reset_index()
+    )
+
+
+def keys_in_several_partitions(records: pd.DataFrame) -> int:
+    """How many keys appear in more than one partition (0: every client's tickets stay in order)."""
+    per_key = records.dropna(subset=["key"]).groupby("key")["partition"].nunique()
+    return int((per_key > 1).sum())
+
+
+# --- the stream (notebook 6) ---------------------------------------------------------------------
+
+
+def progress_table(queries: dict) -> pd.DataFrame:
+    """Every micro-batch of every query: rows in, rates, duration, watermark, state rows, late rows dropped."""
+    rows = []
+    for name, query in queries.items():
+        for p in (json.loads(q.json()) if hasattr(q, "json") else dict(q) for q in query.recentProgress):
+            state = p.get("stateOperators") or []
+            watermark = (p.get("eventTime") or {}).get("watermark")
+            rows.append(
+                {
+                    "requête": name,
+                    "batch": p["batchId"],
+                    "lignes lues": p["numInputRows"],
+                    "lignes/s traitées": round(p.get("processedRowsPerSecond") or 0.0),
+                    "durée ms": (p.get("durationMs") or {}).get("triggerExecution"),
+                    "watermark": None if not watermark or watermark.startswith("1970") else watermark,
+                    "lignes d'état": sum(op.get("numRowsTotal", 0) for op in state) if state else None,
+                    "rejetées (retard)": sum(op.get("numRowsDroppedByWatermark", 0) for op in state) if state else None,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def last_watermark(progress: pd.DataFrame) -> pd.Timestamp | None:
+    """The latest watermark any query reported (None before the first one)."""
+    marks = progress["watermark"].dropna() if "watermark" in progress else pd.Series(dtype=object)
+    return pd.to_datetime(marks, utc=True).max() if len(marks) else None
+
+
+def windows_vs_tickets(tickets: pd.DataFrame, windows: pd.DataFrame, window_minutes: int = 1) -> pd.DataFrame:
+    """Per event-time window: valid tickets in the lake vs tickets in emitted windows, and the window's state."""
+    start = pd.to_datetime(tickets["created_at"], utc=True).dt.floor(f"{window_minutes}min")
+    valid = start.value_counts().rename("valid_tickets")
+    emitted = (
+        windows.assign(window_start=pd.to_datetime(windows["window_start"], utc=True))
+        .groupby("window_start")["tickets"]
+        .sum()
+        .rename("windowed_tickets")
+    )
+    frame = pd.concat([valid, emitted], axis=1).fillna(0).astype(int).sort_index()
+    frame.index.name = "window_start"
+    frame = frame.reset_index()
+    frame["état"] = ["émise (fermée)" if w > 0 else "ouverte : pas encore émise" for w in frame["windowed_tickets"]]
+    return frame
+
+
+# --- results (notebook 8) ------------------------------------------------------------------------
+
+
+def dead_letter_reasons(letters: pd.DataFrame) -> pd.Series:
+    """Dead letters per reason, as a Series."""
+    return letters["reason"].value_counts() if len(letters) else pd.Series(dtype=int)

@@ -1,0 +1,195 @@
+"""The batch ETL against the real PostgreSQL and real Spark, and the stream picking up a refreshed dimension.
+
+One scenario runs once per module (Spark is slow on a shared 2-core machine), in the
+order an operator would: full load; a no-op incremental; a stream enriching tickets
+with the client dimension; K changes in the CRM; an incremental run; the same run
+again; more tickets through the *same* running query. The tests assert on its results.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from hybridflow.batch.crm import ChangeSet, apply_client_changes, source_counts
+from hybridflow.batch.dimension import ClientDimension, read_client_dimension
+from hybridflow.batch.job import BatchReport, run_batch
+from hybridflow.batch.load import read_rejects, read_reference, table_uri
+from hybridflow.batch.tables import CLIENTS_SPEC, DEFAULT_TIER, JDBC_TABLES, tier
+from hybridflow.batch.transforms import enrich_with_clients
+from hybridflow.tickets.model import Ticket, new_ticket_id, spark_schema
+
+pytestmark = pytest.mark.integration
+
+N_UPDATES, N_INSERTS = 3, 2
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+@dataclass
+class Scenario:
+    source_before: dict[str, int]
+    full: BatchReport
+    noop: BatchReport
+    tiers_before: dict[str, str]
+    changes: ChangeSet
+    incremental: BatchReport
+    again: BatchReport
+    files_before_again: dict[str, float]
+    files_after_again: dict[str, float]
+    enriched: list  # rows the stream wrote, both micro-batches
+    versions: list[str | None]  # the dimension version each micro-batch used
+    refreshes: int
+
+
+def _tickets_file(folder: Path, name: str, client_ids: list[str], rng: random.Random) -> None:
+    lines = [
+        Ticket(ticket_id=new_ticket_id(rng), client_id=cid, created_at=T0 + timedelta(minutes=k),
+               request="La ligne 3 est arrêtée.", request_type="technical", priority="high").to_json()
+        for k, cid in enumerate(client_ids)
+    ]
+    tmp = folder.parent / f".{name}"
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.rename(folder / name)  # atomic: the file source never sees half a file
+
+
+def _listing(uri: str) -> dict[str, float]:
+    root = Path(uri.removeprefix("file://"))
+    return {str(p.relative_to(root)): p.stat().st_mtime for p in root.rglob("*.parquet")}
+
+
+@pytest.fixture(scope="module")
+def scenario(spark, crm_settings, seed_report, landing_report, tmp_path_factory) -> Scenario:
+    s = crm_settings
+    source_before = source_counts(s)
+    full = run_batch(spark, s, "full", progress=False)
+    noop = run_batch(spark, s, "incremental", progress=False)
+    tiers_before = {r.client_id: r.contract_tier for r in read_reference(spark, s, CLIENTS_SPEC).collect()}
+
+    # A running stream enriching tickets with the dimension, re-read only when a batch run changes it.
+    work = tmp_path_factory.mktemp("stream")
+    inbox, out = work / "inbox", work / "out"
+    inbox.mkdir()
+    dim = ClientDimension(spark, s)
+    versions: list[str | None] = []
+
+    def write_batch(batch_df, batch_id: int) -> None:
+        enriched = enrich_with_clients(batch_df, dim.current())
+        versions.append(dim.version)
+        enriched.withColumn("batch_id", F.lit(batch_id)).write.mode("append").parquet(out.as_uri())
+
+    query = (
+        spark.readStream.schema(spark_schema()).json(inbox.as_uri())
+        .writeStream.foreachBatch(write_batch)
+        .option("checkpointLocation", (work / "checkpoint").as_uri())
+        .trigger(processingTime="1 second")
+        .start()
+    )
+    try:
+        rng = random.Random(1)
+        inserted_later = [f"C{n:05d}" for n in range(101, 101 + N_INSERTS)]
+        _tickets_file(inbox, "t1.json", ["C00001", "C00002", *inserted_later], rng)
+        query.processAllAvailable()
+
+        changes = apply_client_changes(s, N_UPDATES, N_INSERTS, seed=7)
+        assert list(changes.inserted) == inserted_later
+        incremental = run_batch(spark, s, "incremental", progress=False)
+        files_before_again = _listing(table_uri(s, CLIENTS_SPEC))
+        again = run_batch(spark, s, "incremental", progress=False)
+        files_after_again = _listing(table_uri(s, CLIENTS_SPEC))
+
+        _tickets_file(inbox, "t2.json", [*changes.updated, *inserted_later], rng)
+        query.processAllAvailable()
+        assert query.exception() is None
+    finally:
+        query.stop()
+        dim.close()
+    enriched = spark.read.parquet(out.as_uri()).collect()
+    return Scenario(source_before, full, noop, tiers_before, changes, incremental, again, files_before_again, files_after_again,
+                    enriched, versions, dim.refreshes)
+
+
+def test_full_load_accounts_for_every_source_row(scenario, seed_report, spark, crm_settings) -> None:
+    for spec in JDBC_TABLES:
+        t = scenario.full.table(spec.name)
+        assert t.read == scenario.source_before[spec.name] == seed_report.rows[spec.name], spec.name
+        assert t.rejected == seed_report.expected_rejects[spec.name], spec.name
+        assert t.written == t.read - t.rejected - t.duplicates, spec.name
+        assert t.table_rows == t.written, spec.name
+        later = N_INSERTS if spec.name == "clients" else 0  # the scenario has inserted clients since
+        assert read_reference(spark, crm_settings, spec).count() == t.written + later, spec.name
+    assert scenario.full.table("ticket_history").rejected > 0  # the seeded defects were found
+
+
+def test_landing_exports_are_cleaned_deduplicated_and_rejected(scenario, landing_report) -> None:
+    t = scenario.full.table("invoices")
+    assert t.read == landing_report.lines
+    assert t.rejected == landing_report.broken
+    assert t.duplicates == landing_report.exact_duplicates + landing_report.resent_changed
+    assert t.written == landing_report.distinct_invoices
+
+
+def test_incremental_without_changes_reads_and_writes_nothing(scenario) -> None:
+    assert [(t.read, t.written) for t in scenario.noop.tables] == [(0, 0)] * len(scenario.noop.tables)
+
+
+def test_incremental_writes_exactly_the_k_changes(scenario, spark, crm_settings) -> None:
+    clients = scenario.incremental.table("clients")
+    assert clients.read == clients.written == N_UPDATES + N_INSERTS
+    assert all(t.written == 0 for t in scenario.incremental.tables if t.table != "clients")
+    lake = {r.client_id: r for r in read_reference(spark, crm_settings, CLIENTS_SPEC).collect()}
+    assert len(lake) == scenario.source_before["clients"] + N_INSERTS  # merged, not appended
+    assert set(scenario.changes.keys) <= set(lake)
+    for cid in scenario.changes.updated:
+        assert lake[cid].contract_tier != scenario.tiers_before[cid]  # the new tier replaced the old one
+
+
+def test_second_identical_run_changes_nothing(scenario) -> None:
+    assert sum(t.read for t in scenario.again.tables) == 0
+    assert sum(t.written for t in scenario.again.tables) == 0
+    assert scenario.files_after_again == scenario.files_before_again  # not one file rewritten
+
+
+def test_high_water_marks_are_stored_with_the_lake(scenario, crm_settings) -> None:
+    state = json.loads(Path(crm_settings.lake_path("_state/batch.json").removeprefix("file://")).read_text())
+    clients = state["tables"]["clients"]
+    assert clients["high_water_mark"] > "2026-01-01" and clients["version"] == scenario.incremental.run_id
+    assert state["tables"]["invoices"]["files"] == ["invoices_20260105.csv", "invoices_20260106.csv", "invoices_20260107.csv"]
+
+
+def test_rejected_rows_carry_reasons_and_the_original_record(scenario, spark, crm_settings) -> None:
+    rejects = read_rejects(spark, crm_settings).collect()
+    assert len(rejects) == sum(t.rejected for t in scenario.full.tables)
+    assert all(r.reject_reason and r.record and r.run_id == scenario.full.run_id for r in rejects)
+    reasons = {r.reject_reason for r in rejects if r.table == "invoices"}
+    assert {"missing invoice_id", "invalid client_id: 'CLI-042'"} <= reasons
+    assert any(x.startswith("unparseable issued_on") for x in reasons) and any(x.startswith("unparseable amount_eur") for x in reasons)
+    assert {r.reject_reason for r in rejects if r.table == "ticket_history"} <= {
+        "closed_at before created_at", "satisfaction outside 1-5"}
+
+
+def test_client_dimension_has_segment_tier_sla_and_team(scenario, spark, crm_settings) -> None:
+    dim = read_client_dimension(spark, crm_settings)
+    rows = dim.collect()
+    assert len(rows) == scenario.source_before["clients"] + N_INSERTS
+    assert all(r.segment and r.contract_sla_hours and r.account_team_name for r in rows)
+
+
+def test_stream_enrichment_flags_unknown_clients_then_picks_up_the_refresh(scenario) -> None:
+    by_batch: dict[int, dict[str, object]] = {}
+    for r in scenario.enriched:
+        by_batch.setdefault(r.batch_id, {})[r.client_id] = r
+    first, second = (by_batch[b] for b in sorted(by_batch))
+    known = first["C00001"]
+    assert known.client_known and known.segment and known.sla_deadline == (
+        known.created_at + timedelta(hours=known.contract_sla_hours))
+    for cid in scenario.changes.inserted:  # not in the CRM yet: kept, flagged, default SLA
+        assert first[cid].client_known is False and first[cid].segment is None
+        assert first[cid].contract_sla_hours == tier(DEFAULT_TIER).resolution_hours
+        assert second[cid].client_known is True  # the same running query now knows them
+    assert scenario.versions[0] != scenario.versions[-1] and scenario.refreshes == 2

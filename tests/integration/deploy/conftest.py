@@ -1,0 +1,96 @@
+"""Fixtures of the deployment tests: a real object store and a real Spark standalone cluster.
+
+Both run on free ports with their own state dir under pytest's tmp folder, so they never
+disturb a developer's `make up` / `make cluster-up`, and both are stopped at the end.
+
+- ``object_store`` (session): versitygw (built into the project's .state/bin if needed)
+  serving `s3_settings`' endpoint; returns its `ServiceStatus`.
+- ``s3_settings`` (session): the session settings plus S3_ENDPOINT / keys of that store.
+- ``pipeline_input`` (module): isolated topics holding N valid + M malformed events.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+from pydantic import SecretStr
+
+from hybridflow.config import Settings
+from hybridflow.stack import ensure_topics
+from hybridflow.stack.objectstore import ObjectStore, ObjectStorePaths, ensure_binary
+from hybridflow.stack.topics import delete_topics
+
+START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at this session's own object store (its state dir shares the built binary)."""
+    binary = ensure_binary(settings)  # builds versitygw with Go on a fresh machine (about a minute)
+    state = tmp_path_factory.mktemp("objectstore-state")
+    (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)  # for the Spark driver
+    mine = ObjectStorePaths.of(settings.model_copy(update={"state_dir": state}))
+    mine.binary.parent.mkdir(parents=True)
+    mine.binary.symlink_to(binary.resolve())
+    mine.stamp.touch()
+    return settings.model_copy(update={
+        "state_dir": state,
+        "s3_endpoint": f"http://127.0.0.1:{free_port()}",
+        "s3_access_key": SecretStr("hybridflow-test"),
+        "s3_secret_key": SecretStr(uuid.uuid4().hex),
+        "lake_uri": "s3a://lake-tests/hybridflow",
+        "checkpoint_uri": None,
+    })
+
+
+@pytest.fixture(scope="session")
+def object_store(s3_settings: Settings) -> Iterator:
+    """The started object store (stopped at the end of the session)."""
+    store = ObjectStore()
+    status = store.start(s3_settings)
+    yield status
+    store.stop(s3_settings)
+
+
+@pytest.fixture(scope="module")
+def pipeline_input(settings: Settings, stack) -> Iterator[tuple[Settings, list]]:
+    """Fresh topics with 300 valid tickets (~2.5 min of event time) and 5 % malformed events."""
+    from hybridflow.tickets.generator import TicketGenerator
+    from hybridflow.tickets.malformed import mix
+    from hybridflow.tickets.producer import produce
+
+    uid = uuid.uuid4().hex[:10]
+    topics = settings.model_copy(update={
+        "topic_tickets": f"{settings.topic_tickets}_{uid}", "topic_dlq": f"{settings.topic_dlq}_{uid}",
+    })
+    ensure_topics(topics)
+    generator = TicketGenerator(7, START, arrival_rate=2.0, late_ratio=0.1, max_lateness_s=20)
+    events = list(mix(generator.take(300), 0.05, seed=7, max_payload_bytes=topics.max_payload_bytes))
+    summary = produce(events, topics, progress=False)
+    assert summary.failed == 0 and summary.sent == len(events)
+    yield topics, events
+    delete_topics(topics, [topics.topic_tickets, topics.topic_dlq])
+
+
+def _lake_under(base: Settings, topics: Settings, lake_uri: str) -> Settings:
+    return base.model_copy(update={
+        "topic_tickets": topics.topic_tickets, "topic_dlq": topics.topic_dlq,
+        "lake_uri": lake_uri, "checkpoint_uri": None,
+    })
+
+
+@pytest.fixture(scope="session")
+def lake_under():
+    """`lake_under(base, topics, lake_uri)`: `base` (endpoint, keys, state) reading `topics`' topics into `lake_uri`."""
+    return _lake_under

@@ -1,0 +1,94 @@
+"""The same streaming job on a Spark standalone cluster (not local[*]) gives the same lake.
+
+A master and one worker are started from pyspark's own classes on free ports; the
+unchanged `hybridflow stream --available-now` runs once with SPARK_MASTER=local[2]
+into a local lake and once with SPARK_MASTER=spark://… into the bucket (so the
+executors need the Kafka *and* the S3A connector: both reach them through spark.jars).
+The lakes must hold the same rows; the event log and the master's and worker's JSON
+must show that executors on the worker ran the tasks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+from hybridflow.deploy.lake import read_dataset
+from hybridflow.deploy.runner import cluster_evidence, run_stream
+from hybridflow.stack.cluster import ClusterSpec, SparkCluster, alive_workers
+from hybridflow.streaming import sinks
+
+from conftest import free_port  # noqa: E402  (tests/integration/deploy/conftest.py, on sys.path via rootdir)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def cluster(settings, tmp_path_factory) -> Iterator[tuple]:
+    """A running master + worker on free ports (own state dir); stopped at the end."""
+    state = tmp_path_factory.mktemp("cluster-state")
+    cluster_settings = settings.model_copy(update={"state_dir": state, "spark_master": f"spark://127.0.0.1:{free_port()}"})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SPARK_MASTER_WEBUI_PORT", str(free_port()))
+        mp.setenv("SPARK_WORKER_WEBUI_PORT", str(free_port()))
+        mp.setenv("SPARK_WORKER_CORES", "1")
+        mp.setenv("SPARK_WORKER_MEMORY", "1g")
+        spec = ClusterSpec.of(cluster_settings)
+        service = SparkCluster()
+        status = service.start(cluster_settings)
+        try:
+            yield cluster_settings, spec, status
+        finally:
+            service.stop(cluster_settings)
+    assert alive_workers(spec) == 0  # really stopped
+
+
+@pytest.fixture(scope="module")
+def runs(cluster, object_store, s3_settings, pipeline_input, lake_under, tmp_path_factory):
+    """The pipeline run on local[2] (file:// lake) and on the cluster (s3a:// lake, with an event log)."""
+    cluster_settings, spec, _ = cluster
+    topics, events = pipeline_input
+    tmp = tmp_path_factory.mktemp("cluster-runs")
+    local = lake_under(s3_settings, topics, (tmp / "local-lake").as_uri()).model_copy(update={"spark_master": "local[2]"})
+    on_cluster = lake_under(s3_settings, topics, "s3a://lake-tests/cluster").model_copy(
+        update={"spark_master": spec.master_url})
+    local_run = run_stream(local)
+    cluster_run = run_stream(on_cluster, event_log_dir=tmp / "events")
+    return {"local": (local, local_run), "cluster": (on_cluster, cluster_run), "spec": spec, "events": events}
+
+
+def _canonical(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    frame = frame[sorted(frame.columns)]
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def test_cluster_starts_from_pyspark_classes(cluster):
+    _, spec, status = cluster
+    assert status.running and alive_workers(spec) == 1
+
+
+@pytest.mark.parametrize(("dataset", "keys"), [
+    (sinks.TICKETS, ["ticket_id"]),
+    (sinks.WINDOWS, ["window_start", "request_type", "priority"]),
+])
+def test_same_lake_contents_as_local_mode(runs, dataset, keys):
+    local = read_dataset(runs["local"][0], dataset)
+    on_cluster = read_dataset(runs["cluster"][0], dataset)
+    assert len(local) > 0
+    pd.testing.assert_frame_equal(_canonical(local, keys), _canonical(on_cluster, keys))
+    if dataset == sinks.TICKETS:
+        assert len(on_cluster) == sum(e.is_valid for e in runs["events"])
+
+
+def test_executors_on_the_worker_did_the_work(runs):
+    settings, run = runs["cluster"]
+    evidence = cluster_evidence(runs["spec"], run)
+    assert evidence.app_id.startswith("app-")  # a standalone-cluster application, not local-…
+    assert evidence.app_state == "FINISHED"
+    assert evidence.cores_offered == 1
+    assert evidence.worker_executors, "the worker launched no executor for the app"
+    assert evidence.tasks_on_workers > 0
+    assert "driver" not in evidence.tasks_by_executor  # every task ran on an executor
+    assert set(evidence.tasks_by_executor) <= set(evidence.executor_hosts)
