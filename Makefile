@@ -11,7 +11,7 @@ STAMP := $(VENV)/.requirements.stamp
 MMDC_STAMP := tools/mermaid/node_modules/.install.stamp
 
 .PHONY: help setup objectstore cluster-up cluster-down sysdeps jars up down status demo stream produce test test-unit test-integration \
-        diagrams bench clean distclean
+        diagrams bench clean distclean report
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,10 @@ status: ## Show what the local stack runs
 demo: up ## The main job: produce sample tickets (a few malformed), run the stream, show what landed
 	@$(HF) demo
 
+report: up ## The deliverable: run the notebooks against the stack, export report/ (HTML + PDF); ARGS="--smoke"
+	@scripts/system-deps.sh core diagrams db report
+	@$(HF) report $(ARGS)
+
 produce: up ## Produce tickets: make produce ARGS="--count 1000 --rate 50"
 	@$(HF) produce $(ARGS)
 
@@ -57,6 +61,9 @@ test: up ## Run every test against the real stack (unit, integration)
 test-unit: $(STAMP) ## Unit tests only (no stack)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
+test-integration: up ## Integration tests only (real broker, real Spark)
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
 # Mermaid renderer, offline: pinned mermaid-cli driving Debian's chromium (never downloads a browser).
 $(MMDC_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
 	cd tools/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -64,6 +71,16 @@ $(MMDC_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
 
 diagrams: setup ## Regenerate every schematic, Mermaid diagram and table under diagrams/
 	@$(HF) diagrams
+
+.PHONY: seed-crm batch bench-batch
+seed-crm: up ## Fill the on-premise CRM (PostgreSQL) and drop CSV exports: make seed-crm ARGS="--scale 1"
+	@$(HF) seed-crm $(ARGS)
+
+batch: up ## Batch ETL to the lake's reference layer: make batch ARGS="--full" (default --incremental)
+	@$(HF) batch $(ARGS)
+
+bench-batch: up ## Batch ETL benchmark, extract/load rows/s: make bench-batch ARGS="--scale 10"
+	@$(PY) -m hybridflow.bench.batch $(ARGS)
 
 bench: up ## Benchmarks (print numbers; not tests)
 	@$(PY) -m hybridflow.bench $(ARGS)

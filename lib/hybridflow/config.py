@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(
         10_000, ge=256, description="Events larger than this go to the dead-letter topic"
     )
+    dimension_refresh_s: float = Field(
+        30.0, gt=0, description="How often a running stream checks for a refreshed client dimension (s)"
+    )
 
     # --- On-premise database (batch ETL) ---
     # PostgreSQL stands in for the on-premise SQL Server. Port 5433, not 5432: the Debian

@@ -8,24 +8,12 @@ from hybridflow.config import get_settings
 
 
 def _seed_crm(args: argparse.Namespace) -> int:
-    from hybridflow.batch.crm import CrmSize, seed
-    from hybridflow.batch.landing import write_invoice_exports
-    from hybridflow.stack.postgres import SERVICE
+    from hybridflow.batch.job import seed_sources
 
     settings = get_settings()
-    if SERVICE.enabled(settings):
-        SERVICE.start(settings)  # idempotent: the database the seeder fills must be up
-    report = seed(settings, scale=args.scale, seed=args.seed)
-    print(report.summary())
-    size = CrmSize.of(args.scale)
-    landing = write_invoice_exports(
-        settings.landing_dir, n_files=args.export_files, rows_per_file=max(20, round(500 * args.scale)),
-        n_clients=size.clients, seed=args.seed,
-    )
-    print(
-        f"seed-crm: {len(landing.files)} invoice exports ({landing.lines:,} lines, {landing.broken} broken on purpose) "
-        f"in {settings.landing_dir}"
-    )
+    seeded, landing = seed_sources(settings, scale=args.scale, seed=args.seed, export_files=args.export_files)
+    print(seeded.summary())
+    print(landing.summary(settings.landing_dir))
     return 0
 
 

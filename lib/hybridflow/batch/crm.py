@@ -20,11 +20,11 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.tables import (
-    CONTRACT_TIERS, JDBC_TABLES, PG_SCHEMA, SEGMENTS, TableSpec, table,
+    CONTRACT_TIERS, JDBC_TABLES, PG_SCHEMA, SEGMENTS, table,
 )
 from hybridflow.config import Settings
 from hybridflow.tickets.generator import client_ids, client_weights

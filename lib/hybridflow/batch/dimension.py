@@ -4,17 +4,18 @@ A static DataFrame read from a Parquet folder lists its files once, when it is
 defined; a streaming query joined with it re-uses that listing in every
 micro-batch. After `hybridflow batch` rewrites ``reference/clients``, such a query
 fails with ``FAILED_READ_FILE.FILE_NOT_EXIST`` (and files merely added would be
-ignored). So the stream must not hold the dimension in its plan: inside
-``foreachBatch`` it asks `ClientDimension.current()`, which re-reads the lake only
-when a batch run has changed the dimension (the run id in the lake's state file),
-caches it, and keeps serving the previous copy if a re-read fails mid-rewrite.
+ignored). So the stream never joins the lake folder itself: `ClientDimension`
+takes a driver-local snapshot of the dimension (a few MB: one row per client),
+which no later batch run can pull from under the query, and re-takes it only when
+a batch run has changed the dimension (the run ids in the lake's state file). The
+streaming job polls it and restarts just its tickets query on a new version
+(``hybridflow.streaming.job.Pipeline.refresh_dimension``); the checkpoint resumes it
+where it stopped, and the rest of the stack keeps running.
 """
 
 from __future__ import annotations
 
 import logging
-
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow.batch.errors import BatchError
@@ -46,6 +47,15 @@ def read_client_dimension(spark: SparkSession, settings: Settings) -> DataFrame:
     return build_client_dimension(clients, tiers, teams)
 
 
+def empty_client_dimension(spark: SparkSession) -> DataFrame:
+    """A dimension with no client (the stream's dimension before any batch run)."""
+    schema = (
+        "client_id string, client_name string, segment string, country string, contract_tier string, "
+        "sla_first_response_hours int, contract_sla_hours int, account_team_id string, account_team_name string"
+    )
+    return spark.createDataFrame([], schema)
+
+
 def dimension_version(spark: SparkSession, settings: Settings) -> str | None:
     """Identifies the dimension's content: the last batch run ids that changed its tables (None: never loaded)."""
     state = load_state(spark, settings)
@@ -54,14 +64,10 @@ def dimension_version(spark: SparkSession, settings: Settings) -> str | None:
 
 
 class ClientDimension:
-    """The current client dimension for a running stream: re-read only when a batch run changed it.
+    """The current client dimension for a running stream, as a driver-local snapshot.
 
-    Use inside ``foreachBatch`` (one instance per query, created on the driver)::
-
-        dim = ClientDimension(spark, settings)
-        def write_batch(batch_df, batch_id):
-            enriched = enrich_with_clients(batch_df, dim.current())
-            ...
+    ``current()`` re-reads the lake only when a batch run changed the dimension, and keeps
+    serving the previous snapshot if a re-read fails (a batch run swapping files right now).
     """
 
     def __init__(self, spark: SparkSession, settings: Settings) -> None:
@@ -72,27 +78,25 @@ class ClientDimension:
         self._df: DataFrame | None = None
 
     def current(self) -> DataFrame:
-        """The cached dimension; re-read from the lake first if its version changed."""
+        """The dimension snapshot; re-taken from the lake first if its version changed."""
         version = dimension_version(self.spark, self.settings)
         if self._df is not None and version == self.version:
             return self._df
+        if version is None:  # no batch run yet: every client is unknown until one lands
+            if self._df is None:
+                log.warning("no client dimension in %s yet: tickets are flagged client_known=false", self.settings.lake_uri)
+                self._df = empty_client_dimension(self.spark)
+            return self._df
         try:
-            fresh = read_client_dimension(self.spark, self.settings).persist(StorageLevel.MEMORY_AND_DISK)
-            fresh.count()  # materialise now: later micro-batches must not depend on files a batch run may rewrite
-        except Exception as exc:  # a batch run swapping the files right now: keep serving the previous copy
+            lake_df = read_client_dimension(self.spark, self.settings)
+            # Collected to the driver: the query's plan then holds the rows, not a file listing.
+            fresh = self.spark.createDataFrame(lake_df.collect(), lake_df.schema)
+        except Exception as exc:  # noqa: BLE001 - a batch run swapping the files right now
             if self._df is None:
                 raise
             log.warning("client dimension not refreshed (%s); still using version %s", str(exc)[:200], self.version)
             return self._df
-        old, self._df, self.version = self._df, fresh, version
+        self._df, self.version = fresh, version
         self.refreshes += 1
-        if old is not None:
-            old.unpersist()
         log.info("client dimension loaded: version %s", version)
         return fresh
-
-    def close(self) -> None:
-        """Drop the cached copy."""
-        if self._df is not None:
-            self._df.unpersist()
-            self._df = None

@@ -21,7 +21,8 @@ from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.extract import plan_extract, read_table
-from hybridflow.batch.landing import landing_files, read_landing
+from hybridflow.batch.crm import SeedReport
+from hybridflow.batch.landing import LandingReport, landing_files, read_landing
 from hybridflow.batch.load import load_full, load_merge, rejects_uri, table_uri, write_rejects
 from hybridflow.batch.state import BatchState, load_state, save_state
 from hybridflow.batch.tables import TABLES, TableSpec, table
@@ -200,3 +201,47 @@ def lake_outputs(settings: Settings) -> dict[str, str]:
     return {spec.name: table_uri(settings, spec) for spec in TABLES} | {
         "rejects": rejects_uri(settings), "state": settings.lake_path("_state/batch.json"),
     }
+
+
+def showcase(spark: SparkSession, settings: Settings, scale: float = 0.05, n_updates: int = 3, n_inserts: int = 2,
+             seed: int = 42):
+    """The batch ETL in four runs, for a notebook: full, change K clients, incremental, the same again.
+
+    Re-seeds PG_DATABASE and re-writes LANDING_DIR (give it settings with a lake of its own).
+    Returns a pandas DataFrame: one row per (run, table) with rows read/rejected/written and rows/s.
+    """
+    import pandas as pd
+
+    from hybridflow.batch.crm import CrmSize, apply_client_changes
+    from hybridflow.batch.crm import seed as seed_crm
+    from hybridflow.batch.landing import write_invoice_exports
+    from hybridflow.batch.state import delete
+
+    seed_crm(settings, scale=scale, seed=seed, progress=False)
+    write_invoice_exports(settings.landing_dir, n_clients=CrmSize.of(scale).clients, seed=seed)
+    delete(spark, settings.lake_path("_state/batch.json"))
+    runs = {"1 full": run_batch(spark, settings, "full", progress=False)}
+    apply_client_changes(settings, n_updates, n_inserts)
+    runs[f"2 incremental after {n_updates} updates + {n_inserts} inserts"] = run_batch(spark, settings, "incremental", progress=False)
+    runs["3 same incremental again"] = run_batch(spark, settings, "incremental", progress=False)
+    frames = [r.to_pandas().reset_index().assign(run=name) for name, r in runs.items()]
+    cols = ["run", "table", "read", "rejected", "duplicates", "written", "seconds", "rows_per_s"]
+    return pd.concat(frames)[cols].set_index(["run", "table"])
+
+
+def seed_sources(settings: Settings, scale: float = 1.0, seed: int = 42, export_files: int = 3,
+                 progress: bool = True) -> tuple[SeedReport, LandingReport]:
+    """Fill the on-premise sources: the CRM/ERP database (started if local) and the SAN-style CSV exports."""
+    from hybridflow.batch.crm import CrmSize
+    from hybridflow.batch.crm import seed as seed_crm
+    from hybridflow.batch.landing import write_invoice_exports
+    from hybridflow.stack.postgres import SERVICE
+
+    if SERVICE.enabled(settings):
+        SERVICE.start(settings)  # idempotent: the database the seeder fills must be up
+    seeded = seed_crm(settings, scale=scale, seed=seed, progress=progress)
+    landing = write_invoice_exports(
+        settings.landing_dir, n_files=export_files, rows_per_file=max(20, round(500 * scale)),
+        n_clients=CrmSize.of(scale).clients, seed=seed,
+    )
+    return seeded, landing

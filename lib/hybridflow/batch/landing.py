@@ -44,6 +44,11 @@ class LandingReport:
     resent_changed: int    # lines re-sending an earlier invoice with a later updated_at
     distinct_invoices: int  # invoices the lake must hold afterwards
 
+    def summary(self, folder: object = "") -> str:
+        """One line: files, lines, broken ones."""
+        where = f" in {folder}" if folder else ""
+        return f"seed-crm: {len(self.files)} invoice exports ({self.lines:,} lines, {self.broken} broken on purpose){where}"
+
 
 def _amount_fr(value: float) -> str:
     whole, cents = f"{value:.2f}".split(".")

@@ -45,8 +45,11 @@ def read_reference(spark: SparkSession, settings: Settings, spec: TableSpec) -> 
 
 
 def _writer(df: DataFrame, spec: TableSpec):
-    w = df.write.mode("overwrite").option("compression", "snappy")
-    return w.partitionBy(*spec.lake_partition_by) if spec.lake_partition_by else w
+    if not spec.lake_partition_by:
+        return df.coalesce(1).write.mode("overwrite").option("compression", "snappy")
+    # One task per partition value: one file per lake partition, not one per (task, partition) pair.
+    cols = list(spec.lake_partition_by)
+    return df.repartition(*cols).write.mode("overwrite").option("compression", "snappy").partitionBy(*cols)
 
 
 @dataclass(frozen=True)

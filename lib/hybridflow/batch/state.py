@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 
 from pyspark.sql import SparkSession
 
@@ -115,11 +114,3 @@ def save_state(spark: SparkSession, settings: Settings, state: BatchState) -> No
     """Store the state with the lake."""
     write_text(spark, settings.lake_path(STATE_DATASET), state.to_json() + "\n")
 
-
-def iso(ts: datetime | None) -> str | None:
-    """A timestamp as ISO-8601 UTC with microseconds (the high-water-mark format)."""
-    if ts is None:
-        return None
-    if ts.tzinfo is None:  # Spark hands back naive datetimes in the session time zone (UTC here)
-        ts = ts.replace(tzinfo=timezone.utc)
-    return ts.astimezone(timezone.utc).isoformat(timespec="microseconds")

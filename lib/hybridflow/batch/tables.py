@@ -8,9 +8,8 @@ lake partitioning. The report renders the same specs, so text and code agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass
 
 from pyspark.sql.types import (
     BooleanType, DataType, DateType, DecimalType, IntegerType, LongType, StringType, StructField, StructType,

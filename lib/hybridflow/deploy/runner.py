@@ -51,7 +51,7 @@ class StreamRun:
     @property
     def app_id(self) -> str | None:
         """Spark's application id (app-… on a cluster, local-… in local mode), from the event log."""
-        return self.event_log.name.split(".")[0] if self.event_log else None
+        return _app_id_of(self.event_log) if self.event_log else None
 
 
 def run_stream(
@@ -94,21 +94,33 @@ class EventLogSummary:
     finished: bool = False
 
 
+def _app_id_of(path: Path) -> str:
+    # Single file: app-…[.inprogress]; rolling (Spark 4's default): folder eventlog_v2_app-…
+    return path.name.removeprefix("eventlog_v2_").split(".")[0]
+
+
+def _event_lines(path: Path):
+    files = [path] if path.is_file() else sorted(
+        path.glob("events_*"), key=lambda p: int(p.name.split("_")[1]) if p.name.split("_")[1].isdigit() else 0)
+    for file in files:
+        with file.open() as fh:
+            yield from fh
+
+
 def read_event_log(path: Path) -> EventLogSummary:
-    """Executors added and tasks ended per executor, from a (plain JSON-lines) Spark event log."""
-    app_id, executors, tasks, finished = path.name.split(".")[0], {}, Counter(), False
-    with path.open() as fh:
-        for line in fh:
-            event = json.loads(line)
-            kind = event.get("Event")
-            if kind == "SparkListenerApplicationStart":
-                app_id = event.get("App ID", app_id)
-            elif kind == "SparkListenerExecutorAdded":
-                executors[event["Executor ID"]] = event["Executor Info"]["Host"]
-            elif kind == "SparkListenerTaskEnd":
-                tasks[event["Task Info"]["Executor ID"]] += 1
-            elif kind == "SparkListenerApplicationEnd":
-                finished = True
+    """Executors added and tasks ended per executor, from a plain (uncompressed) Spark event log, rolling or not."""
+    app_id, executors, tasks, finished = _app_id_of(path), {}, Counter(), False
+    for line in _event_lines(path):
+        event = json.loads(line)
+        kind = event.get("Event")
+        if kind == "SparkListenerApplicationStart":
+            app_id = event.get("App ID", app_id)
+        elif kind == "SparkListenerExecutorAdded":
+            executors[event["Executor ID"]] = event["Executor Info"]["Host"]
+        elif kind == "SparkListenerTaskEnd":
+            tasks[event["Task Info"]["Executor ID"]] += 1
+        elif kind == "SparkListenerApplicationEnd":
+            finished = True
     return EventLogSummary(app_id, executors, tasks, finished)
 
 
@@ -151,3 +163,53 @@ def cluster_evidence(spec: ClusterSpec, run: StreamRun) -> ClusterEvidence:
         tasks_by_executor=dict(log.tasks_by_executor),
         executor_hosts=log.executors,
     )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The same input run on local[*] and on the standalone cluster: times, rows, equality, proof."""
+
+    local: StreamRun
+    cluster: StreamRun
+    local_settings: Settings
+    cluster_settings: Settings
+    rows: dict[str, tuple[int, int]]  # dataset -> (rows local, rows on the cluster)
+    same_contents: dict[str, bool]
+    evidence: ClusterEvidence
+
+    def table(self) -> list[dict[str, object]]:
+        """One row per run, for a notebook or the report."""
+        return [
+            {"master": run.master, "seconds": round(run.seconds, 1),
+             **{f"{d} rows": r[i] for d, r in self.rows.items()}, "app": run.app_id or ""}
+            for i, run in enumerate((self.local, self.cluster))
+        ]
+
+
+def compare_local_and_cluster(
+    settings: Settings, spec: ClusterSpec, workdir: Path, local_master: str = "local[2]",
+    cluster_lake_uri: str | None = None,
+) -> Comparison:
+    """Run the job on `local_master` and on the cluster `spec` (same topics), compare the lakes, prove the cluster ran it.
+
+    The local run writes under `workdir`; the cluster run to `cluster_lake_uri` (default: also under `workdir`).
+    """
+    from hybridflow.deploy.lake import read_dataset
+    from hybridflow.streaming import sinks
+
+    local = settings.model_copy(update={"spark_master": local_master, "lake_uri": (workdir / "local-lake").as_uri(),
+                                        "checkpoint_uri": None})
+    remote = settings.model_copy(update={"spark_master": spec.master_url, "checkpoint_uri": None,
+                                         "lake_uri": cluster_lake_uri or (workdir / "cluster-lake").as_uri()})
+    local_run = run_stream(local, event_log_dir=workdir / "event-logs")
+    cluster_run = run_stream(remote, event_log_dir=workdir / "event-logs")
+    rows, same = {}, {}
+    for dataset in (sinks.TICKETS, sinks.WINDOWS):
+        a, b = read_dataset(local, dataset), read_dataset(remote, dataset)
+        rows[dataset] = (len(a), len(b))
+        cols = sorted(a.columns)
+        same[dataset] = len(a) == len(b) and cols == sorted(b.columns) and (
+            a[cols].astype(str).sort_values(cols).reset_index(drop=True)
+            .equals(b[cols].astype(str).sort_values(cols).reset_index(drop=True))
+        )
+    return Comparison(local_run, cluster_run, local, remote, rows, same, cluster_evidence(spec, cluster_run))

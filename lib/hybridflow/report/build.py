@@ -56,14 +56,15 @@ class BuildSummary:
     figures: int = 0
     seconds: float = 0.0
     per_notebook_s: dict[str, float] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
 
     def line(self) -> str:
         """The one-line summary printed at the end of `make report`."""
-        outputs = [str(p.relative_to(self.out_dir.parent) if p.is_relative_to(self.out_dir.parent) else p)
-                   for p in (self.html, self.pdf) if p]
+        outputs = [str(p.relative_to(Path.cwd()) if p.is_relative_to(Path.cwd()) else p) for p in (self.html, self.pdf) if p]
         pdf = f", PDF {self.pages} pages with {self.pdf_images} images" if self.pdf else ""
+        failed = f" ({len(self.failures)} FAILED: {', '.join(self.failures)})" if self.failures else ""
         return (
-            f"report: {len(self.notebooks)} notebooks executed and exported in {self.seconds:.0f} s{pdf}, "
+            f"report: {len(self.notebooks)} notebooks executed{failed} and exported in {self.seconds:.0f} s{pdf}, "
             f"{self.figures} figures; {', '.join(outputs)} (+ one HTML per notebook in {self.out_dir.name}/notebooks/)"
         )
 
@@ -121,8 +122,9 @@ def _cell_label(nb_name: str, index: int, cell: NotebookNode) -> str:
     return f"{nb_name}, cell {index + 1} ({first[:60]!r})"
 
 
-def execute_notebook(path: Path, env: dict[str, str], timeout_s: int = CELL_TIMEOUT_S, progress: bool = True) -> NotebookNode:
-    """Run one notebook top to bottom on a fresh kernel; return the executed copy.
+def execute_notebook(path: Path, env: dict[str, str], timeout_s: int = CELL_TIMEOUT_S, progress: bool = True,
+                     save_to: Path | None = None) -> NotebookNode:
+    """Run one notebook top to bottom on a fresh kernel; return the executed copy (also written to `save_to`).
 
     Raises:
         ReportError: a cell failed (notebook, cell number, first line, error).
@@ -149,18 +151,25 @@ def execute_notebook(path: Path, env: dict[str, str], timeout_s: int = CELL_TIME
         timeout=timeout_s,
         allow_errors=False,
         record_timing=True,
+        # Output the JVM writes straight to file descriptors (Spark's log lines) stays out of the notebook.
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
         on_cell_start=on_cell_start,
         on_cell_executed=on_cell_executed,
         resources={"metadata": {"path": str(path.parent)}},
     )
+    log_path = (save_to.parent if save_to else path.parent) / f"{path.stem}.kernel.log"
     try:
-        client.execute(cwd=str(path.parent), env=env)
+        # The kernel's own stderr (Spark's JVM log lines, kernel warnings) goes to a log file, not the report.
+        with log_path.open("w") as log:
+            client.execute(cwd=str(path.parent), env=env, stderr=log, stdout=log)
     except (CellExecutionError, CellTimeoutError) as exc:
         where = _cell_label(path.name, int(current.get("index", -1)), current["cell"]) if current else path.name
         detail = f"{exc.ename}: {exc.evalue}" if isinstance(exc, CellExecutionError) else "timed out"
         raise ReportError(f"Notebook {where} failed: {detail}. Fix it, then rerun `make report`.") from exc
     finally:
         bar.close()
+        if save_to is not None:  # also when a cell failed: the executed copy shows the traceback
+            nbformat.write(nb, save_to)
     return nb
 
 
@@ -341,8 +350,20 @@ def build_report(
     smoke: bool = False,
     pdf: bool = True,
     progress: bool = True,
+    keep_going: bool = False,
 ) -> BuildSummary:
-    """Execute the notebooks in order and export them (see the module docstring)."""
+    """Execute the notebooks in order and export them (see the module docstring).
+
+    Args:
+        only: notebook numbers or names to build (default: all).
+        smoke: small workloads (IN_TEST=1 in the kernels' environment).
+        pdf: also build the PDF (xelatex).
+        keep_going: record a failing notebook in `summary.failures` and go on (the tests use it);
+            by default the first failing cell stops the build.
+
+    Raises:
+        ReportError: a cell failed (unless `keep_going`), xelatex failed, or the kernel is not this venv's.
+    """
     from tqdm import tqdm
 
     t0 = time.monotonic()
@@ -364,14 +385,21 @@ def build_report(
         for path in bar:
             bar.set_postfix_str(path.stem)
             started = time.monotonic()
-            nb = execute_notebook(path, env, progress=progress)
+            try:
+                nb = execute_notebook(path, env, progress=progress, save_to=out_dir / "executed" / path.name)
+            except ReportError as exc:
+                if not keep_going:
+                    raise
+                summary.failures[path.stem] = str(exc)
+                continue
             summary.per_notebook_s[path.stem] = round(time.monotonic() - started, 1)
-            nbformat.write(nb, out_dir / "executed" / path.name)
             export_html(nb, out_dir / "notebooks" / f"{path.stem}.html", title=_title(nb, path.stem))
             executed.append((path.stem, nb))
             if progress:
                 bar.write(f"  {path.stem}: {summary.per_notebook_s[path.stem]} s")
 
+    if not executed:
+        raise ReportError(f"Every notebook failed: {summary.failures}")
     combined = combine(executed, french_date(datetime.now(timezone.utc)), git_commit())
     summary.html = export_html(combined, out_dir / f"{REPORT_NAME}.html", title=REPORT_TITLE)
     if pdf:

@@ -19,6 +19,7 @@ from hybridflow.stack.topics import admin_client, ensure_topics
 
 REPORT_DATA_DIR = DATA_DIR / "report"
 REPORT_TOPIC_PREFIX = "report_"
+REPORT_DATABASE = "indutech_crm_report"  # the report's own CRM database (the seeder drops and re-creates its schema)
 
 
 def in_test() -> bool:
@@ -35,6 +36,7 @@ def report_settings(**overrides: object) -> Settings:
         "lake_uri": (REPORT_DATA_DIR / "lake").as_uri(),
         "checkpoint_uri": (REPORT_DATA_DIR / "checkpoints").as_uri(),
         "landing_dir": REPORT_DATA_DIR / "landing",
+        "pg_database": REPORT_DATABASE,
     }
     values.update(overrides)
     return get_settings(**values)
@@ -73,36 +75,17 @@ def reset_topics(settings: Settings, topics: list[str] | None = None, timeout_s:
     raise AssertionError("unreachable")
 
 
-def reset_lake(settings: Settings) -> list[str]:
-    """Remove the report's lake and checkpoints (local folders under data/report); returns what was removed."""
+def reset_lake(settings: Settings, datasets: list[str] | None = None) -> list[str]:
+    """Remove the report's lake (or only `datasets` of it) and the streaming checkpoints; returns what was removed."""
     _guard(settings)
+    uris = [settings.lake_uri] if datasets is None else [settings.lake_path(d) for d in datasets]
     removed = []
-    for uri in (settings.lake_uri, settings.checkpoint_root):
+    for uri in (*uris, settings.checkpoint_root):
         path = settings.local_path(uri)
         if path.exists():
             shutil.rmtree(path)
             removed.append(str(path))
     return removed
-
-
-def setup_notebook() -> None:
-    """Inline figures, readable pandas output, quiet Spark/Kafka loggers: the first call of each notebook."""
-    import logging
-
-    import pandas as pd
-
-    pd.set_option("display.max_columns", 30)
-    pd.set_option("display.width", 160)
-    pd.set_option("display.max_colwidth", 80)
-    for noisy in ("kafka", "py4j"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    try:
-        from IPython import get_ipython
-    except ImportError:  # plain Python: nothing to configure
-        return
-    shell = get_ipython()
-    if shell is not None:
-        shell.run_line_magic("matplotlib", "inline")
 
 
 def produce_sample(settings: Settings, count: int, malformed_ratio: float, seed: int = 42, span_s: float = 600.0):
@@ -137,9 +120,65 @@ def ensure_pipeline_output(spark, settings: Settings, count: int, malformed_rati
 
     tickets = read_lake(spark, settings, sinks.TICKETS)
     if tickets is not None and read_lake(spark, settings, sinks.WINDOWS) is not None:
-        return f"lake found: {settings.lake_path(sinks.TICKETS)} (written by notebook 6)"
+        return f"lac trouvé : {settings.lake_path(sinks.TICKETS)} (écrit par le notebook 6)"
     reset_topics(settings)
-    reset_lake(settings)
+    reset_lake(settings, [sinks.TICKETS, sinks.WINDOWS])  # keep the batch's reference layer
     sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, seed=seed, span_s=span_s)
     run_pipeline(spark, settings, available_now=True, progress=False)
-    return f"no lake yet: produced and streamed a sample ({sent.line()})"
+    return f"lac absent : échantillon produit puis traité par le job ({sent.line()})"
+
+
+def prepare_crm(settings: Settings, scale: float, seed: int = 42, export_files: int = 3):
+    """A fresh on-premise source for the batch notebook: the report's CRM database, seeded, and SAN CSV exports.
+
+    Also removes what an earlier run of the batch left in the report's lake (reference tables,
+    rejects, high-water marks), so the first batch run of the notebook is a full load.
+    Returns (SeedReport, LandingReport).
+    """
+    from hybridflow.batch.crm import CrmSize
+    from hybridflow.batch.crm import seed as seed_crm
+    from hybridflow.batch.job import lake_outputs
+    from hybridflow.batch.landing import write_invoice_exports
+    from hybridflow.stack.postgres import SERVICE, ensure_role_and_database
+
+    _guard(settings)
+    if settings.pg_database != REPORT_DATABASE:
+        raise StackError(f"Refusing to reseed database {settings.pg_database!r}: only {REPORT_DATABASE} is the report's.")
+    SERVICE.start(settings)  # idempotent
+    ensure_role_and_database(settings, settings.pg_database)
+    for uri in lake_outputs(settings).values():
+        path = settings.local_path(uri)
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    if settings.landing_dir.exists():
+        shutil.rmtree(settings.landing_dir)
+    seeded = seed_crm(settings, scale=scale, seed=seed, progress=False)
+    size = CrmSize.of(scale)
+    landing = write_invoice_exports(settings.landing_dir, n_files=export_files, rows_per_file=max(20, round(500 * scale)),
+                                    n_clients=size.clients, seed=seed)
+    return seeded, landing
+
+
+def setup_notebook() -> None:
+    """Inline figures, readable pandas output, quiet loggers and warnings: the first call of each notebook."""
+    import logging
+    import warnings
+
+    import pandas as pd
+
+    # tqdm.auto warns that ipywidgets is missing, then falls back to text bars: fine for a report.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.max_colwidth", 80)
+    for noisy in ("kafka", "py4j"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing to configure
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.run_line_magic("matplotlib", "inline")

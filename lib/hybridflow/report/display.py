@@ -16,7 +16,7 @@ import pandas as pd
 from hybridflow.report.errors import ReportError
 
 MAX_ROWS = 30
-MAX_CELL_CHARS = 90
+MAX_CELL_CHARS = 160
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -31,6 +31,7 @@ _LATEX_SPECIALS = {
     "^": r"\textasciicircum{}",
     "\u202f": " ",  # narrow no-break space (French thousands separator): not in every font
     "\u00a0": "~",
+    "\u2714": r"$\checkmark$",  # ✔ (not in DejaVu Serif)
 }
 
 
@@ -42,7 +43,13 @@ def latex_escape(text: object) -> str:
 def _cell(value: Any, max_chars: int) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    if isinstance(value, float):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool):
+        text = "oui" if value else "non"
+    elif isinstance(value, int):
+        text = f"{value:,}".replace(",", "\u202f") if abs(value) >= 10_000 else str(value)
+    elif isinstance(value, float):
         text = f"{value:,.2f}".replace(",", "\u202f") if abs(value) >= 1000 else f"{value:.4g}"
     elif isinstance(value, pd.Timestamp):
         text = value.strftime("%Y-%m-%d %H:%M:%S")
@@ -80,7 +87,8 @@ class Table:
         widths = [max([len(str(c))] + [len(r[i]) for r in self._rows]) for i, c in enumerate(self.frame.columns)]
         total = sum(widths) or 1
         spec = "".join(
-            f"p{{{max(0.06, w / total) * 0.95:.2f}\\linewidth}}" if total > 100 and w > 25 else "l" for w in widths
+            f">{{\\raggedright\\arraybackslash}}p{{{max(0.06, w / total) * 0.95:.2f}\\linewidth}}" if total > 100 and w > 25 else "l"
+            for w in widths
         )
         head = " & ".join(r"\textbf{" + latex_escape(c) + "}" for c in self.frame.columns)
         body = "\n".join(" & ".join(latex_escape(v) for v in row) + r" \\" for row in self._rows)
@@ -118,3 +126,19 @@ def show(data: Any, caption: str | None = None, max_rows: int = MAX_ROWS, index:
     if index:
         frame = frame.reset_index()
     return Table(frame, caption)
+
+
+def image(path, width: int = 900):
+    """A PNG from disk as a notebook output (embedded, so it travels into the HTML and the PDF).
+
+    Raises:
+        ReportError: the file does not exist (with the command that makes it).
+    """
+    from pathlib import Path
+
+    from IPython.display import Image
+
+    path = Path(path)
+    if not path.is_file():
+        raise ReportError(f"{path} does not exist: run `make diagrams` (or the notebook that renders it) first.")
+    return Image(filename=str(path), width=width)

@@ -213,3 +213,38 @@ def dead_letter_reasons(reasons: pd.Series) -> Figure:
     ax.set_title("Raisons des lettres mortes (topic DLQ)")
     ax.grid(axis="x", alpha=0.3)
     return fig
+
+
+# --- exercise 1 (notebook 3) ----------------------------------------------------------------------
+
+
+def cost_comparison(summary: pd.DataFrame) -> Figure:
+    """3-year cost of each option, for today's volume and for ×10 (from the architecture's cost summary)."""
+    fig, (ax,) = _fig(8, 3.4)
+    scenarios = list(dict.fromkeys(summary["Scénario"]))
+    options = list(dict.fromkeys(summary["Option"]))
+    width = 0.8 / len(options)
+    colors = ["#1f77b4", "#7f7f7f", "#2ca02c", "#ff7f0e"]
+    for i, option in enumerate(options):
+        rows = summary[summary["Option"] == option].set_index("Scénario").reindex(scenarios)
+        values = rows["3 ans (€)"].to_numpy() / 1000
+        x = np.arange(len(scenarios)) + (i - (len(options) - 1) / 2) * width
+        ax.bar(x, values, width, label=option, color=colors[i % len(colors)])
+        for xi, v in zip(x, values):
+            ax.text(xi, v, f"{v:,.0f} k€".replace(",", " "), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(np.arange(len(scenarios)), scenarios)
+    ax.set_ylabel("coût sur 3 ans (k€)")
+    ax.set_title("Coût sur 3 ans : hybride (cloud) vs tout on-premise")
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def mermaid_image(source: str, name: str) -> Path:
+    """Render Mermaid `source` offline (mermaid-cli + Chromium) to figures/<name>.png; keeps the .mmd beside it."""
+    from hybridflow.architecture.mermaid import render_mermaid
+
+    folder = figures_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    mmd = folder / f"{name}.mmd"
+    mmd.write_text(source, encoding="utf-8")
+    return render_mermaid(mmd, folder / f"{name}.png")

@@ -154,7 +154,7 @@ def progress_table(queries: dict) -> pd.DataFrame:
     """Every micro-batch of every query: rows in, rates, duration, watermark, state rows, late rows dropped."""
     rows = []
     for name, query in queries.items():
-        for p in (json.loads(q.json()) if hasattr(q, "json") else dict(q) for q in query.recentProgress):
+        for p in (json.loads(q.json) for q in query.recentProgress):
             state = p.get("stateOperators") or []
             watermark = (p.get("eventTime") or {}).get("watermark")
             rows.append(
@@ -178,9 +178,14 @@ def last_watermark(progress: pd.DataFrame) -> pd.Timestamp | None:
     return pd.to_datetime(marks, utc=True).max() if len(marks) else None
 
 
-def windows_vs_tickets(tickets: pd.DataFrame, windows: pd.DataFrame, window_minutes: int = 1) -> pd.DataFrame:
+def windows_vs_tickets(tickets: pd.DataFrame, windows: pd.DataFrame) -> pd.DataFrame:
     """Per event-time window: valid tickets in the lake vs tickets in emitted windows, and the window's state."""
-    start = pd.to_datetime(tickets["created_at"], utc=True).dt.floor(f"{window_minutes}min")
+    duration = (
+        (pd.to_datetime(windows["window_end"]) - pd.to_datetime(windows["window_start"])).iloc[0]
+        if len(windows)
+        else pd.Timedelta(minutes=1)
+    )
+    start = pd.to_datetime(tickets["created_at"], utc=True).dt.floor(duration)
     valid = start.value_counts().rename("valid_tickets")
     emitted = (
         windows.assign(window_start=pd.to_datetime(windows["window_start"], utc=True))
@@ -195,9 +200,91 @@ def windows_vs_tickets(tickets: pd.DataFrame, windows: pd.DataFrame, window_minu
     return frame
 
 
+def stream_outputs(streams: dict) -> pd.DataFrame:
+    """The job's output DataFrames before they start: name, streaming flag, columns."""
+    return pd.DataFrame(
+        [{"requête": name, "streaming": df.isStreaming, "colonnes": ", ".join(df.columns)} for name, df in streams.items()]
+    )
+
+
 # --- results (notebook 8) ------------------------------------------------------------------------
 
 
 def dead_letter_reasons(letters: pd.DataFrame) -> pd.Series:
     """Dead letters per reason, as a Series."""
     return letters["reason"].value_counts() if len(letters) else pd.Series(dtype=int)
+
+
+def headline(tickets: pd.DataFrame, windows: pd.DataFrame, letters: pd.DataFrame) -> pd.DataFrame:
+    """The key numbers of a run: valid tickets, clients, event-time span, windows, dead letters."""
+    created = pd.to_datetime(tickets["created_at"], utc=True)
+    total = len(tickets) + len(letters)
+    rows = [
+        ("tickets valides dans le lac", f"{len(tickets):,}".replace(",", " ")),
+        ("clients distincts", tickets["client_id"].nunique()),
+        ("période couverte (heure d'événement)", f"{created.min():%H:%M:%S} → {created.max():%H:%M:%S} UTC"),
+        ("fenêtres fermées (type × priorité)", len(windows)),
+        ("tickets comptés dans les fenêtres fermées", int(windows["tickets"].sum()) if len(windows) else 0),
+        ("lettres mortes", len(letters)),
+        ("part d'événements rejetés", f"{len(letters) / total:.1%}" if total else "—"),
+    ]
+    return pd.DataFrame(rows, columns=["indicateur", "valeur"])
+
+
+def sla_view(spark, settings: Settings, tickets_sdf) -> tuple[pd.DataFrame, str, str, str]:
+    """Tickets with the SLA deadline to plot, and how to group them.
+
+    With the batch ETL's client dimension in the lake (notebook 7): the contract tier and its
+    contract SLA deadline. Without it: the priority and the priority's resolution target.
+
+    Returns:
+        (tickets as pandas, group column, deadline column, French label of the group)
+    """
+    from hybridflow.errors import HybridflowError
+
+    try:
+        from hybridflow.batch.dimension import enrich_with_clients, read_client_dimension
+
+        enriched = enrich_with_clients(tickets_sdf, read_client_dimension(spark, settings))
+        frame = enriched.select("ticket_id", "created_at", "priority", "contract_tier", "client_known", "sla_deadline").toPandas()
+        frame["contract_tier"] = frame["contract_tier"].fillna("client inconnu")
+        return frame, "contract_tier", "sla_deadline", "niveau de contrat"
+    except (ImportError, HybridflowError):
+        frame = tickets_sdf.select("ticket_id", "created_at", "priority", "resolution_due").toPandas()
+        return frame, "priority", "resolution_due", "priorité"
+
+
+def findings(tickets: pd.DataFrame, letters: pd.DataFrame) -> str:
+    """A few computed observations, as Markdown bullet points (French)."""
+    by_team = tickets["team_name"].value_counts()
+    critical = tickets[tickets["priority"] == "critical"]
+    top_clients = tickets["client_id"].value_counts()
+    top10 = top_clients.head(max(1, len(top_clients) // 10)).sum() / len(tickets)
+    lines = [
+        f"- **{by_team.index[0]}** porte la plus forte charge : {by_team.iloc[0]} tickets "
+        f"({by_team.iloc[0] / len(tickets):.0%} du total).",
+        f"- **{len(critical)} tickets critiques** ({len(critical) / len(tickets):.1%}), dont "
+        f"{(critical['request_type'] == 'technical').mean():.0%} techniques : ce sont eux qui engagent le SLA de 15 minutes.",
+        f"- Les 10 % de clients les plus actifs ouvrent **{top10:.0%}** des tickets : un compte clé mal servi pèse lourd.",
+    ]
+    if len(letters):
+        reason = letters["reason"].value_counts()
+        lines.append(
+            f"- **{len(letters)} événements rejetés** vers la DLQ, {reason.size} raisons distinctes "
+            f"(la plus fréquente : `{reason.index[0]}`) ; aucun n'est perdu ni ne bloque le flux."
+        )
+    return "\n".join(lines)
+
+
+# --- deployment (notebook 9) ---------------------------------------------------------------------
+
+
+def dockerfile_summary(path) -> pd.DataFrame:
+    """The Dockerfile's structural lines (stages, pinned versions, user, entry point), with their line number."""
+    keep = ("FROM", "ARG", "USER", "ENTRYPOINT", "CMD", "HEALTHCHECK", "EXPOSE")
+    rows = []
+    for number, line in enumerate(open(path, encoding="utf-8").read().splitlines(), start=1):
+        word = line.strip().split(" ", 1)[0].upper()
+        if word in keep:
+            rows.append({"ligne": number, "instruction": line.strip()})
+    return pd.DataFrame(rows)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from hybridflow.config import get_settings
 from hybridflow.stack import services
 
 
 def _up(args: argparse.Namespace) -> int:
-    print(services.up(get_settings()).summary())
+    settings = get_settings()
+    names = ", ".join(s.name for s in services.enabled_services(settings))
+    # A cold start takes 5-15 s: say so before the wait (stderr, so stdout stays the one summary line).
+    print(f"up: starting {names or 'nothing local'} if not running, then the topics …", file=sys.stderr, flush=True)
+    print(services.up(settings).summary())
     return 0
 
 

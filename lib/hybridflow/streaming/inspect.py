@@ -34,6 +34,7 @@ def pipeline_summary(spark: SparkSession, settings: Settings) -> dict[str, objec
     reasons = {r["reason"]: r["count"] for r in letters.groupBy("reason").count().collect()}
     return {
         "tickets": 0 if tickets is None else tickets.count(),
+        "known_clients": 0 if tickets is None else tickets.where("client_known").count(),
         "tickets_path": settings.lake_path(sinks.TICKETS),
         "windows": 0 if windows is None else windows.count(),
         "windowed_tickets": 0 if windows is None else (windows.agg(F.sum("tickets")).first()[0] or 0),

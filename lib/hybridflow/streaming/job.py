@@ -2,9 +2,13 @@
 
 Three queries read the same topic, each with its own checkpoint:
 
-- ``tickets``        valid tickets, enriched, to the lake (Parquet, partitioned by date)
+- ``tickets``        valid tickets, enriched with their support team, SLA and client
+                     dimension (batch ETL), to the lake (Parquet, partitioned by date)
 - ``ticket_windows`` counts per event-time window / type / priority, with a watermark
 - ``dead_letters``   malformed events, original bytes + reason, to the dead-letter topic
+
+The client dimension is a snapshot taken when the tickets query starts; while the job
+runs, `Pipeline.refresh_dimension` restarts that one query when a batch run changed it.
 """
 
 from __future__ import annotations
@@ -19,16 +23,33 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
+from hybridflow.batch.dimension import ClientDimension
+from hybridflow.batch.transforms import enrich_with_clients
 from hybridflow.config import Settings
 from hybridflow.streaming import sinks, sources, transforms
 
 
 @dataclass
 class Pipeline:
-    """The running queries of one pipeline start, by name."""
+    """The running queries of one pipeline start, by name, and the client dimension they use."""
 
-    queries: dict[str, StreamingQuery]
-    started_at: float = field(default_factory=time.monotonic)
+    spark: SparkSession
+    settings: Settings
+    available_now: bool
+    dimension: ClientDimension
+    queries: dict[str, StreamingQuery] = field(default_factory=dict)
+
+    def refresh_dimension(self) -> bool:
+        """Restart the tickets query if a batch run changed the client dimension; True if it did."""
+        before = self.dimension.version
+        clients = self.dimension.current()
+        if self.dimension.version == before:
+            return False
+        self.queries[sinks.TICKETS].stop()  # the checkpoint resumes it exactly where it stopped
+        streams = build_streams(self.spark, self.settings, clients)
+        self.queries[sinks.TICKETS] = sinks.write_tickets(streams[sinks.TICKETS], self.settings, self.available_now)
+        print(f"[{sinks.TICKETS}] client dimension refreshed (version {self.dimension.version}): query restarted")
+        return True
 
     def stop(self) -> None:
         """Stop every query that is still active (a graceful stop ends the current micro-batch)."""
@@ -67,13 +88,13 @@ class ProgressPrinter(StreamingQueryListener):
         self._print(f"[{self._names.get(str(event.id), str(event.id)[:8])}] {status}")
 
 
-def build_streams(spark: SparkSession, settings: Settings) -> dict[str, DataFrame]:
+def build_streams(spark: SparkSession, settings: Settings, clients: DataFrame) -> dict[str, DataFrame]:
     """The three output DataFrames of the job (not started), by query name."""
     validated = transforms.validate(transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes)
     valid = transforms.valid_tickets(validated)
     teams, slas = transforms.reference_frames(spark)
     return {
-        sinks.TICKETS: transforms.enrich(valid, teams, slas),
+        sinks.TICKETS: enrich_with_clients(transforms.enrich(valid, teams, slas), clients),
         sinks.WINDOWS: transforms.windowed_counts(valid, settings.window_duration, settings.watermark_delay),
         sinks.DEAD_LETTERS: transforms.dead_letters(validated),
     }
@@ -81,20 +102,21 @@ def build_streams(spark: SparkSession, settings: Settings) -> dict[str, DataFram
 
 def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool = False) -> Pipeline:
     """Start the three queries; returns at once with the running `Pipeline`."""
-    streams = build_streams(spark, settings)
+    dimension = ClientDimension(spark, settings)
+    streams = build_streams(spark, settings, dimension.current())
     writers = {
         sinks.TICKETS: sinks.write_tickets,
         sinks.WINDOWS: sinks.write_windows,
         sinks.DEAD_LETTERS: sinks.write_dead_letters,
     }
-    queries: dict[str, StreamingQuery] = {}
+    pipeline = Pipeline(spark, settings, available_now, dimension)
     try:
         for name, write in writers.items():
-            queries[name] = write(streams[name], settings, available_now)
+            pipeline.queries[name] = write(streams[name], settings, available_now)
     except Exception:
-        Pipeline(queries).stop()
+        pipeline.stop()
         raise
-    return Pipeline(queries)
+    return pipeline
 
 
 @contextmanager
@@ -131,9 +153,13 @@ def run_pipeline(
         spark.streams.addListener(listener)
     pipeline = start_pipeline(spark, settings, available_now)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    next_refresh = time.monotonic() + settings.dimension_refresh_s
     try:
         with _stop_requested_on_signals() as stop_requested:
             while not stop_requested.is_set():
+                if not available_now and time.monotonic() >= next_refresh:
+                    pipeline.refresh_dimension()
+                    next_refresh = time.monotonic() + settings.dimension_refresh_s
                 if deadline is not None and time.monotonic() > deadline:
                     if available_now:
                         raise TimeoutError(f"the available-now run did not finish within {timeout_s} s")

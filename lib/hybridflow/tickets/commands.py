@@ -88,7 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--malformed-ratio", type=_ratio, default=0.0, help="fraction of events that are malformed (0..1, default 0)"
     )
-    p.add_argument("--start", type=_iso, default=None, help="event time of the first ticket, ISO-8601 (default: now, UTC)")
+    p.add_argument(
+        "--start", type=_iso, default=None, help="event time of the first ticket, ISO-8601 (default: now, UTC)"
+    )
     p.add_argument(
         "--late-ratio", type=_ratio, default=DEFAULT_LATE_RATIO,
         help=f"fraction of tickets stamped late / out of order (default {DEFAULT_LATE_RATIO})",
@@ -101,7 +103,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--arrival-rate", type=_positive, default=None,
         help=f"simulated tickets per second of event time (default: --rate, else {DEFAULT_ARRIVAL_RATE:g})",
     )  # fmt: skip
-    p.add_argument("--clients", type=int, default=DEFAULT_N_CLIENTS, help=f"client population (default {DEFAULT_N_CLIENTS})")
+    p.add_argument(
+        "--clients", type=int, default=DEFAULT_N_CLIENTS, help=f"client population (default {DEFAULT_N_CLIENTS})"
+    )
     p.add_argument("--topic", default=None, help="topic (default: settings TOPIC_TICKETS)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
     p.set_defaults(func=_produce)

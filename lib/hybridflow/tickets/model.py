@@ -48,7 +48,9 @@ REQUEST_PATTERN = r"\S"
 class Ticket(BaseModel):
     """One customer support ticket, as produced to the ``client_tickets`` topic."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown extra fields are ignored, as the Spark validation ignores them: a producer that
+    # adds a field (forward-compatible change) must not send every event to the dead letters.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     ticket_id: Annotated[str, Field(pattern=UUID_PATTERN, description="UUID (lower-case, canonical form)")]
     client_id: Annotated[str, Field(pattern=CLIENT_ID_PATTERN, description="Client identifier, e.g. C00042")]

@@ -73,37 +73,47 @@ class ProduceSummary:
 
 
 class RateLimiter:
-    """Token bucket: at most `rate` events/s on average, bursts of up to `burst` (no sleep if rate is None)."""
+    """Token bucket: `rate` events/s on average, bursts of up to `burst`; never sleeps when rate is None.
+
+    It sleeps only when the bucket is empty, and then for at least `min_sleep_s` (or a full
+    bucket's worth, if shorter), so a fast rate is reached with ~100 sleeps a second rather
+    than one per event; the time actually slept (sleep overshoots) is credited back.
+    """
 
     def __init__(
         self,
         rate: float | None,
         burst: float | None = None,
+        min_sleep_s: float = 0.01,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if rate is not None and rate <= 0:
             raise ValueError(f"rate must be > 0 tickets/s (or None for as fast as possible), got {rate}")
         self.rate = rate
-        # A tenth of a second's worth: sleeps ~10 times a second at most, whatever the rate.
+        # A tenth of a second's worth: bursts stay short whatever the rate.
         self.burst = burst if burst is not None else max(1.0, (rate or 0) / 10)
+        self.min_sleep_s = min_sleep_s
         self._clock = clock
         self._sleep = sleep
         self._tokens = self.burst
         self._last = clock()
 
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._last = now
+
     def acquire(self) -> None:
         """Take one token, sleeping only when the bucket is empty."""
         if self.rate is None:
             return
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-        self._last = now
+        self._refill()
         if self._tokens < 1.0:
-            wait = (1.0 - self._tokens) / self.rate
-            self._sleep(wait)
-            self._tokens = 1.0
-            self._last = self._clock()
+            deficit = (1.0 - self._tokens) / self.rate
+            self._sleep(max(deficit, min(self.min_sleep_s, self.burst / self.rate)))
+            self._refill()
+            self._tokens = max(self._tokens, 1.0)  # a sleep may return a hair early
         self._tokens -= 1.0
 
 

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import json
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pyspark.sql import functions as F
 
 from hybridflow.batch.crm import ChangeSet, apply_client_changes, source_counts
-from hybridflow.batch.dimension import ClientDimension, read_client_dimension
+from hybridflow.batch.dimension import read_client_dimension
 from hybridflow.batch.job import BatchReport, run_batch
 from hybridflow.batch.load import read_rejects, read_reference, table_uri
 from hybridflow.batch.tables import CLIENTS_SPEC, DEFAULT_TIER, JDBC_TABLES, tier
-from hybridflow.batch.transforms import enrich_with_clients
-from hybridflow.tickets.model import Ticket, new_ticket_id, spark_schema
+from hybridflow.stack import ensure_topics
+from hybridflow.stack.topics import delete_topics
+from hybridflow.streaming.inspect import read_lake
+from hybridflow.streaming.job import start_pipeline
+from hybridflow.streaming.sinks import TICKETS
+from hybridflow.tickets.malformed import valid_event
+from hybridflow.tickets.model import Ticket, new_ticket_id
+from hybridflow.tickets.producer import produce
 
 pytestmark = pytest.mark.integration
 
@@ -42,20 +48,17 @@ class Scenario:
     again: BatchReport
     files_before_again: dict[str, float]
     files_after_again: dict[str, float]
-    enriched: list  # rows the stream wrote, both micro-batches
-    versions: list[str | None]  # the dimension version each micro-batch used
+    enriched: list  # rows the job wrote: [before the refresh, after it]
+    versions: list[str | None]  # the dimension version before and after the refresh
     refreshes: int
 
 
-def _tickets_file(folder: Path, name: str, client_ids: list[str], rng: random.Random) -> None:
-    lines = [
+def _tickets(client_ids: list[str], rng: random.Random) -> list[Ticket]:
+    return [
         Ticket(ticket_id=new_ticket_id(rng), client_id=cid, created_at=T0 + timedelta(minutes=k),
-               request="La ligne 3 est arrêtée.", request_type="technical", priority="high").to_json()
+               request="La ligne 3 est arrêtée.", request_type="technical", priority="high")
         for k, cid in enumerate(client_ids)
     ]
-    tmp = folder.parent / f".{name}"
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.rename(folder / name)  # atomic: the file source never sees half a file
 
 
 def _listing(uri: str) -> dict[str, float]:
@@ -64,37 +67,26 @@ def _listing(uri: str) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def scenario(spark, crm_settings, seed_report, landing_report, tmp_path_factory) -> Scenario:
+def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenario:
     s = crm_settings
     source_before = source_counts(s)
     full = run_batch(spark, s, "full", progress=False)
     noop = run_batch(spark, s, "incremental", progress=False)
     tiers_before = {r.client_id: r.contract_tier for r in read_reference(spark, s, CLIENTS_SPEC).collect()}
 
-    # A running stream enriching tickets with the dimension, re-read only when a batch run changes it.
-    work = tmp_path_factory.mktemp("stream")
-    inbox, out = work / "inbox", work / "out"
-    inbox.mkdir()
-    dim = ClientDimension(spark, s)
-    versions: list[str | None] = []
-
-    def write_batch(batch_df, batch_id: int) -> None:
-        enriched = enrich_with_clients(batch_df, dim.current())
-        versions.append(dim.version)
-        enriched.withColumn("batch_id", F.lit(batch_id)).write.mode("append").parquet(out.as_uri())
-
-    query = (
-        spark.readStream.schema(spark_schema()).json(inbox.as_uri())
-        .writeStream.foreachBatch(write_batch)
-        .option("checkpointLocation", (work / "checkpoint").as_uri())
-        .trigger(processingTime="1 second")
-        .start()
-    )
+    # The real streaming job, running on its own topics, enriching tickets with the dimension.
+    uid = uuid.uuid4().hex[:8]
+    s = s.model_copy(update={"topic_tickets": f"batch_tickets_{uid}", "topic_dlq": f"batch_dlq_{uid}"})
+    ensure_topics(s)
+    pipeline = start_pipeline(spark, s, available_now=False)
+    tickets_query = lambda: pipeline.queries[TICKETS]  # noqa: E731 - replaced on a refresh
+    versions: list[str | None] = [pipeline.dimension.version]
     try:
         rng = random.Random(1)
         inserted_later = [f"C{n:05d}" for n in range(101, 101 + N_INSERTS)]
-        _tickets_file(inbox, "t1.json", ["C00001", "C00002", *inserted_later], rng)
-        query.processAllAvailable()
+        first = _tickets(["C00001", "C00002", *inserted_later], rng)
+        produce(map(valid_event, first), s, progress=False)
+        tickets_query().processAllAvailable()
 
         changes = apply_client_changes(s, N_UPDATES, N_INSERTS, seed=7)
         assert list(changes.inserted) == inserted_later
@@ -103,15 +95,23 @@ def scenario(spark, crm_settings, seed_report, landing_report, tmp_path_factory)
         again = run_batch(spark, s, "incremental", progress=False)
         files_after_again = _listing(table_uri(s, CLIENTS_SPEC))
 
-        _tickets_file(inbox, "t2.json", [*changes.updated, *inserted_later], rng)
-        query.processAllAvailable()
-        assert query.exception() is None
+        assert pipeline.refresh_dimension()  # what the running job does every DIMENSION_REFRESH_S
+        assert not pipeline.refresh_dimension()  # nothing changed since: no restart
+        versions.append(pipeline.dimension.version)
+        second = _tickets([*changes.updated, *inserted_later], rng)
+        produce(map(valid_event, second), s, progress=False)
+        tickets_query().processAllAvailable()
+        assert tickets_query().exception() is None
     finally:
-        query.stop()
-        dim.close()
-    enriched = spark.read.parquet(out.as_uri()).collect()
+        pipeline.stop()
+        delete_topics(s, [s.topic_tickets, s.topic_dlq])
+    lake = {r.ticket_id: r for r in read_lake(spark, s, TICKETS).collect()}
+    enriched = [
+        [lake[t.ticket_id] for t in first],
+        [lake[t.ticket_id] for t in second],
+    ]
     return Scenario(source_before, full, noop, tiers_before, changes, incremental, again, files_before_again, files_after_again,
-                    enriched, versions, dim.refreshes)
+                    enriched, versions, pipeline.dimension.refreshes)
 
 
 def test_full_load_accounts_for_every_source_row(scenario, seed_report, spark, crm_settings) -> None:
@@ -181,15 +181,12 @@ def test_client_dimension_has_segment_tier_sla_and_team(scenario, spark, crm_set
 
 
 def test_stream_enrichment_flags_unknown_clients_then_picks_up_the_refresh(scenario) -> None:
-    by_batch: dict[int, dict[str, object]] = {}
-    for r in scenario.enriched:
-        by_batch.setdefault(r.batch_id, {})[r.client_id] = r
-    first, second = (by_batch[b] for b in sorted(by_batch))
+    first, second = ({r.client_id: r for r in rows} for rows in scenario.enriched)
     known = first["C00001"]
     assert known.client_known and known.segment and known.sla_deadline == (
         known.created_at + timedelta(hours=known.contract_sla_hours))
     for cid in scenario.changes.inserted:  # not in the CRM yet: kept, flagged, default SLA
         assert first[cid].client_known is False and first[cid].segment is None
         assert first[cid].contract_sla_hours == tier(DEFAULT_TIER).resolution_hours
-        assert second[cid].client_known is True  # the same running query now knows them
+        assert second[cid].client_known is True  # the same running job now knows them
     assert scenario.versions[0] != scenario.versions[-1] and scenario.refreshes == 2

@@ -35,6 +35,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def free_tcp_port():
+    """`free_tcp_port()`: a TCP port nobody listens on right now."""
+    return free_port
+
+
+@pytest.fixture(scope="session")
 def s3_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings pointing at this session's own object store (its state dir shares the built binary)."""
     binary = ensure_binary(settings)  # builds versitygw with Go on a fresh machine (about a minute)

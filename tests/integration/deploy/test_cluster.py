@@ -16,23 +16,21 @@ import pandas as pd
 import pytest
 
 from hybridflow.deploy.lake import read_dataset
-from hybridflow.deploy.runner import cluster_evidence, run_stream
+from hybridflow.deploy.runner import compare_local_and_cluster
 from hybridflow.stack.cluster import ClusterSpec, SparkCluster, alive_workers
 from hybridflow.streaming import sinks
-
-from conftest import free_port  # noqa: E402  (tests/integration/deploy/conftest.py, on sys.path via rootdir)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def cluster(settings, tmp_path_factory) -> Iterator[tuple]:
-    """A running master + worker on free ports (own state dir); stopped at the end."""
+def cluster(settings, tmp_path_factory, free_tcp_port) -> Iterator[tuple]:
+    """A running master + worker (1 core, 1g) on free ports with its own state dir; stopped at the end."""
     state = tmp_path_factory.mktemp("cluster-state")
-    cluster_settings = settings.model_copy(update={"state_dir": state, "spark_master": f"spark://127.0.0.1:{free_port()}"})
+    cluster_settings = settings.model_copy(update={"state_dir": state, "spark_master": f"spark://127.0.0.1:{free_tcp_port()}"})
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SPARK_MASTER_WEBUI_PORT", str(free_port()))
-        mp.setenv("SPARK_WORKER_WEBUI_PORT", str(free_port()))
+        mp.setenv("SPARK_MASTER_WEBUI_PORT", str(free_tcp_port()))
+        mp.setenv("SPARK_WORKER_WEBUI_PORT", str(free_tcp_port()))
         mp.setenv("SPARK_WORKER_CORES", "1")
         mp.setenv("SPARK_WORKER_MEMORY", "1g")
         spec = ClusterSpec.of(cluster_settings)
@@ -46,45 +44,44 @@ def cluster(settings, tmp_path_factory) -> Iterator[tuple]:
 
 
 @pytest.fixture(scope="module")
-def runs(cluster, object_store, s3_settings, pipeline_input, lake_under, tmp_path_factory):
-    """The pipeline run on local[2] (file:// lake) and on the cluster (s3a:// lake, with an event log)."""
-    cluster_settings, spec, _ = cluster
+def comparison(cluster, object_store, s3_settings, pipeline_input, lake_under, tmp_path_factory):
+    """The pipeline on local[2] (file:// lake) and on the cluster (s3a:// lake, with an event log)."""
+    _, spec, _ = cluster
     topics, events = pipeline_input
-    tmp = tmp_path_factory.mktemp("cluster-runs")
-    local = lake_under(s3_settings, topics, (tmp / "local-lake").as_uri()).model_copy(update={"spark_master": "local[2]"})
-    on_cluster = lake_under(s3_settings, topics, "s3a://lake-tests/cluster").model_copy(
-        update={"spark_master": spec.master_url})
-    local_run = run_stream(local)
-    cluster_run = run_stream(on_cluster, event_log_dir=tmp / "events")
-    return {"local": (local, local_run), "cluster": (on_cluster, cluster_run), "spec": spec, "events": events}
+    base = lake_under(s3_settings, topics, s3_settings.lake_uri)
+    result = compare_local_and_cluster(base, spec, tmp_path_factory.mktemp("cluster-runs"),
+                                       cluster_lake_uri="s3a://lake-tests/cluster")
+    print(f"\npipeline: local[2] {result.local.seconds:.1f} s, standalone cluster {result.cluster.seconds:.1f} s")
+    return result, events
 
 
 def _canonical(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    frame = frame[sorted(frame.columns)]
-    return frame.sort_values(keys).reset_index(drop=True)
+    return frame[sorted(frame.columns)].sort_values(keys).reset_index(drop=True)
 
 
 def test_cluster_starts_from_pyspark_classes(cluster):
     _, spec, status = cluster
     assert status.running and alive_workers(spec) == 1
+    assert status.started_in_s is not None and status.started_in_s < 90
 
 
 @pytest.mark.parametrize(("dataset", "keys"), [
     (sinks.TICKETS, ["ticket_id"]),
     (sinks.WINDOWS, ["window_start", "request_type", "priority"]),
 ])
-def test_same_lake_contents_as_local_mode(runs, dataset, keys):
-    local = read_dataset(runs["local"][0], dataset)
-    on_cluster = read_dataset(runs["cluster"][0], dataset)
+def test_same_lake_contents_as_local_mode(comparison, dataset, keys):
+    result, events = comparison
+    local = read_dataset(result.local_settings, dataset)
+    on_cluster = read_dataset(result.cluster_settings, dataset)
     assert len(local) > 0
     pd.testing.assert_frame_equal(_canonical(local, keys), _canonical(on_cluster, keys))
+    assert result.same_contents[dataset]
     if dataset == sinks.TICKETS:
-        assert len(on_cluster) == sum(e.is_valid for e in runs["events"])
+        assert len(on_cluster) == sum(e.is_valid for e in events)
 
 
-def test_executors_on_the_worker_did_the_work(runs):
-    settings, run = runs["cluster"]
-    evidence = cluster_evidence(runs["spec"], run)
+def test_executors_on_the_worker_did_the_work(comparison):
+    evidence = comparison[0].evidence
     assert evidence.app_id.startswith("app-")  # a standalone-cluster application, not local-…
     assert evidence.app_state == "FINISHED"
     assert evidence.cores_offered == 1
@@ -92,3 +89,4 @@ def test_executors_on_the_worker_did_the_work(runs):
     assert evidence.tasks_on_workers > 0
     assert "driver" not in evidence.tasks_by_executor  # every task ran on an executor
     assert set(evidence.tasks_by_executor) <= set(evidence.executor_hosts)
+    assert comparison[0].local.app_id.startswith("local-")

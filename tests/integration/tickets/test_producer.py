@@ -9,8 +9,6 @@ from collections import defaultdict
 from datetime import datetime, timezone
 
 import pytest
-from kafka import KafkaConsumer
-
 from hybridflow.cli import main
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
@@ -18,6 +16,7 @@ from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.model import Ticket
 from hybridflow.tickets.producer import produce
+from kafka import KafkaConsumer
 
 pytestmark = pytest.mark.integration
 
@@ -50,12 +49,9 @@ def consume_all(settings: Settings, expected: int, timeout_s: float = 60.0) -> l
 
 def test_valid_and_malformed_events_land_keyed_by_client(isolated_settings: Settings):
     n_valid, n_malformed = 360, 40  # ratio 0.1 over 400 events: exactly 40 malformed
-    events = list(
-        itertools.islice(
-            mix(TicketGenerator(21, START).tickets(), 0.1, seed=21, max_payload_bytes=isolated_settings.max_payload_bytes),
-            n_valid + n_malformed,
-        )
-    )
+    tickets = TicketGenerator(21, START).tickets()
+    stream = mix(tickets, 0.1, seed=21, max_payload_bytes=isolated_settings.max_payload_bytes)
+    events = list(itertools.islice(stream, n_valid + n_malformed))
     assert sum(not e.is_valid for e in events) == n_malformed
 
     summary = produce(events, isolated_settings, progress=False)

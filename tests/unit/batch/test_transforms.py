@@ -155,3 +155,16 @@ def test_enrich_refuses_clashing_or_missing_columns(spark) -> None:
         enrich_with_clients(clashing, dim)
     with pytest.raises(BatchError, match="created_at"):
         enrich_with_clients(spark.createDataFrame([Row(client_id="C00001")]), dim)
+
+
+def test_stream_dimension_before_any_batch_run_knows_nobody(spark, tmp_path) -> None:
+    from hybridflow.batch.dimension import ClientDimension
+    from hybridflow.batch.transforms import DIMENSION_COLUMNS
+    from hybridflow.config import get_settings
+
+    dim = ClientDimension(spark, get_settings(lake_uri=(tmp_path / "lake").as_uri()))
+    empty = dim.current()
+    assert tuple(empty.columns) == DIMENSION_COLUMNS and empty.count() == 0
+    tickets = spark.createDataFrame([("t1", "C00001", T0)], "ticket_id string, client_id string, created_at timestamp")
+    (row,) = enrich_with_clients(tickets, empty).collect()
+    assert row.client_known is False and row.sla_deadline == T0 + timedelta(hours=tier(DEFAULT_TIER).resolution_hours)

@@ -138,3 +138,24 @@ def test_windowed_counts_group_by_window_type_and_priority(spark):
     got = {(r["window_start"].minute, r["priority"]): r["tickets"] for r in counts}
     assert got == {(0, "medium"): 2, (0, "high"): 1, (1, "medium"): 2, (5, "medium"): 1}
     assert all(r["window_end"] - r["window_start"] == timedelta(minutes=1) for r in counts)
+
+
+def test_spark_and_the_model_agree_on_every_generated_event(spark):
+    """Every malformed kind the generator makes gets that very reason in Spark; valid ones pass both."""
+    from hybridflow.tickets.generator import TicketGenerator
+    from hybridflow.tickets.malformed import MalformedKind, mix
+
+    tickets = TicketGenerator(5, datetime(2026, 1, 31, 9, tzinfo=timezone.utc)).take(200)
+    limit = 10_000  # above the longest valid request (2,000 characters), as in the default settings
+    events = list(mix(tickets, 0.4, seed=5, max_payload_bytes=limit))
+    assert {e.kind for e in events if e.kind} == set(MalformedKind)  # every kind is exercised
+    decoded = transforms.decode(kafka_rows(spark, [e.value for e in events]))
+    rows = transforms.validate(decoded, limit).select("error.reason").collect()
+    for event, row in zip(events, rows, strict=True):
+        assert row["reason"] == (event.kind.value if event.kind else None), event.value[:200]
+
+
+def test_extra_fields_are_ignored_like_the_model_does(spark):
+    value = encode(good(channel="email"))
+    assert Ticket.from_json(value) == example()
+    assert transforms.valid_tickets(validated(spark, [value])).count() == 1

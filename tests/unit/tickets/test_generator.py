@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-
 from hybridflow.config import get_settings
 from hybridflow.tickets.generator import (
     PRIORITY_GIVEN_TYPE,

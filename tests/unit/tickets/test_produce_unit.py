@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 from hybridflow.cli import build_parser
 from hybridflow.config import get_settings
 from hybridflow.errors import StackError
@@ -15,8 +14,9 @@ from hybridflow.tickets.producer import ProduceSummary, RateLimiter, make_produc
 class FakeClock:
     """A clock that only moves when the limiter sleeps."""
 
-    def __init__(self) -> None:
+    def __init__(self, oversleep: float = 0.0) -> None:
         self.now = 0.0
+        self.oversleep = oversleep
         self.sleeps: list[float] = []
 
     def __call__(self) -> float:
@@ -24,7 +24,7 @@ class FakeClock:
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.now += seconds
+        self.now += seconds * (1 + self.oversleep)
 
 
 def test_unthrottled_never_sleeps():
@@ -42,7 +42,16 @@ def test_rate_is_honoured_with_few_sleeps():
         limiter.acquire()
     # 2000 events at 200/s: 10 s, less the initial burst of 20.
     assert clock.now == pytest.approx(10.0 - 20 / 200, abs=0.01)
-    assert len(clock.sleeps) < 2000  # not one sleep per message
+    assert len(clock.sleeps) <= 10 / 0.01 + 1  # ~100 sleeps a second, not one per message
+
+
+def test_oversleeping_is_credited_back():
+    # A loaded machine sleeps longer than asked; the bucket must still deliver the rate.
+    clock = FakeClock(oversleep=0.3)
+    limiter = RateLimiter(200.0, clock=clock, sleep=clock.sleep)
+    for _ in range(2000):
+        limiter.acquire()
+    assert clock.now == pytest.approx(10.0, rel=0.05)
 
 
 def test_slow_rate_sleeps_between_events():

@@ -1,0 +1,138 @@
+"""The deployment notebook's run: the unchanged job on local[2] and on a Spark standalone cluster, lake in S3.
+
+`run_deployment_demo` starts, for the report only, an S3-API object store (versitygw) and
+a master + worker, both on free ports with their state under ``data/report/state``; runs
+`hybridflow stream --available-now` twice (``hybridflow.deploy.runner``): on ``local[2]``
+into a local lake, then on the cluster into the bucket; and stops both services whatever
+happens. Nothing of `make up` / `make cluster-up` is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from pydantic import SecretStr
+
+from hybridflow.config import Settings
+from hybridflow.report.context import REPORT_DATA_DIR, reset_topics
+
+BUCKET = "report-lake"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class DeploymentResult:
+    """What the deployment run produced (the `Comparison` of the runner, plus the bucket's listing)."""
+
+    comparison: object
+    bucket_objects: pd.DataFrame
+    s3_settings: Settings
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run: master, seconds, rows per dataset, Spark application id."""
+        return pd.DataFrame(self.comparison.table())
+
+    def proof(self) -> pd.DataFrame:
+        """Evidence that executors on the worker ran the cluster run, and that both lakes are equal."""
+        ev = self.comparison.evidence
+        rows = [
+            ("application (master)", f"{ev.app_id} : {ev.app_state or '?'}"),
+            ("cœurs offerts par les workers vivants", ev.cores_offered),
+            ("exécuteurs de l'application sur le worker", len(ev.worker_executors)),
+            ("tâches exécutées par des exécuteurs (pas le driver)", ev.tasks_on_workers),
+            ("tâches par exécuteur", ", ".join(f"{k}: {v}" for k, v in sorted(ev.tasks_by_executor.items()))),
+        ]
+        rows += [(f"lac identique en local et sur le cluster : {d}", "oui" if same else "NON")
+                 for d, same in self.comparison.same_contents.items()]
+        return pd.DataFrame(rows, columns=["preuve", "valeur"])
+
+
+def _s3_settings(settings: Settings, state: Path) -> Settings:
+    from hybridflow.stack.objectstore import ObjectStorePaths, ensure_binary
+
+    binary = ensure_binary(settings)  # built once with Go by `make setup`, reused here
+    if state.exists():
+        shutil.rmtree(state)
+    state.mkdir(parents=True)
+    (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
+    paths = ObjectStorePaths.of(settings.model_copy(update={"state_dir": state}))
+    paths.binary.parent.mkdir(parents=True)
+    paths.binary.symlink_to(binary.resolve())
+    paths.stamp.touch()
+    return settings.model_copy(update={
+        "state_dir": state,
+        "s3_endpoint": f"http://127.0.0.1:{free_port()}",
+        "s3_access_key": SecretStr("hybridflow-report"),
+        "s3_secret_key": SecretStr(uuid.uuid4().hex),
+        "lake_uri": f"s3a://{BUCKET}/local",
+        "checkpoint_uri": None,
+        "spark_master": f"spark://127.0.0.1:{free_port()}",
+    })
+
+
+@contextmanager
+def _cluster_env(worker_cores: int, worker_memory: str):
+    """Spark's own SPARK_MASTER_*/SPARK_WORKER_* variables for free ports, restored afterwards."""
+    wanted = {
+        "SPARK_MASTER_WEBUI_PORT": str(free_port()),
+        "SPARK_WORKER_WEBUI_PORT": str(free_port()),
+        "SPARK_WORKER_CORES": str(worker_cores),
+        "SPARK_WORKER_MEMORY": worker_memory,
+    }
+    previous = {k: os.environ.get(k) for k in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory: str = "1g") -> DeploymentResult:
+    """Object store + standalone cluster started for the report, the job run on both masters, services stopped."""
+    from hybridflow.deploy.lake import list_dataset
+    from hybridflow.deploy.runner import compare_local_and_cluster
+    from hybridflow.stack.cluster import ClusterSpec, SparkCluster
+    from hybridflow.stack.objectstore import ObjectStore
+    from hybridflow.streaming import sinks
+
+    root = REPORT_DATA_DIR / "deployment"
+    # The runs write dead letters too: to a topic of their own, not notebook 6's.
+    topics = settings.model_copy(update={"topic_dlq": f"{settings.topic_dlq}_deploy"})
+    reset_topics(topics, [topics.topic_dlq])
+    s3 = _s3_settings(topics, root / "state")
+    store, cluster = ObjectStore(), SparkCluster()
+    with _cluster_env(worker_cores, worker_memory):
+        spec = ClusterSpec.of(s3)
+        try:
+            store.start(s3)
+            cluster.start(s3)
+            workdir = root / "runs"
+            shutil.rmtree(workdir, ignore_errors=True)  # a fresh local lake and checkpoints each time
+            comparison = compare_local_and_cluster(s3, spec, workdir, cluster_lake_uri=f"s3a://{BUCKET}/cluster")
+            cluster_lake = comparison.cluster_settings
+            listing = [
+                {"jeu": dataset, "objet": obj.path, "octets": obj.size}
+                for dataset in (sinks.TICKETS, sinks.WINDOWS)
+                for obj in list_dataset(cluster_lake, dataset)
+            ]
+        finally:
+            cluster.stop(s3)
+            store.stop(s3)
+    return DeploymentResult(comparison, pd.DataFrame(listing), s3)
