@@ -43,6 +43,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
+    local_services: bool = Field(
+        True,
+        description="`make up` starts the broker/database/object store on this machine; false when they run elsewhere (e.g. Compose)",
+    )
+
     # --- Kafka-API broker (Apache Kafka locally, Redpanda in Docker Compose) ---
     kafka_bootstrap_servers: str = Field(
         "localhost:9092", description="Kafka-API bootstrap servers, host:port[,host:port]"

@@ -77,7 +77,7 @@ def _architecture(settings: Settings) -> Evidence:
         return Evidence(MISSING, f"hybridflow.architecture indisponible ({exc})")
     arch = build_architecture()
     picks = chosen(arch)
-    providers = sorted({c.provider.value for c in arch.candidates})
+    providers = sorted({c.provider.label for c in arch.candidates})
     status = DONE if len(picks) == len(arch.needs) else PARTIAL
     return Evidence(status, f"{len(picks)}/{len(arch.needs)} besoins pourvus, {len(arch.candidates)} candidats "
                             f"({', '.join(providers)}), {len(arch.criteria)} critères pondérés")

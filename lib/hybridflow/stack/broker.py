@@ -241,7 +241,7 @@ class KafkaBroker:
     def enabled(self, settings: Settings) -> bool:
         """Run locally only when KAFKA_BOOTSTRAP_SERVERS points at this machine."""
         host, _ = listener(settings)
-        return process.is_local_host(host)
+        return settings.local_services and process.is_local_host(host)
 
     def _pidfile(self, paths: BrokerPaths) -> process.PidFile:
         # The properties path is in the command line: a recycled pid of another program is not ours.

@@ -252,7 +252,7 @@ class ObjectStore:
 
     def enabled(self, settings: Settings) -> bool:
         """Run locally only when S3_ENDPOINT is set and points at this machine."""
-        if not settings.s3_endpoint:
+        if not settings.s3_endpoint or not settings.local_services:
             return False
         return process.is_local_host(endpoint_address(settings)[0])
 

@@ -201,7 +201,7 @@ class PostgresService:
 
     def enabled(self, settings: Settings) -> bool:
         """Run it locally when PG_HOST names this machine (a remote server is someone else's)."""
-        return is_local_host(settings.pg_host)
+        return settings.local_services and is_local_host(settings.pg_host)
 
     def status(self, settings: Settings) -> ServiceStatus:
         """Running when our postmaster is alive and answers on PG_PORT."""
