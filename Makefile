@@ -87,7 +87,7 @@ bench: up ## Benchmarks (print numbers; not tests)
 
 clean: ## Remove generated data, lake, checkpoints, diagrams and report (keeps jars and venv)
 	@test ! -x $(HF) || $(HF) down
-	rm -rf data/lake data/landing spark-warehouse metastore_db derby.log .state/kafka .state/logs
+	rm -rf data/lake data/landing data/report spark-warehouse metastore_db derby.log .state/kafka .state/logs
 	find diagrams report -mindepth 1 ! -name README.md ! -path 'diagrams/mermaid*' -delete 2>/dev/null || true
 
 distclean: clean ## Also remove the virtualenv and every local state (jars, databases)

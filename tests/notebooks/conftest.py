@@ -2,10 +2,16 @@
 
 ``built_report`` executes every notebook headless (``IN_TEST=1`` shrinks their workloads)
 with ``keep_going=True``, so each notebook's test reports its own failure, then exports the
-HTML and the PDF. The stack is started as `make up` does (idempotent, left running).
+HTML and the PDF. The build runs in an isolated namespace (its own ``report_<run>_*`` topics,
+``data/report/runs/<run>/`` folder and CRM database), so it never collides with `make report`
+or another test session; all of it is removed at the end. The stack is started as `make up`
+does (idempotent, left running).
 """
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,10 +19,15 @@ from hybridflow.config import Settings
 
 
 @pytest.fixture(scope="session")
-def built_report(settings: Settings, tmp_path_factory: pytest.TempPathFactory):
+def built_report(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """The `BuildSummary` of a smoke build of every notebook (HTML + PDF) in a temporary folder."""
     from hybridflow.report.build import build_report
+    from hybridflow.report.context import cleanup_run
     from hybridflow.stack import up
 
     up(settings)
-    return build_report(out_dir=tmp_path_factory.mktemp("report"), smoke=True, progress=False, keep_going=True)
+    run = f"t{uuid.uuid4().hex[:8]}"
+    try:
+        yield build_report(out_dir=tmp_path_factory.mktemp("report"), smoke=True, progress=False, keep_going=True, run=run)
+    finally:
+        cleanup_run(run)

@@ -49,12 +49,14 @@ def test_pdf_has_every_section_and_the_figures(built_report):
 
     assert built_report.pdf and built_report.pdf.name == f"{REPORT_NAME}.pdf"
     reader = PdfReader(built_report.pdf)
-    text = re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
-    assert "Table des matières" in text
+    # pypdf does not always keep the spaces between words: compare without any whitespace.
+    # pandoc also makes apostrophes typographic.
+    text = re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in reader.pages)).replace("’", "'")
+    assert "Tabledesmatières" in text
     assert "commit" in text
     for path in NOTEBOOKS:
-        title = re.sub(r"\s+", " ", _title(path))
-        assert title in text, f"section {title!r} missing from the PDF"
+        title = re.sub(r"\s+", "", _title(path))
+        assert title in text, f"section {_title(path)!r} missing from the PDF"
     figures = list((built_report.out_dir / "figures").glob("*.png"))
     assert len(figures) >= 10, "the notebooks saved fewer figures than expected"
     images = sum(len(page.images) for page in reader.pages)

@@ -259,6 +259,7 @@ def html_exporter():
         template_name=HTML_TEMPLATE,
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         embed_images=True,
+        language_code="fr",
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
@@ -351,6 +352,7 @@ def build_report(
     pdf: bool = True,
     progress: bool = True,
     keep_going: bool = False,
+    run: str | None = None,
 ) -> BuildSummary:
     """Execute the notebooks in order and export them (see the module docstring).
 
@@ -360,6 +362,8 @@ def build_report(
         pdf: also build the PDF (xelatex).
         keep_going: record a failing notebook in `summary.failures` and go on (the tests use it);
             by default the first failing cell stops the build.
+        run: isolate this build's topics, data folder and CRM database under this id
+            (HYBRIDFLOW_REPORT_RUN; the tests use one per session, then `context.cleanup_run`).
 
     Raises:
         ReportError: a cell failed (unless `keep_going`), xelatex failed, or the kernel is not this venv's.
@@ -372,8 +376,12 @@ def build_report(
     kernel_python()
     for stale in ("executed", "notebooks", "figures", "latex"):
         shutil.rmtree(out_dir / stale, ignore_errors=True)
+    for stale_file in (out_dir / f"{REPORT_NAME}.html", out_dir / f"{REPORT_NAME}.pdf"):
+        stale_file.unlink(missing_ok=True)  # a failed build must not leave the previous report looking current
     (out_dir / "executed").mkdir(parents=True, exist_ok=True)
     env = dict(os.environ) | {"HYBRIDFLOW_REPORT_DIR": str(out_dir), "PYTHONUNBUFFERED": "1"}
+    if run:
+        env["HYBRIDFLOW_REPORT_RUN"] = run
     if smoke:
         env["IN_TEST"] = "1"
     else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 
 from hybridflow.config import DATA_DIR, Settings, get_settings
 from hybridflow.errors import StackError
@@ -22,24 +23,51 @@ REPORT_TOPIC_PREFIX = "report_"
 REPORT_DATABASE = "indutech_crm_report"  # the report's own CRM database (the seeder drops and re-creates its schema)
 
 
-def in_test() -> bool:
-    """True in smoke mode (`IN_TEST=1`, set by the notebook tests and `hybridflow report --smoke`)."""
-    return os.environ.get("IN_TEST", "").strip().lower() not in ("", "0", "false", "no")
+def run_namespace() -> str:
+    """The isolated run this kernel belongs to ($HYBRIDFLOW_REPORT_RUN, set by the tests), or '' for `make report`."""
+    return os.environ.get("HYBRIDFLOW_REPORT_RUN", "").strip()
+
+
+def report_data_dir(run: str | None = None) -> Path:
+    """Where the report keeps its lake, checkpoints and landing files (one sub-folder per isolated run)."""
+    run = run_namespace() if run is None else run
+    return REPORT_DATA_DIR / "runs" / run if run else REPORT_DATA_DIR
 
 
 def report_settings(**overrides: object) -> Settings:
-    """The project settings with the report's own topics, lake and checkpoints (overrides win)."""
+    """The project settings with the report's own topics, lake, checkpoints and CRM database (overrides win).
+
+    With $HYBRIDFLOW_REPORT_RUN set (the notebook tests do), topics, folders and database get
+    that run's suffix too, so a test session never collides with `make report` or another session.
+    """
     base = get_settings()
+    run = run_namespace()
+    prefix = f"{REPORT_TOPIC_PREFIX}{run}_" if run else REPORT_TOPIC_PREFIX
+    data = report_data_dir(run)
     values: dict[str, object] = {
-        "topic_tickets": REPORT_TOPIC_PREFIX + base.topic_tickets,
-        "topic_dlq": REPORT_TOPIC_PREFIX + base.topic_dlq,
-        "lake_uri": (REPORT_DATA_DIR / "lake").as_uri(),
-        "checkpoint_uri": (REPORT_DATA_DIR / "checkpoints").as_uri(),
-        "landing_dir": REPORT_DATA_DIR / "landing",
-        "pg_database": REPORT_DATABASE,
+        "topic_tickets": prefix + base.topic_tickets,
+        "topic_dlq": prefix + base.topic_dlq,
+        "lake_uri": (data / "lake").as_uri(),
+        "checkpoint_uri": (data / "checkpoints").as_uri(),
+        "landing_dir": data / "landing",
+        "pg_database": f"{REPORT_DATABASE}_{run}" if run else REPORT_DATABASE,
     }
     values.update(overrides)
     return get_settings(**values)
+
+
+def cleanup_run(run: str) -> None:
+    """Remove everything an isolated run created: its topics, its CRM database, its data folder."""
+    from hybridflow.stack.postgres import drop_database
+    from hybridflow.stack.topics import delete_topics, describe_topics
+
+    if not run:
+        raise StackError("cleanup_run needs the run id of an isolated run, not the default report run.")
+    settings = get_settings()
+    prefix = f"{REPORT_TOPIC_PREFIX}{run}_"
+    delete_topics(settings, [t for t in describe_topics(settings) if t.startswith(prefix)])
+    drop_database(settings, f"{REPORT_DATABASE}_{run}")
+    shutil.rmtree(report_data_dir(run), ignore_errors=True)
 
 
 def _guard(settings: Settings) -> None:
@@ -142,7 +170,7 @@ def prepare_crm(settings: Settings, scale: float, seed: int = 42, export_files: 
     from hybridflow.stack.postgres import SERVICE, ensure_role_and_database
 
     _guard(settings)
-    if settings.pg_database != REPORT_DATABASE:
+    if not settings.pg_database.startswith(REPORT_DATABASE):
         raise StackError(f"Refusing to reseed database {settings.pg_database!r}: only {REPORT_DATABASE} is the report's.")
     SERVICE.start(settings)  # idempotent
     ensure_role_and_database(settings, settings.pg_database)
@@ -182,3 +210,19 @@ def setup_notebook() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.run_line_magic("matplotlib", "inline")
+
+
+def ensure_client_dimension(spark, settings: Settings, scale: float, seed: int = 42) -> str:
+    """Make sure the report's lake holds the batch ETL's client dimension (the stream joins it); load it if not.
+
+    Returns one line saying what was found or done.
+    """
+    from hybridflow.batch.dimension import dimension_version
+    from hybridflow.batch.job import run_batch
+
+    version = dimension_version(spark, settings)
+    if version is not None:
+        return f"dimension client trouvée dans le lac (version {version})"
+    seeded, _ = prepare_crm(settings, scale, seed=seed)
+    report = run_batch(spark, settings, mode="full", progress=False)
+    return f"dimension client chargée par l'ETL batch : {seeded.summary()} ; {report.summary().splitlines()[-1]}"

@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import SecretStr
 
 from hybridflow.config import Settings
-from hybridflow.report.context import REPORT_DATA_DIR, reset_topics
+from hybridflow.report.context import report_data_dir, reset_topics
 
 BUCKET = "report-lake"
 
@@ -112,7 +112,7 @@ def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory
     from hybridflow.stack.objectstore import ObjectStore
     from hybridflow.streaming import sinks
 
-    root = REPORT_DATA_DIR / "deployment"
+    root = report_data_dir() / "deployment"
     # The runs write dead letters too: to a topic of their own, not notebook 6's.
     topics = settings.model_copy(update={"topic_dlq": f"{settings.topic_dlq}_deploy"})
     reset_topics(topics, [topics.topic_dlq])

@@ -147,7 +147,12 @@ def tickets_over_time(windows: pd.DataFrame, by: str) -> Figure:
     table = table.reindex(columns=[c for c in order if c in table.columns]).sort_index()
     fig, (ax,) = _fig(9, 3.4)
     x = pd.to_datetime(table.index)
-    ax.stackplot(x, *[table[c].values for c in table.columns], labels=fr(table.columns), colors=[colors[c] for c in table.columns], alpha=0.9)
+    width = (x.to_series().diff().median() if len(x) > 1 else pd.Timedelta(minutes=1)) * 0.85
+    bottom = np.zeros(len(table))
+    for column in table.columns:  # one stacked bar per closed window: windows are discrete, not a curve
+        ax.bar(x, table[column].to_numpy(), width=width, bottom=bottom, align="edge",
+               color=colors[column], label=LABELS_FR.get(column, column))
+        bottom += table[column].to_numpy()
     ax.set_ylabel("tickets par fenêtre")
     ax.set_xlabel("heure d'événement (UTC)")
     what = "type de demande" if by == "request_type" else "priorité"

@@ -231,27 +231,23 @@ def headline(tickets: pd.DataFrame, windows: pd.DataFrame, letters: pd.DataFrame
     return pd.DataFrame(rows, columns=["indicateur", "valeur"])
 
 
-def sla_view(spark, settings: Settings, tickets_sdf) -> tuple[pd.DataFrame, str, str, str]:
+def sla_view(tickets_sdf) -> tuple[pd.DataFrame, str, str, str]:
     """Tickets with the SLA deadline to plot, and how to group them.
 
-    With the batch ETL's client dimension in the lake (notebook 7): the contract tier and its
-    contract SLA deadline. Without it: the priority and the priority's resolution target.
+    The stream joins the batch ETL's client dimension: each ticket carries its client's
+    contract tier and contract SLA deadline (unknown clients get the standard contract and
+    are flagged). Tickets written before that join existed fall back to the priority's
+    resolution target.
 
     Returns:
         (tickets as pandas, group column, deadline column, French label of the group)
     """
-    from hybridflow.errors import HybridflowError
-
-    try:
-        from hybridflow.batch.dimension import enrich_with_clients, read_client_dimension
-
-        enriched = enrich_with_clients(tickets_sdf, read_client_dimension(spark, settings))
-        frame = enriched.select("ticket_id", "created_at", "priority", "contract_tier", "client_known", "sla_deadline").toPandas()
-        frame["contract_tier"] = frame["contract_tier"].fillna("client inconnu")
+    if {"contract_tier", "sla_deadline", "client_known"} <= set(tickets_sdf.columns):
+        frame = tickets_sdf.select("ticket_id", "created_at", "priority", "contract_tier", "client_known", "sla_deadline").toPandas()
+        frame["contract_tier"] = frame["contract_tier"].where(frame["client_known"], "client inconnu")
         return frame, "contract_tier", "sla_deadline", "niveau de contrat"
-    except (ImportError, HybridflowError):
-        frame = tickets_sdf.select("ticket_id", "created_at", "priority", "resolution_due").toPandas()
-        return frame, "priority", "resolution_due", "priorité"
+    frame = tickets_sdf.select("ticket_id", "created_at", "priority", "resolution_due").toPandas()
+    return frame, "priority", "resolution_due", "priorité"
 
 
 def findings(tickets: pd.DataFrame, letters: pd.DataFrame) -> str:
