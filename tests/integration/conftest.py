@@ -11,7 +11,7 @@ also marks anything collected under ``tests/integration/`` so none slips through
   Returns the ``StackUp`` (statuses, topics, time).
 - ``spark`` (session): ``hybridflow.spark.get_spark(settings)``, stopped at session end.
   Needs ``stack`` only if the test reads Kafka; request both when it does.
-- ``isolated_settings`` (function): a copy of ``settings`` with topics of its own
+- ``isolated_settings`` (function) and ``module_isolated_settings`` (module): a copy of ``settings`` with topics of its own
   (``client_tickets_<uid>`` / ``client_tickets_dlq_<uid>``, created on the shared broker
   through ``ensure_topics`` and deleted afterwards), and the lake and checkpoints under the
   test's ``tmp_path``. Use it for anything that produces, consumes or writes, so tests never
@@ -56,21 +56,40 @@ def spark(settings: Settings) -> Iterator["pyspark.sql.SparkSession"]:  # noqa: 
     session.stop()
 
 
-@pytest.fixture
-def isolated_settings(settings: Settings, stack: StackUp, tmp_path: Path) -> Iterator[Settings]:
-    """Settings with this test's own topics (created now, deleted afterwards), lake and checkpoints."""
+def isolated_copy(settings: Settings, base: Path) -> Settings:
+    """A copy of `settings` with topics of its own (created now) and the lake and checkpoints under `base`."""
     uid = uuid.uuid4().hex[:10]
     isolated = settings.model_copy(
         update={
             "topic_tickets": f"{settings.topic_tickets}_{uid}",
             "topic_dlq": f"{settings.topic_dlq}_{uid}",
-            "lake_uri": (tmp_path / "lake").as_uri(),
-            "checkpoint_uri": (tmp_path / "checkpoints").as_uri(),
+            "lake_uri": (base / "lake").as_uri(),
+            "checkpoint_uri": (base / "checkpoints").as_uri(),
         }
     )
     ensure_topics(isolated)
-    yield isolated
+    return isolated
+
+
+def drop_topics(isolated: Settings) -> None:
+    """Delete the topics of an `isolated_copy` (cleanup never masks the test's own result)."""
     try:
         delete_topics(isolated, [isolated.topic_tickets, isolated.topic_dlq])
-    except Exception:  # noqa: BLE001 - cleanup must not mask the test's own result
+    except Exception:  # noqa: BLE001
         pass
+
+
+@pytest.fixture
+def isolated_settings(settings: Settings, stack: StackUp, tmp_path: Path) -> Iterator[Settings]:
+    """Settings with this test's own topics (created now, deleted afterwards), lake and checkpoints."""
+    isolated = isolated_copy(settings, tmp_path)
+    yield isolated
+    drop_topics(isolated)
+
+
+@pytest.fixture(scope="module")
+def module_isolated_settings(settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Like `isolated_settings`, shared by the tests of one module (one produce + run, several assertions)."""
+    isolated = isolated_copy(settings, tmp_path_factory.mktemp("isolated"))
+    yield isolated
+    drop_topics(isolated)

@@ -11,26 +11,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from pydantic import SecretStr
 
 from hybridflow.config import Settings
+from hybridflow.stack.process import free_port
 from hybridflow.report.context import report_data_dir, reset_topics
 
 BUCKET = "report-lake"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -61,26 +52,12 @@ class DeploymentResult:
 
 
 def _s3_settings(settings: Settings, state: Path) -> Settings:
-    from hybridflow.stack.objectstore import ObjectStorePaths, ensure_binary
+    from hybridflow.stack.objectstore import private_store_settings
 
-    binary = ensure_binary(settings)  # built once with Go by `make setup`, reused here
     if state.exists():
         shutil.rmtree(state)
-    state.mkdir(parents=True)
-    (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
-    paths = ObjectStorePaths.of(settings.model_copy(update={"state_dir": state}))
-    paths.binary.parent.mkdir(parents=True)
-    paths.binary.symlink_to(binary.resolve())
-    paths.stamp.touch()
-    return settings.model_copy(update={
-        "state_dir": state,
-        "s3_endpoint": f"http://127.0.0.1:{free_port()}",
-        "s3_access_key": SecretStr("hybridflow-report"),
-        "s3_secret_key": SecretStr(uuid.uuid4().hex),
-        "lake_uri": f"s3a://{BUCKET}/local",
-        "checkpoint_uri": None,
-        "spark_master": f"spark://127.0.0.1:{free_port()}",
-    })
+    private = private_store_settings(settings, state, f"s3a://{BUCKET}/local", "hybridflow-report")
+    return private.model_copy(update={"spark_master": f"spark://127.0.0.1:{free_port()}"})
 
 
 @contextmanager

@@ -327,11 +327,4 @@ class KafkaBroker:
     def stop(self, settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
         """SIGTERM the broker (clean shutdown), SIGKILL after `timeout_s`; remove the pid file."""
         paths = BrokerPaths.of(settings)
-        with process.file_lock(paths.lock):
-            pidfile = self._pidfile(paths)
-            pid = pidfile.running_pid()
-            if pid is None:
-                return False
-            process.stop_pid(pid, timeout_s=timeout_s)
-            pidfile.remove()
-            return True
+        return process.stop_pidfile_process(self._pidfile(paths), paths.lock, timeout_s)

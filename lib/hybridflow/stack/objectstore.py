@@ -318,11 +318,31 @@ class ObjectStore:
     def stop(self, settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
         """SIGTERM the gateway (SIGKILL after `timeout_s`); True if it was running."""
         paths = ObjectStorePaths.of(settings)
-        with process.file_lock(paths.lock):
-            pidfile = self._pidfile(paths)
-            pid = pidfile.running_pid()
-            if pid is None:
-                return False
-            process.stop_pid(pid, timeout_s=timeout_s)
-            pidfile.remove()
-            return True
+        return process.stop_pidfile_process(self._pidfile(paths), paths.lock, timeout_s)
+
+
+def private_store_settings(settings: Settings, state_dir: Path, lake_uri: str, access_key: str) -> Settings:
+    """Settings for a private object store on a free port (tests, the report), reusing the built binary and jars.
+
+    The private state dir links the project's versitygw binary and JVM jars instead of
+    rebuilding them; the secret key is random. Start it with ``ObjectStore().start(...)``.
+    """
+    import uuid
+
+    from pydantic import SecretStr
+
+    binary = ensure_binary(settings)  # built once with Go by `make setup`, reused here
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)  # for the Spark driver
+    paths = ObjectStorePaths.of(settings.model_copy(update={"state_dir": state_dir}))
+    paths.binary.parent.mkdir(parents=True)
+    paths.binary.symlink_to(binary.resolve())
+    paths.stamp.touch()
+    return settings.model_copy(update={
+        "state_dir": state_dir,
+        "s3_endpoint": f"http://127.0.0.1:{process.free_port()}",
+        "s3_access_key": SecretStr(access_key),
+        "s3_secret_key": SecretStr(uuid.uuid4().hex),
+        "lake_uri": lake_uri,
+        "checkpoint_uri": None,
+    })

@@ -186,6 +186,27 @@ def start_detached(
     return int(out)
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for private test and report instances)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def stop_pidfile_process(pidfile: "PidFile", lock: Path, timeout_s: float = 20.0) -> bool:
+    """Stop the process a pid file names (SIGTERM, SIGKILL after `timeout_s`) and remove the file.
+
+    Returns True if it was running. Serialised with `lock`, like the service's start.
+    """
+    with file_lock(lock):
+        pid = pidfile.running_pid()
+        if pid is None:
+            return False
+        stop_pid(pid, timeout_s=timeout_s)
+        pidfile.remove()
+        return True
+
+
 def stop_pid(pid: int, timeout_s: float = 20.0, sig: int = signal.SIGTERM) -> bool:
     """Stop `pid`: send `sig`, wait up to `timeout_s`, then SIGKILL. True if it had to be killed."""
     try:

@@ -11,27 +11,19 @@ disturb a developer's `make up` / `make cluster-up`, and both are stopped at the
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
-from pydantic import SecretStr
 
 from hybridflow.config import Settings
 from hybridflow.stack import ensure_topics
-from hybridflow.stack.objectstore import ObjectStore, ObjectStorePaths, ensure_binary
+from hybridflow.stack.objectstore import ObjectStore, private_store_settings
+from hybridflow.stack.process import free_port
 from hybridflow.stack.topics import delete_topics
 
 START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -43,21 +35,8 @@ def free_tcp_port():
 @pytest.fixture(scope="session")
 def s3_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings pointing at this session's own object store (its state dir shares the built binary)."""
-    binary = ensure_binary(settings)  # builds versitygw with Go on a fresh machine (about a minute)
     state = tmp_path_factory.mktemp("objectstore-state")
-    (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)  # for the Spark driver
-    mine = ObjectStorePaths.of(settings.model_copy(update={"state_dir": state}))
-    mine.binary.parent.mkdir(parents=True)
-    mine.binary.symlink_to(binary.resolve())
-    mine.stamp.touch()
-    return settings.model_copy(update={
-        "state_dir": state,
-        "s3_endpoint": f"http://127.0.0.1:{free_port()}",
-        "s3_access_key": SecretStr("hybridflow-test"),
-        "s3_secret_key": SecretStr(uuid.uuid4().hex),
-        "lake_uri": "s3a://lake-tests/hybridflow",
-        "checkpoint_uri": None,
-    })
+    return private_store_settings(settings, state, "s3a://lake-tests/hybridflow", "hybridflow-test")
 
 
 @pytest.fixture(scope="session")
