@@ -24,29 +24,30 @@ def _trigger(writer: DataStreamWriter, settings: Settings, available_now: bool) 
     return writer.trigger(processingTime=settings.trigger_interval)
 
 
-def write_tickets(enriched: DataFrame, settings: Settings, available_now: bool = False) -> StreamingQuery:
-    """Append enriched tickets to the lake as Parquet partitioned by `created_date`."""
+def _write_lake(
+    df: DataFrame, settings: Settings, name: str, available_now: bool, partition_by: tuple[str, ...] = ()
+) -> StreamingQuery:
+    """Append a stream to the lake dataset `name` (Parquet file sink) with its own checkpoint."""
     writer = (
-        enriched.writeStream.queryName(TICKETS)
+        df.writeStream.queryName(name)
         .format("parquet")
         .outputMode("append")
-        .partitionBy("created_date")
-        .option("path", settings.lake_path(TICKETS))
-        .option("checkpointLocation", settings.checkpoint_path(TICKETS))
+        .option("path", settings.lake_path(name))
+        .option("checkpointLocation", settings.checkpoint_path(name))
     )
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
     return _trigger(writer, settings, available_now).start()
+
+
+def write_tickets(enriched: DataFrame, settings: Settings, available_now: bool = False) -> StreamingQuery:
+    """Append enriched tickets to the lake as Parquet partitioned by `created_date`."""
+    return _write_lake(enriched, settings, TICKETS, available_now, partition_by=("created_date",))
 
 
 def write_windows(counts: DataFrame, settings: Settings, available_now: bool = False) -> StreamingQuery:
     """Append closed event-time windows to the lake (each window once, after the watermark)."""
-    writer = (
-        counts.writeStream.queryName(WINDOWS)
-        .format("parquet")
-        .outputMode("append")
-        .option("path", settings.lake_path(WINDOWS))
-        .option("checkpointLocation", settings.checkpoint_path(WINDOWS))
-    )
-    return _trigger(writer, settings, available_now).start()
+    return _write_lake(counts, settings, WINDOWS, available_now)
 
 
 def write_dead_letters(letters: DataFrame, settings: Settings, available_now: bool = False) -> StreamingQuery:
