@@ -17,7 +17,7 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 sysdeps: ## Install the Debian packages the project needs (root), or say which
-	@scripts/system-deps.sh core diagrams mermaid db
+	@scripts/system-deps.sh core diagrams mermaid db report
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,7 +46,6 @@ demo: up ## The main job: produce sample tickets (a few malformed), run the stre
 	@$(HF) demo
 
 report: up ## The deliverable: run the notebooks against the stack, export report/ (HTML + PDF); ARGS="--smoke"
-	@scripts/system-deps.sh core diagrams db report
 	@$(HF) report $(ARGS)
 
 produce: up ## Produce tickets: make produce ARGS="--count 1000 --rate 50"
