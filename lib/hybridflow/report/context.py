@@ -163,10 +163,7 @@ def prepare_crm(settings: Settings, scale: float, seed: int = 42, export_files: 
     rejects, high-water marks), so the first batch run of the notebook is a full load.
     Returns (SeedReport, LandingReport).
     """
-    from hybridflow.batch.crm import CrmSize
-    from hybridflow.batch.crm import seed as seed_crm
-    from hybridflow.batch.job import lake_outputs
-    from hybridflow.batch.landing import write_invoice_exports
+    from hybridflow.batch.job import lake_outputs, seed_sources
     from hybridflow.stack.postgres import SERVICE, ensure_role_and_database
 
     _guard(settings)
@@ -182,11 +179,7 @@ def prepare_crm(settings: Settings, scale: float, seed: int = 42, export_files: 
             path.unlink()
     if settings.landing_dir.exists():
         shutil.rmtree(settings.landing_dir)
-    seeded = seed_crm(settings, scale=scale, seed=seed, progress=False)
-    size = CrmSize.of(scale)
-    landing = write_invoice_exports(settings.landing_dir, n_files=export_files, rows_per_file=max(20, round(500 * scale)),
-                                    n_clients=size.clients, seed=seed)
-    return seeded, landing
+    return seed_sources(settings, scale=scale, seed=seed, export_files=export_files, progress=False)
 
 
 def setup_notebook() -> None:
