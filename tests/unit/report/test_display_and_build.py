@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hybridflow.report.build import clean, combine, list_notebooks
-from hybridflow.report.display import Table, latex_escape, show
+from hybridflow.report.display import latex_escape, show
 from hybridflow.report.errors import ReportError
 
 
