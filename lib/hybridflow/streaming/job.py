@@ -46,8 +46,8 @@ class Pipeline:
         if self.dimension.version == before:
             return False
         self.queries[sinks.TICKETS].stop()  # the checkpoint resumes it exactly where it stopped
-        streams = build_streams(self.spark, self.settings, clients)
-        self.queries[sinks.TICKETS] = sinks.write_tickets(streams[sinks.TICKETS], self.settings, self.available_now)
+        tickets = _tickets(self.spark, _validated(self.spark, self.settings), clients)
+        self.queries[sinks.TICKETS] = sinks.write_tickets(tickets, self.settings, self.available_now)
         print(f"[{sinks.TICKETS}] client dimension refreshed (version {self.dimension.version}): query restarted")
         return True
 
@@ -88,14 +88,25 @@ class ProgressPrinter(StreamingQueryListener):
         self._print(f"[{self._names.get(str(event.id), str(event.id)[:8])}] {status}")
 
 
+def _validated(spark: SparkSession, settings: Settings) -> DataFrame:
+    """Every record of the tickets topic, validated (typed fields + `error`)."""
+    return transforms.validate(transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes)
+
+
+def _tickets(spark: SparkSession, validated: DataFrame, clients: DataFrame) -> DataFrame:
+    """The valid tickets, enriched with team, SLA and the client dimension."""
+    teams, slas = transforms.reference_frames(spark)
+    return enrich_with_clients(transforms.enrich(transforms.valid_tickets(validated), teams, slas), clients)
+
+
 def build_streams(spark: SparkSession, settings: Settings, clients: DataFrame) -> dict[str, DataFrame]:
     """The three output DataFrames of the job (not started), by query name."""
-    validated = transforms.validate(transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes)
-    valid = transforms.valid_tickets(validated)
-    teams, slas = transforms.reference_frames(spark)
+    validated = _validated(spark, settings)
     return {
-        sinks.TICKETS: enrich_with_clients(transforms.enrich(valid, teams, slas), clients),
-        sinks.WINDOWS: transforms.windowed_counts(valid, settings.window_duration, settings.watermark_delay),
+        sinks.TICKETS: _tickets(spark, validated, clients),
+        sinks.WINDOWS: transforms.windowed_counts(
+            transforms.valid_tickets(validated), settings.window_duration, settings.watermark_delay
+        ),
         sinks.DEAD_LETTERS: transforms.dead_letters(validated),
     }
 
