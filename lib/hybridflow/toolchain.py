@@ -17,7 +17,7 @@ from pathlib import Path
 from hybridflow.config import JVM_POM, Settings
 from hybridflow.errors import ToolchainError
 
-JAR_PROFILES = ("spark", "kafka")
+JAR_PROFILES = ("spark", "kafka", "kafka-tools")  # kafka-tools: the producer benchmark's ProducerPerformance
 MIN_JAVA = 17
 _POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
