@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,9 +57,16 @@ class Settings(BaseSettings):
     )
     topic_tickets: str = Field("client_tickets", description="Topic the tickets are produced to")
     topic_dlq: str = Field("client_tickets_dlq", description="Dead-letter topic for malformed events")
+    topic_alerts: str = Field(
+        "client_tickets_alerts", description="Topic the real-time alert path republishes critical tickets to"
+    )
     topic_partitions: int = Field(3, ge=1, description="Partitions of the tickets topic")
     kafka_request_timeout_ms: int = Field(
         15000, ge=1000, description="Admin/producer request timeout (ms)"
+    )
+    kafka_client: Literal["kafka-python", "confluent"] = Field(
+        "kafka-python",
+        description="Client `produce` uses: kafka-python (default, pure Python) or confluent (librdkafka, ~3x faster)",
     )
 
     # --- Storage ---
@@ -86,17 +94,20 @@ class Settings(BaseSettings):
     spark_shuffle_partitions: int = Field(
         4, ge=1, description="spark.sql.shuffle.partitions (small: 2-core machine)"
     )
-    trigger_interval: str = Field("10 seconds", description="Processing-time trigger of the stream")
+    trigger_interval: str = Field(
+        "1 second", description="Processing-time trigger of the tickets and windows queries (micro-batch)"
+    )
+    alerts_checkpoint_interval: str = Field(
+        "1 minute", description="Real-time Mode batch length of the alert path: how often it checkpoints, not its latency"
+    )
+    alert_priorities: str = Field("critical", description="Comma-separated priorities the alert path republishes")
     window_duration: str = Field("1 minute", description="Event-time window of the aggregations")
     watermark_delay: str = Field("30 seconds", description="How late an event may arrive")
     max_offsets_per_trigger: int | None = Field(
-        None, ge=1, description="Cap on records per micro-batch (unset = no cap)"
+        200_000, ge=1, description="Cap on records per micro-batch, so a backlog drains in bounded batches (unset = no cap)"
     )
     max_payload_bytes: int = Field(
         10_000, ge=256, description="Events larger than this go to the dead-letter topic"
-    )
-    dimension_refresh_s: float = Field(
-        30.0, gt=0, description="How often a running stream checks for a refreshed client dimension (s)"
     )
 
     # --- On-premise database (batch ETL) ---
@@ -118,12 +129,23 @@ class Settings(BaseSettings):
         DATA_DIR / "landing", description="SAN-style landing folder of the flat CSV exports"
     )
 
-    @field_validator("trigger_interval", "window_duration", "watermark_delay")
+    @field_validator("trigger_interval", "window_duration", "watermark_delay", "alerts_checkpoint_interval")
     @classmethod
     def _is_duration(cls, value: str) -> str:
         if not _DURATION.match(value):
             raise ValueError(f"{value!r} is not a duration like '30 seconds' or '1 minute'")
         return value.strip()
+
+    @field_validator("alert_priorities")
+    @classmethod
+    def _are_priorities(cls, value: str) -> str:
+        from hybridflow.tickets.model import enum_values
+
+        allowed = enum_values("priority")
+        unknown = [p.strip() for p in value.split(",") if p.strip() not in allowed]
+        if unknown or not value.strip():
+            raise ValueError(f"{value!r} must be a comma-separated list of {', '.join(allowed)}")
+        return value
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -171,6 +193,11 @@ class Settings(BaseSettings):
     def checkpoint_path(self, query: str) -> str:
         """URI of one streaming query's checkpoint."""
         return f"{self.checkpoint_root}/{query}"
+
+    @property
+    def alert_priority_list(self) -> tuple[str, ...]:
+        """The priorities that raise an alert, as a tuple."""
+        return tuple(p.strip() for p in self.alert_priorities.split(",") if p.strip())
 
     @property
     def bootstrap_list(self) -> list[str]:

@@ -24,6 +24,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
         # Parquet written by the sinks stays readable by pandas/pyarrow (no INT96 timestamps).
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        # The lake's tables are Delta tables (jars from jvm/pom.xml, profile `spark`).
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     }
     if settings.s3_endpoint:
         conf |= {

@@ -1,29 +1,27 @@
-"""The client dimension the live stream joins, and how a refreshed one reaches a running query.
+"""The client dimension the live stream joins, read at a Delta table version.
 
-A static DataFrame read from a Parquet folder lists its files once, when it is
-defined; a streaming query joined with it re-uses that listing in every
-micro-batch. After `hybridflow batch` rewrites ``reference/clients``, such a query
-fails with ``FAILED_READ_FILE.FILE_NOT_EXIST`` (and files merely added would be
-ignored). So the stream never joins the lake folder itself: `ClientDimension`
-takes a driver-local snapshot of the dimension (a few MB: one row per client),
-which no later batch run can pull from under the query, and re-takes it only when
-a batch run has changed the dimension (the run ids in the lake's state file). The
-streaming job polls it and restarts just its tickets query on a new version
-(``hybridflow.streaming.job.Pipeline.refresh_dimension``); the checkpoint resumes it
-where it stopped, and the rest of the stack keeps running.
+The dimension is built from three reference tables of the lake (clients, contract tiers,
+teams), all Delta tables written by the batch ETL. A Delta read pins the table version
+it starts from, and a batch run's overwrite or MERGE only adds a new version — the files
+of the old one stay until a VACUUM — so a batch run can no longer pull files from under
+the running stream. `ClientDimension` keeps one snapshot per *set of versions*: at each
+micro-batch the streaming job asks for `current()`, which looks up the three tables'
+latest versions in their logs (delta-rs, no Spark job) and re-reads the dimension only
+when one of them moved. No query restart, no polling thread.
 """
 
 from __future__ import annotations
 
 import logging
+
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow.batch.errors import BatchError
-from hybridflow.batch.load import read_reference, table_uri
-from hybridflow.batch.state import exists, load_state
 from hybridflow.batch.tables import CLIENTS_SPEC, CONTRACT_TIERS_SPEC, TEAMS_SPEC
 from hybridflow.batch.transforms import build_client_dimension, enrich_with_clients
 from hybridflow.config import Settings
+from hybridflow.lake import reference_table
 
 log = logging.getLogger(__name__)
 DIMENSION_TABLES = (CLIENTS_SPEC, CONTRACT_TIERS_SPEC, TEAMS_SPEC)
@@ -31,19 +29,27 @@ DIMENSION_TABLES = (CLIENTS_SPEC, CONTRACT_TIERS_SPEC, TEAMS_SPEC)
 __all__ = ["ClientDimension", "dimension_version", "enrich_with_clients", "read_client_dimension"]
 
 
+def table_versions(settings: Settings) -> tuple[int | None, ...]:
+    """The latest Delta version of each dimension table (None: not loaded yet)."""
+    return tuple(reference_table(spec).version(settings) for spec in DIMENSION_TABLES)
+
+
 def read_client_dimension(spark: SparkSession, settings: Settings) -> DataFrame:
-    """The client dimension from the lake's reference layer: one row per client.
+    """The client dimension from the lake's reference layer, at the tables' latest versions: one row per client.
 
     Columns: client_id, client_name, segment, country, contract_tier, sla_first_response_hours,
     contract_sla_hours, account_team_id, account_team_name.
     """
-    for spec in DIMENSION_TABLES:
-        if not exists(spark, table_uri(settings, spec)):
-            raise BatchError(
-                f"The lake has no {spec.name} table at {table_uri(settings, spec)}: "
-                "run `hybridflow seed-crm` then `hybridflow batch --full` first."
-            )
-    clients, tiers, teams = (read_reference(spark, settings, spec) for spec in DIMENSION_TABLES)
+    versions = table_versions(settings)
+    missing = [spec.name for spec, version in zip(DIMENSION_TABLES, versions) if version is None]
+    if missing:
+        raise BatchError(
+            f"The lake has no {', '.join(missing)} table under {settings.lake_path('reference')}: "
+            "run `hybridflow seed-crm` then `hybridflow batch --full` first."
+        )
+    clients, tiers, teams = (
+        reference_table(spec).read(spark, settings, version) for spec, version in zip(DIMENSION_TABLES, versions)
+    )
     return build_client_dimension(clients, tiers, teams)
 
 
@@ -56,19 +62,19 @@ def empty_client_dimension(spark: SparkSession) -> DataFrame:
     return spark.createDataFrame([], schema)
 
 
-def dimension_version(spark: SparkSession, settings: Settings) -> str | None:
-    """Identifies the dimension's content: the last batch run ids that changed its tables (None: never loaded)."""
-    state = load_state(spark, settings)
-    versions = [state.tables[s.name].version if s.name in state.tables else None for s in DIMENSION_TABLES]
-    return None if all(v is None for v in versions) else "/".join(v or "-" for v in versions)
+def dimension_version(spark: SparkSession | None, settings: Settings) -> str | None:
+    """Identifies the dimension's content: its tables' Delta versions, e.g. ``clients@3/contract_tiers@0/teams@0``.
+
+    None when the batch ETL never loaded any of them.
+    """
+    versions = table_versions(settings)
+    if all(v is None for v in versions):
+        return None
+    return "/".join(f"{spec.name}@{'-' if v is None else v}" for spec, v in zip(DIMENSION_TABLES, versions))
 
 
 class ClientDimension:
-    """The current client dimension for a running stream, as a driver-local snapshot.
-
-    ``current()`` re-reads the lake only when a batch run changed the dimension, and keeps
-    serving the previous snapshot if a re-read fails (a batch run swapping files right now).
-    """
+    """The current client dimension for a running stream: one cached snapshot per set of table versions."""
 
     def __init__(self, spark: SparkSession, settings: Settings) -> None:
         self.spark = spark
@@ -78,24 +84,18 @@ class ClientDimension:
         self._df: DataFrame | None = None
 
     def current(self) -> DataFrame:
-        """The dimension snapshot; re-taken from the lake first if its version changed."""
+        """The dimension at the reference tables' latest versions (re-read only when one of them moved)."""
         version = dimension_version(self.spark, self.settings)
         if self._df is not None and version == self.version:
             return self._df
         if version is None:  # no batch run yet: every client is unknown until one lands
-            if self._df is None:
-                log.warning("no client dimension in %s yet: tickets are flagged client_known=false", self.settings.lake_uri)
-                self._df = empty_client_dimension(self.spark)
-            return self._df
-        try:
-            lake_df = read_client_dimension(self.spark, self.settings)
-            # Collected to the driver: the query's plan then holds the rows, not a file listing.
-            fresh = self.spark.createDataFrame(lake_df.collect(), lake_df.schema)
-        except Exception as exc:  # noqa: BLE001 - a batch run swapping the files right now
-            if self._df is None:
-                raise
-            log.warning("client dimension not refreshed (%s); still using version %s", str(exc)[:200], self.version)
-            return self._df
+            log.warning("no client dimension in %s yet: tickets are flagged client_known=false", self.settings.lake_uri)
+            fresh = empty_client_dimension(self.spark)
+        else:
+            fresh = read_client_dimension(self.spark, self.settings).persist(StorageLevel.MEMORY_AND_DISK)
+            fresh.count()  # materialise now: every micro-batch reuses it
+        if self._df is not None:
+            self._df.unpersist()
         self._df, self.version = fresh, version
         self.refreshes += 1
         log.info("client dimension loaded: version %s", version)

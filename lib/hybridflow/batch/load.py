@@ -1,31 +1,31 @@
-"""Writes to the lake's reference layer: full overwrite, or an idempotent merge of the changed rows.
+"""Writes to the lake's reference layer (Delta tables): atomic full overwrite, or an idempotent MERGE.
 
-Parquet has no MERGE, so an incremental run rewrites only the partitions the changes
-touch (dynamic partition overwrite), each rebuilt as union(existing, changes) keeping
-the latest ``updated_at`` per key. Why not rewrite the whole table: the big tables are
-partitioned by month, and a day's changes touch a few months, so most files stay as
-they are. Why not append: a changed row must replace its old version, not sit beside it.
+- **Full load**: one Delta overwrite. Readers see the old version until the new one is
+  committed, then the new one whole — never a half-written table.
+- **Incremental load**: a Delta ``MERGE`` on the table's key: a new key is inserted, a key
+  whose incoming ``updated_at`` is newer replaces the stored row, anything else is left alone,
+  so re-running a load changes nothing (and commits no new version). Only the files holding
+  the merged keys are rewritten.
+- **Rejects**: appended to one Delta table partitioned by source table; a full run first
+  replaces that table's earlier rejects, in the same commit.
 
-The rebuilt partitions are first written to a staging folder, then swapped in: Spark
-must not read the files it is overwriting, and the staging folder keeps the final swap
-short for readers of the table (the stream's client dimension).
+Each write is one commit: a run that dies half-way leaves the previous version, and the
+batch state (high-water marks) is saved only after the write, so the next run redoes it.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from hybridflow.batch.state import delete, exists
 from hybridflow.batch.tables import TableSpec
-from hybridflow.batch.transforms import affected_partitions, merge_latest, newer_than
+from hybridflow.batch.transforms import affected_partitions, newer_than
 from hybridflow.config import Settings
+from hybridflow.lake import FORMAT, REFERENCE, REJECTS, reference_table
 
-REFERENCE = "reference"
-REJECTS = "reference_rejects"
+__all__ = ["REFERENCE", "load_full", "load_merge", "read_reference", "read_rejects", "rejects_uri", "table_uri",
+           "write_rejects"]
 
 
 def table_uri(settings: Settings, spec: TableSpec | str) -> str:
@@ -35,21 +35,21 @@ def table_uri(settings: Settings, spec: TableSpec | str) -> str:
 
 
 def rejects_uri(settings: Settings) -> str:
-    """URI of the rejects dataset (one partition per table)."""
-    return settings.lake_path(REJECTS)
+    """URI of the rejects table (one partition per source table)."""
+    return REJECTS.uri(settings)
 
 
-def read_reference(spark: SparkSession, settings: Settings, spec: TableSpec) -> DataFrame:
-    """A reference table with its declared schema (partition columns keep their declared types)."""
-    return spark.read.schema(spec.lake_schema()).parquet(table_uri(settings, spec))
+def read_reference(spark: SparkSession, settings: Settings, spec: TableSpec, version: int | None = None) -> DataFrame:
+    """A reference table (latest version, or `version`) with its declared column order."""
+    return reference_table(spec).read(spark, settings, version).select(*spec.lake_schema().fieldNames())
 
 
-def _writer(df: DataFrame, spec: TableSpec):
-    if not spec.lake_partition_by:
-        return df.coalesce(1).write.mode("overwrite").option("compression", "snappy")
+def _write(df: DataFrame, spec: TableSpec):
     # One task per partition value: one file per lake partition, not one per (task, partition) pair.
+    if not spec.lake_partition_by:
+        return df.coalesce(1).write.format(FORMAT)
     cols = list(spec.lake_partition_by)
-    return df.repartition(*cols).write.mode("overwrite").option("compression", "snappy").partitionBy(*cols)
+    return df.repartition(*cols).write.format(FORMAT).partitionBy(*cols)
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,15 @@ class LoadResult:
 
 
 def load_full(spark: SparkSession, settings: Settings, spec: TableSpec, valid: DataFrame) -> LoadResult:
-    """Replace the whole table with `valid` (already deduplicated)."""
+    """Replace the whole table with `valid` (already deduplicated), in one Delta commit."""
     cached_here = not valid.is_cached  # counted then written: read the source once
     if cached_here:
         valid = valid.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         n = valid.count()
-        _writer(valid, spec).parquet(table_uri(settings, spec))
+        _write(valid.select(*spec.lake_schema().fieldNames()), spec).mode("overwrite").option(
+            "overwriteSchema", "true"
+        ).save(table_uri(settings, spec))
     finally:
         if cached_here:
             valid.unpersist()
@@ -76,46 +78,48 @@ def load_full(spark: SparkSession, settings: Settings, spec: TableSpec, valid: D
 
 
 def load_merge(spark: SparkSession, settings: Settings, spec: TableSpec, changes: DataFrame, run_id: str) -> LoadResult:
-    """Merge `changes` (deduplicated) into the table; rows not newer than the lake's are ignored (idempotent)."""
-    uri = table_uri(settings, spec)
-    if not exists(spark, uri):
+    """MERGE `changes` (deduplicated) into the table; rows not newer than the lake's are ignored (idempotent)."""
+    from delta.tables import DeltaTable
+
+    if not reference_table(spec).exists(settings):
         return load_full(spark, settings, spec, changes)
     existing = read_reference(spark, settings, spec)
     newer = newer_than(changes, existing, spec.key, spec.updated_at).persist(StorageLevel.MEMORY_AND_DISK)
-    staging = settings.lake_path(f"_staging/{spec.name}/{run_id}")
     try:
         written = newer.count()
-        if written == 0:  # nothing new: leave every file untouched
+        if written == 0:  # nothing new: no commit, the table keeps its version
             return LoadResult(written=0, partitions_rewritten=0, table_rows=existing.count())
-        if spec.lake_partition_by:
-            parts = affected_partitions(existing, newer, spec.key, spec.lake_partition_by)
-            base = existing.join(F.broadcast(parts), on=list(spec.lake_partition_by), how="left_semi")
-            n_parts = parts.count()
-        else:
-            base, n_parts = existing, 1
-        merged = merge_latest(base, newer, spec.key, spec.updated_at)
-        merged.write.mode("overwrite").parquet(staging)
-        staged = spark.read.schema(spec.lake_schema()).parquet(staging)
-        # Dynamic mode: only the partitions present in `staged` are replaced; the others are left alone.
-        _writer(staged, spec).option("partitionOverwriteMode", "dynamic").parquet(uri)
+        n_parts = (
+            affected_partitions(existing, newer, spec.key, spec.lake_partition_by).count()
+            if spec.lake_partition_by else 1
+        )
+        key, ts = spec.key, spec.updated_at
+        (
+            DeltaTable.forPath(spark, table_uri(settings, spec)).alias("t")
+            .merge(newer.select(*spec.lake_schema().fieldNames()).alias("s"), f"t.{key} = s.{key}")
+            .whenMatchedUpdateAll(condition=f"s.{ts} > t.{ts}")
+            .whenNotMatchedInsertAll()
+            .execute()
+        )
     finally:
         newer.unpersist()
-        delete(spark, staging)
     return LoadResult(written=written, partitions_rewritten=n_parts, table_rows=read_reference(spark, settings, spec).count())
 
 
 def write_rejects(spark: SparkSession, settings: Settings, spec: TableSpec, rejects: DataFrame, run_id: str,
                   replace: bool) -> int:
     """Store rejected rows with their reason; a full run replaces the table's earlier rejects, an incremental appends."""
-    if replace:
-        delete(spark, f"{rejects_uri(settings)}/table={spec.name}")
     out = rejects.withColumn("run_id", F.lit(run_id)).withColumn("rejected_at", F.current_timestamp()).persist(
         StorageLevel.MEMORY_AND_DISK
     )
     try:
         n = out.count()
-        if n:
-            out.write.mode("append").partitionBy("table").parquet(rejects_uri(settings))
+        writer = out.write.format(FORMAT).partitionBy(*REJECTS.partition_by)
+        if replace and REJECTS.exists(settings):
+            # One commit removes the table's earlier rejects and adds the new ones (possibly none).
+            writer.mode("overwrite").option("replaceWhere", f"table = '{spec.name}'").save(rejects_uri(settings))
+        elif n:
+            writer.mode("append").save(rejects_uri(settings))
     finally:
         out.unpersist()
     return n
@@ -123,4 +127,4 @@ def write_rejects(spark: SparkSession, settings: Settings, spec: TableSpec, reje
 
 def read_rejects(spark: SparkSession, settings: Settings) -> DataFrame:
     """Every rejected row with its table, source, reason, original record and run."""
-    return spark.read.parquet(rejects_uri(settings))
+    return REJECTS.read(spark, settings)

@@ -3,7 +3,7 @@
 - `conform`: trim, normalise case, type (``try_*`` parsers: a bad value never fails the job),
   check the spec's rules; every row either comes out clean or as a reject carrying its reason.
 - `dedup_latest`: one row per key, the latest ``updated_at``.
-- `newer_than`, `affected_partitions`, `merge_latest`: the pieces of the incremental merge.
+- `newer_than`, `affected_partitions`: what the incremental Delta MERGE writes, and the partitions it touches.
 - `build_client_dimension`, `enrich_with_clients`: the client dimension and the stream's enrichment.
 """
 
@@ -133,12 +133,6 @@ def affected_partitions(existing: DataFrame, changes: DataFrame, key: str, parti
     cols = list(partition_by)
     replaced = existing.join(changes.select(key), on=key, how="left_semi").select(*cols)
     return changes.select(*cols).unionByName(replaced).distinct()
-
-
-def merge_latest(existing: DataFrame, changes: DataFrame, key: str, updated_at: str = "updated_at") -> DataFrame:
-    """Union of `existing` and `changes`, keeping per key the latest `updated_at` (a change wins a tie)."""
-    both = existing.withColumn(_PRIO, F.lit(0)).unionByName(changes.select(*existing.columns).withColumn(_PRIO, F.lit(1)))
-    return dedup_latest(both, key, updated_at).drop(_PRIO)
 
 
 # --- The client dimension and the stream's enrichment -----------------------------------------------

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.utils import AnalysisException
 
+from hybridflow import lake
 from hybridflow.config import Settings
 from hybridflow.streaming import sinks, sources, transforms
 
 
 def read_lake(spark: SparkSession, settings: Settings, dataset: str) -> DataFrame | None:
-    """A lake dataset read through Spark (honours the file sink's `_spark_metadata`), or None if absent."""
-    try:
-        return spark.read.parquet(settings.lake_path(dataset))
-    except AnalysisException as exc:
-        if "PATH_NOT_FOUND" in str(exc) or "UNABLE_TO_INFER_SCHEMA" in str(exc):
-            return None
-        raise
+    """A lake table (by name, see `hybridflow.lake`) read through Spark, or None if nothing was committed yet."""
+    table = lake.table(dataset)
+    return table.read(spark, settings) if table.exists(settings) else None
 
 
 def read_dead_letters(spark: SparkSession, settings: Settings) -> DataFrame:

@@ -1,18 +1,28 @@
-"""The ticket streaming job: wire source -> transforms -> sinks, run it, report progress.
+"""The ticket streaming job: one read and one parse of the topic per micro-batch, then every output from it.
 
-Three queries read the same topic, each with its own checkpoint:
+Queries, each with its own checkpoint:
 
-- ``tickets``        valid tickets, enriched with their support team, SLA and client
-                     dimension (batch ETL), to the lake (Parquet, partitioned by date)
-- ``ticket_windows`` counts per event-time window / type / priority, with a watermark
-- ``dead_letters``   malformed events, original bytes + reason, to the dead-letter topic
+- ``tickets`` (micro-batch, `foreachBatch`): reads the tickets topic (at most
+  MAX_OFFSETS_PER_TRIGGER records per batch), decodes and validates every record **once**, then
+  from that one cached batch appends the valid tickets — enriched with their support team, SLA
+  and the client dimension at its current Delta version — to the ``tickets`` Delta table
+  (idempotent per batch id) and publishes the dead letters in one Kafka transaction (exactly
+  once per batch). See `hybridflow.streaming.sinks` for why a replayed batch writes nothing twice.
+- ``ticket_windows`` (micro-batch, stateful): reads the ``tickets`` Delta table as a stream —
+  already parsed and columnar, so the topic is not parsed a second time — and counts tickets per
+  event-time window with a watermark; each window is appended once, when the watermark closes it.
+- ``ticket_alerts`` (Spark Real-time Mode, only when the job runs continuously): a stateless
+  query that republishes critical tickets to the alerts topic as they arrive (tens of
+  milliseconds end to end, not a micro-batch interval). It starts at the topic's end the first
+  time: alerts are about now; a backlog is drained into the lake, not alerted.
 
-The client dimension is a snapshot taken when the tickets query starts; while the job
-runs, `Pipeline.refresh_dimension` restarts that one query when a batch run changed it.
+With ``available_now`` the job drains what the topic holds then stops: the tickets query
+first, then the windows query over what it wrote.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -20,42 +30,91 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
 from hybridflow.batch.dimension import ClientDimension
 from hybridflow.batch.transforms import enrich_with_clients
 from hybridflow.config import Settings
+from hybridflow.lake import TICKET_WINDOWS, TICKETS, FORMAT
 from hybridflow.streaming import sinks, sources, transforms
+
+log = logging.getLogger(__name__)
+
+
+def enriched_tickets(spark: SparkSession, validated: DataFrame, clients: DataFrame) -> DataFrame:
+    """The valid tickets of a validated frame, enriched with team, SLA and the client dimension."""
+    teams, slas = transforms.reference_frames(spark)
+    return enrich_with_clients(transforms.enrich(transforms.valid_tickets(validated), teams, slas), clients)
+
+
+class TicketBatchWriter:
+    """The `foreachBatch` function of the tickets query: one parse, then the lake and the dead letters.
+
+    Spark calls it once per micro-batch with the batch's raw Kafka records and its id (the
+    same id, with the same records, when a batch is replayed after a crash).
+    """
+
+    def __init__(self, spark: SparkSession, settings: Settings) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.dimension = ClientDimension(spark, settings)
+        self.stats = {"batches": 0, "tickets": 0, "dead_letters": 0, "replayed": 0}
+        self._query_id = threading.Event()
+        self._app_id = ""
+        self._publisher: sinks.DeadLetterPublisher | None = None
+
+    def bind(self, query: StreamingQuery) -> None:
+        """Give the writer its query's id: the idempotence key of every write (stable across restarts)."""
+        self._app_id = str(query.id)
+        self._query_id.set()
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        if not self._query_id.wait(timeout=60):
+            raise RuntimeError("the tickets query never bound its id to the batch writer")
+        validated = transforms.validate(transforms.decode(batch), self.settings.max_payload_bytes)
+        validated = validated.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            tickets = enriched_tickets(self.spark, validated, self.dimension.current())
+            sinks.append_once(tickets, TICKETS, self.settings, self._app_id, batch_id)
+            if self._publisher is None:
+                self._publisher = sinks.DeadLetterPublisher(self.settings, self._app_id)
+            # Dead letters are few (malformed events only, at most MAX_OFFSETS_PER_TRIGGER a batch).
+            published = self._publisher.publish(transforms.dead_letters(validated).toLocalIterator())
+            self.stats["batches"] += 1
+            self.stats["dead_letters"] += published
+        finally:
+            validated.unpersist()
+
+    def close(self) -> None:
+        """Release the dead-letter producer."""
+        if self._publisher is not None:
+            self._publisher.close()
+            self._publisher = None
 
 
 @dataclass
 class Pipeline:
-    """The running queries of one pipeline start, by name, and the client dimension they use."""
+    """The running queries of one pipeline start, by name, and the tickets query's batch writer."""
 
     spark: SparkSession
     settings: Settings
     available_now: bool
-    dimension: ClientDimension
+    writer: TicketBatchWriter
     queries: dict[str, StreamingQuery] = field(default_factory=dict)
 
-    def refresh_dimension(self) -> bool:
-        """Restart the tickets query if a batch run changed the client dimension; True if it did."""
-        before = self.dimension.version
-        clients = self.dimension.current()
-        if self.dimension.version == before:
-            return False
-        self.queries[sinks.TICKETS].stop()  # the checkpoint resumes it exactly where it stopped
-        tickets = _tickets(self.spark, _validated(self.spark, self.settings), clients)
-        self.queries[sinks.TICKETS] = sinks.write_tickets(tickets, self.settings, self.available_now)
-        print(f"[{sinks.TICKETS}] client dimension refreshed (version {self.dimension.version}): query restarted")
-        return True
+    @property
+    def dimension(self) -> ClientDimension:
+        """The client dimension the tickets query joins (re-read when its Delta tables move)."""
+        return self.writer.dimension
 
     def stop(self) -> None:
         """Stop every query that is still active (a graceful stop ends the current micro-batch)."""
         for query in self.queries.values():
             if query.isActive:
                 query.stop()
+        self.writer.close()
 
 
 class ProgressPrinter(StreamingQueryListener):
@@ -88,46 +147,68 @@ class ProgressPrinter(StreamingQueryListener):
         self._print(f"[{self._names.get(str(event.id), str(event.id)[:8])}] {status}")
 
 
-def _validated(spark: SparkSession, settings: Settings) -> DataFrame:
-    """Every record of the tickets topic, validated (typed fields + `error`)."""
-    return transforms.validate(transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes)
+def start_tickets(spark: SparkSession, settings: Settings, available_now: bool) -> tuple[StreamingQuery, TicketBatchWriter]:
+    """Start the one-pass tickets query (lake + dead letters); returns it with its batch writer."""
+    writer = TicketBatchWriter(spark, settings)
+    stream = (
+        sources.read_from_kafka(spark, settings)
+        .writeStream.queryName(sinks.TICKETS)
+        .option("checkpointLocation", settings.checkpoint_path(sinks.TICKETS))
+        .foreachBatch(writer)
+    )
+    query = sinks.trigger(stream, settings, available_now).start()
+    writer.bind(query)
+    return query, writer
 
 
-def _tickets(spark: SparkSession, validated: DataFrame, clients: DataFrame) -> DataFrame:
-    """The valid tickets, enriched with team, SLA and the client dimension."""
+def windows_stream(spark: SparkSession, settings: Settings) -> DataFrame:
+    """Windowed counts over the tickets Delta table, read as a stream (no second parse of the topic)."""
+    tickets = spark.readStream.format(FORMAT).load(TICKETS.uri(settings))
+    return transforms.windowed_counts(tickets, settings.window_duration, settings.watermark_delay)
+
+
+def start_windows(spark: SparkSession, settings: Settings, available_now: bool) -> StreamingQuery:
+    """Start the windowed-counts query (the tickets table must exist: a first tickets batch creates it)."""
+    return sinks.write_windows(windows_stream(spark, settings), TICKET_WINDOWS, settings, available_now)
+
+
+def alerts_stream(spark: SparkSession, settings: Settings) -> DataFrame:
+    """Critical valid tickets, straight from the topic, shaped for the alerts topic (stateless)."""
+    raw = sources.read_from_kafka(spark, settings, starting_offsets="latest", max_offsets=False)
+    validated = transforms.validate(transforms.decode(raw), settings.max_payload_bytes)
     teams, slas = transforms.reference_frames(spark)
-    return enrich_with_clients(transforms.enrich(transforms.valid_tickets(validated), teams, slas), clients)
-
-
-def build_streams(spark: SparkSession, settings: Settings, clients: DataFrame) -> dict[str, DataFrame]:
-    """The three output DataFrames of the job (not started), by query name."""
-    validated = _validated(spark, settings)
-    return {
-        sinks.TICKETS: _tickets(spark, validated, clients),
-        sinks.WINDOWS: transforms.windowed_counts(
-            transforms.valid_tickets(validated), settings.window_duration, settings.watermark_delay
-        ),
-        sinks.DEAD_LETTERS: transforms.dead_letters(validated),
-    }
+    enriched = transforms.enrich(transforms.valid_tickets(validated), teams, slas)
+    return transforms.alerts(enriched, settings.alert_priority_list)
 
 
 def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool = False) -> Pipeline:
-    """Start the three queries; returns at once with the running `Pipeline`."""
-    dimension = ClientDimension(spark, settings)
-    streams = build_streams(spark, settings, dimension.current())
-    writers = {
-        sinks.TICKETS: sinks.write_tickets,
-        sinks.WINDOWS: sinks.write_windows,
-        sinks.DEAD_LETTERS: sinks.write_dead_letters,
-    }
-    pipeline = Pipeline(spark, settings, available_now, dimension)
+    """Start the queries and return at once with the running `Pipeline`.
+
+    Available-now: only the tickets query starts here; `run_pipeline` starts the windows
+    query once it has drained the topic. Continuously: the three queries start together.
+    """
+    query, writer = start_tickets(spark, settings, available_now)
+    pipeline = Pipeline(spark, settings, available_now, writer, {sinks.TICKETS: query})
+    if available_now:
+        return pipeline
     try:
-        for name, write in writers.items():
-            pipeline.queries[name] = write(streams[name], settings, available_now)
+        _wait_for_table(pipeline, query)
+        pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now)
+        pipeline.queries[sinks.ALERTS] = sinks.write_alerts(alerts_stream(spark, settings), settings)
     except Exception:
         pipeline.stop()
         raise
     return pipeline
+
+
+def _wait_for_table(pipeline: Pipeline, query: StreamingQuery) -> None:
+    """Wait until the tickets table exists (its first batch creates it): the windows query reads it."""
+    while not TICKETS.exists(pipeline.settings):
+        if query.exception() is not None:
+            raise query.exception()
+        if not query.isActive:
+            return
+        query.awaitTermination(0.5)
 
 
 @contextmanager
@@ -151,6 +232,27 @@ def _stop_requested_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
+def _await(pipeline: Pipeline, stop_requested: threading.Event, deadline: float | None, available_now: bool,
+           timeout_s: float | None) -> bool:
+    """Wait while the queries run; True when a stop was requested or the deadline passed."""
+    while not stop_requested.is_set():
+        if deadline is not None and time.monotonic() > deadline:
+            if available_now:
+                raise TimeoutError(f"the available-now run did not finish within {timeout_s} s")
+            return True
+        queries = list(pipeline.queries.values())
+        if any(q.exception() for q in queries) or not any(q.isActive for q in queries):
+            return False
+        next(q for q in queries if q.isActive).awaitTermination(1)
+    return True
+
+
+def _raise_failures(pipeline: Pipeline) -> None:
+    for query in pipeline.queries.values():
+        if query.exception():
+            raise query.exception()
+
+
 def run_pipeline(
     spark: SparkSession,
     settings: Settings,
@@ -162,29 +264,18 @@ def run_pipeline(
     listener = ProgressPrinter() if progress else None
     if listener:
         spark.streams.addListener(listener)
-    pipeline = start_pipeline(spark, settings, available_now)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    next_refresh = time.monotonic() + settings.dimension_refresh_s
+    pipeline = start_pipeline(spark, settings, available_now)
     try:
         with _stop_requested_on_signals() as stop_requested:
-            while not stop_requested.is_set():
-                if not available_now and time.monotonic() >= next_refresh:
-                    pipeline.refresh_dimension()
-                    next_refresh = time.monotonic() + settings.dimension_refresh_s
-                if deadline is not None and time.monotonic() > deadline:
-                    if available_now:
-                        raise TimeoutError(f"the available-now run did not finish within {timeout_s} s")
-                    break
-                active = [q for q in pipeline.queries.values() if q.isActive]
-                failed = [q for q in pipeline.queries.values() if q.exception()]
-                if failed or not active:
-                    break
-                active[0].awaitTermination(1)
+            stopped = _await(pipeline, stop_requested, deadline, available_now, timeout_s)
+            _raise_failures(pipeline)
+            if available_now and not stopped and TICKETS.exists(settings):
+                pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now=True)
+                stopped = _await(pipeline, stop_requested, deadline, available_now, timeout_s)
             if stop_requested.is_set():
                 print("stopping the streaming queries (signal received)…")
-        for query in pipeline.queries.values():
-            if query.exception():
-                raise query.exception()
+        _raise_failures(pipeline)
     finally:
         pipeline.stop()
         if listener:

@@ -1,63 +1,167 @@
-"""Sinks of the ticket stream; each returns its started `StreamingQuery`.
+"""Sinks of the ticket stream: idempotent Delta appends, a transactional dead-letter producer, the alerts topic.
 
-Lake sinks are Spark's file sink (Parquet) with their own checkpoint: the
-`_spark_metadata` log makes them exactly-once for readers that go through Spark.
-The dead-letter sink is Kafka, at-least-once (a crash between write and commit can
-repeat a dead letter; never lose one).
+Exactly-once, for every reader:
+
+- **Delta, per micro-batch** (`append_once`): each write carries the query's id and the
+  batch id (``txnAppId``/``txnVersion``). Delta records both in the same commit as the
+  data, so a batch that Spark replays after a crash is recognised and skipped — nothing
+  written twice — and a crashed, uncommitted write leaves files no Delta reader sees.
+- **Dead letters** (`DeadLetterPublisher`): one Kafka transaction per micro-batch holds the
+  batch's dead letters *and* a marker, the source offsets committed for a consumer group
+  of its own (the consume-transform-produce pattern of Kafka's exactly-once). A replayed
+  batch finds its marker committed and publishes nothing; a batch killed mid-way is
+  aborted when the next incarnation starts (same ``transactional.id``), so `read_committed`
+  consumers never see its records.
+- **Windows** go through Delta's own streaming sink (exactly-once by the same log).
+- **Alerts** go through Spark's Kafka sink: at-least-once (a crash can repeat an alert, never
+  lose one); the record key is the ticket id, so a consumer can de-duplicate.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
 
 from pyspark.sql import DataFrame
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from hybridflow.config import Settings
+from hybridflow.lake import FORMAT, LakeTable
 
-TICKETS = "tickets"
+log = logging.getLogger(__name__)
+
+TICKETS = "tickets"  # the one-pass query: tickets to the lake, dead letters to their topic
 WINDOWS = "ticket_windows"
-DEAD_LETTERS = "dead_letters"
+ALERTS = "ticket_alerts"
 
 
-def _trigger(writer: DataStreamWriter, settings: Settings, available_now: bool) -> DataStreamWriter:
+def trigger(writer: DataStreamWriter, settings: Settings, available_now: bool) -> DataStreamWriter:
+    """Available-now (drain what is there, then stop) or the processing-time trigger of the settings."""
     if available_now:
         return writer.trigger(availableNow=True)
     return writer.trigger(processingTime=settings.trigger_interval)
 
 
-def _write_lake(
-    df: DataFrame, settings: Settings, name: str, available_now: bool, partition_by: tuple[str, ...] = ()
-) -> StreamingQuery:
-    """Append a stream to the lake dataset `name` (Parquet file sink) with its own checkpoint."""
+def append_once(df: DataFrame, table: LakeTable, settings: Settings, app_id: str, batch_id: int) -> None:
+    """Append a micro-batch to a Delta table, at most once per (query id, batch id)."""
     writer = (
-        df.writeStream.queryName(name)
-        .format("parquet")
-        .outputMode("append")
-        .option("path", settings.lake_path(name))
-        .option("checkpointLocation", settings.checkpoint_path(name))
+        df.write.format(FORMAT)
+        .mode("append")
+        .option("txnAppId", app_id)
+        .option("txnVersion", batch_id)
     )
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    return _trigger(writer, settings, available_now).start()
+    if table.partition_by:
+        writer = writer.partitionBy(*table.partition_by)
+    writer.save(table.uri(settings))
 
 
-def write_tickets(enriched: DataFrame, settings: Settings, available_now: bool = False) -> StreamingQuery:
-    """Append enriched tickets to the lake as Parquet partitioned by `created_date`."""
-    return _write_lake(enriched, settings, TICKETS, available_now, partition_by=("created_date",))
-
-
-def write_windows(counts: DataFrame, settings: Settings, available_now: bool = False) -> StreamingQuery:
-    """Append closed event-time windows to the lake (each window once, after the watermark)."""
-    return _write_lake(counts, settings, WINDOWS, available_now)
-
-
-def write_dead_letters(letters: DataFrame, settings: Settings, available_now: bool = False) -> StreamingQuery:
-    """Produce dead letters (original bytes + reason headers) to the dead-letter topic."""
+def write_windows(counts: DataFrame, table: LakeTable, settings: Settings, available_now: bool) -> StreamingQuery:
+    """Append closed event-time windows to their Delta table (each window once, after the watermark)."""
     writer = (
-        letters.writeStream.queryName(DEAD_LETTERS)
+        counts.writeStream.queryName(WINDOWS)
+        .format(FORMAT)
+        .outputMode("append")
+        .option("checkpointLocation", settings.checkpoint_path(WINDOWS))
+    )
+    return trigger(writer, settings, available_now).start(table.uri(settings))
+
+
+def write_alerts(alerts: DataFrame, settings: Settings) -> StreamingQuery:
+    """Publish alerts to the alerts topic with Spark's Real-time Mode (records flow as they arrive)."""
+    return (
+        alerts.writeStream.queryName(ALERTS)
         .format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
-        .option("topic", settings.topic_dlq)
+        .option("topic", settings.topic_alerts)
         .option("kafka.acks", "all")
-        .option("checkpointLocation", settings.checkpoint_path(DEAD_LETTERS))
+        .option("checkpointLocation", settings.checkpoint_path(ALERTS))
+        .outputMode("update")
+        # The duration is how often Real-time Mode checkpoints, not a latency: records are emitted as they come.
+        .trigger(realTime=settings.alerts_checkpoint_interval)
+        .start()
     )
-    return _trigger(writer, settings, available_now).start()
+
+
+class DeadLetterPublisher:
+    """Publishes each micro-batch's dead letters in one Kafka transaction, exactly once per batch.
+
+    Args:
+        app_id: the streaming query's id (stable across restarts from the same checkpoint); it
+            names the transactional id and the marker's consumer group.
+    """
+
+    def __init__(self, settings: Settings, app_id: str) -> None:
+        from kafka import KafkaProducer
+
+        self.settings = settings
+        self.group = f"hybridflow-dlq-{app_id}"
+        self._producer = KafkaProducer(
+            bootstrap_servers=settings.bootstrap_list,
+            client_id=self.group,
+            transactional_id=self.group,
+            acks="all",
+            enable_idempotence=True,
+            request_timeout_ms=settings.kafka_request_timeout_ms,
+        )
+        # Fences an earlier incarnation of this query and aborts its open transaction, if any:
+        # from here on, the marker read below is the last committed one.
+        self._producer.init_transactions()
+
+    def _published(self, marks: dict) -> bool:
+        import time
+
+        from kafka.errors import KafkaError
+
+        from hybridflow.stack.topics import admin_client
+
+        deadline = time.monotonic() + self.settings.kafka_request_timeout_ms / 1000
+        with admin_client(self.settings) as admin:
+            while True:
+                try:
+                    committed = admin.list_group_offsets({self.group: list(marks)}).get(self.group, {})
+                    break
+                except KafkaError as exc:
+                    # A fresh broker creates its offsets topic on first use: the coordinator comes a moment later.
+                    if not exc.retriable or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.5)
+        return all(tp in committed and committed[tp].offset >= offset for tp, offset in marks.items())
+
+    def publish(self, letters: Iterable) -> int:
+        """Produce the batch's dead letters (rows of `transforms.dead_letters`); returns how many were written.
+
+        0 when there are none, or when this batch's transaction was already committed (a replay).
+        """
+        from kafka import TopicPartition
+        from kafka.structs import OffsetAndMetadata
+
+        rows = list(letters)
+        if not rows:
+            return 0
+        marks: dict[TopicPartition, int] = {}
+        for row in rows:
+            tp = TopicPartition(row["source_topic"], row["source_partition"])
+            marks[tp] = max(marks.get(tp, 0), row["source_offset"] + 1)
+        if self._published(marks):
+            log.info("dead letters of offsets %s already committed: replayed batch, nothing published", marks)
+            return 0
+        self._producer.begin_transaction()
+        try:
+            for row in rows:
+                self._producer.send(
+                    self.settings.topic_dlq,
+                    key=None if row["key"] is None else bytes(row["key"]),
+                    value=None if row["value"] is None else bytes(row["value"]),
+                    headers=[(h["key"], bytes(h["value"])) for h in row["headers"]],
+                )
+            offsets = {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in marks.items()}
+            self._producer.send_offsets_to_transaction(offsets, self.group)
+            self._producer.commit_transaction()
+        except Exception:
+            self._producer.abort_transaction()
+            raise
+        return len(rows)
+
+    def close(self) -> None:
+        """Close the producer (nothing is pending between batches)."""
+        self._producer.close(timeout=5)

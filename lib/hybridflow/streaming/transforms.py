@@ -143,7 +143,10 @@ def valid_tickets(validated: DataFrame) -> DataFrame:
 
 
 def dead_letters(validated: DataFrame) -> DataFrame:
-    """The invalid side, shaped for the Kafka sink: original key and bytes, reason in headers."""
+    """The invalid side, shaped for the dead-letter topic: original key and bytes, reason in headers.
+
+    The source coordinates are also kept as columns: the publisher commits them as its marker.
+    """
     header = lambda name, col: F.struct(F.lit(name).alias("key"), col.cast("binary").alias("value"))  # noqa: E731
     return validated.where(F.col("error").isNotNull()).select(
         F.col("key"),
@@ -155,6 +158,21 @@ def dead_letters(validated: DataFrame) -> DataFrame:
             header("dlq.source.partition", F.col("source_partition").cast("string")),
             header("dlq.source.offset", F.col("source_offset").cast("string")),
         ).alias("headers"),
+        "source_topic",
+        "source_partition",
+        "source_offset",
+    )
+
+
+def alerts(enriched: DataFrame, priorities: tuple[str, ...]) -> DataFrame:
+    """Valid tickets of the alerting priorities, shaped for the alerts topic (key: ticket id, value: JSON).
+
+    Stateless (a filter and a projection), so it runs in Spark's Real-time Mode.
+    """
+    fields = [*FIELD_NAMES, "team_id", "team_name", "first_response_due"]
+    return enriched.where(F.col("priority").isin(*priorities)).select(
+        F.col("ticket_id").cast("binary").alias("key"),
+        F.to_json(F.struct(*fields)).cast("binary").alias("value"),
     )
 
 

@@ -12,7 +12,7 @@ from pyspark.sql import Row
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.tables import CLIENTS_SPEC, DEFAULT_TIER, INVOICES_SPEC, TICKET_HISTORY_SPEC, tier
 from hybridflow.batch.transforms import (
-    affected_partitions, build_client_dimension, conform, dedup_latest, enrich_with_clients, merge_latest, newer_than,
+    affected_partitions, build_client_dimension, conform, dedup_latest, enrich_with_clients, newer_than,
 )
 
 T0 = datetime(2026, 1, 10, 8, 0, 0)
@@ -102,15 +102,8 @@ def test_newer_than_ignores_rows_already_loaded(spark) -> None:
                                _client(3, "C00003")])
     assert sorted(r.client_id for r in newer_than(changes, existing, "client_id").collect()) == ["C00002", "C00003"]
     # Re-running with the same changes after merging them: nothing is newer any more.
-    merged = merge_latest(existing, newer_than(changes, existing, "client_id"), "client_id")
+    merged = dedup_latest(existing.unionByName(newer_than(changes, existing, "client_id")), "client_id")
     assert newer_than(changes, merged, "client_id").count() == 0
-
-
-def test_merge_keeps_the_latest_and_never_goes_back(spark) -> None:
-    existing = _clients(spark, [_client(1, tier_="gold", updated=T0 + timedelta(1)), _client(2, "C00002")])
-    changes = _clients(spark, [_client(1, tier_="bronze", updated=T0), _client(2, "C00002", tier_="silver", updated=T0 + timedelta(2))])
-    out = {r.client_id: r.contract_tier for r in merge_latest(existing, changes, "client_id").collect()}
-    assert out == {"C00001": "gold", "C00002": "silver"}  # an older change does not overwrite a newer row
 
 
 def test_affected_partitions_include_the_old_partition_of_a_moved_row(spark) -> None:
