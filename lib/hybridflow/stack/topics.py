@@ -45,7 +45,12 @@ def unreachable(settings: Settings, reason: str = "") -> StackError:
 
 def wanted_topics(settings: Settings) -> dict[str, int]:
     """Every topic the pipeline uses, with its partition count, from the settings."""
-    return {settings.topic_tickets: settings.topic_partitions, settings.topic_dlq: DLQ_PARTITIONS}
+    return {
+        settings.topic_tickets: settings.topic_partitions,
+        settings.topic_dlq: DLQ_PARTITIONS,
+        # Alerts keep the tickets' partitioning: keyed by ticket id, read by on-call tools in parallel.
+        settings.topic_alerts: settings.topic_partitions,
+    }
 
 
 @contextmanager
