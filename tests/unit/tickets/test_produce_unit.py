@@ -40,8 +40,8 @@ def test_rate_is_honoured_with_few_sleeps():
     limiter = RateLimiter(200.0, clock=clock, sleep=clock.sleep)
     for _ in range(2000):
         limiter.acquire()
-    # 2000 events at 200/s: 10 s, less the initial burst of 20.
-    assert clock.now == pytest.approx(10.0 - 20 / 200, abs=0.01)
+    # 2000 events at 200/s: the first at once, then one every 5 ms: 9.995 s.
+    assert clock.now == pytest.approx(10.0 - 1 / 200, abs=0.01)
     assert len(clock.sleeps) <= 10 / 0.01 + 1  # ~100 sleeps a second, not one per message
 
 
@@ -52,6 +52,39 @@ def test_oversleeping_is_credited_back():
     for _ in range(2000):
         limiter.acquire()
     assert clock.now == pytest.approx(10.0, rel=0.05)
+
+
+def test_the_kth_event_leaves_at_k_over_rate():
+    # No head-start burst: a run's average rate is the rate from its first event on.
+    clock = FakeClock()
+    limiter = RateLimiter(1000.0, clock=clock, sleep=clock.sleep)
+    times = []
+    for _ in range(5001):
+        limiter.acquire()
+        times.append(clock.now)
+    assert times[0] == 0.0
+    assert 5000 / (times[-1] - times[0]) == pytest.approx(1000.0, rel=0.002)
+
+
+def test_a_stall_is_caught_up():
+    clock = FakeClock()
+    limiter = RateLimiter(200.0, clock=clock, sleep=clock.sleep)
+    for i in range(2000):
+        if i == 500:
+            clock.now += 0.8  # the process was not scheduled for 0.8 s
+        limiter.acquire()
+    assert clock.now == pytest.approx(10.0, abs=0.02) and limiter.behind_s == 0
+
+
+def test_a_stall_longer_than_the_catch_up_is_reported_not_hidden():
+    clock = FakeClock()
+    limiter = RateLimiter(200.0, catch_up_s=1.0, clock=clock, sleep=clock.sleep)
+    for i in range(2000):
+        if i == 500:
+            clock.now += 3.0
+        limiter.acquire()
+    assert limiter.behind_s == pytest.approx(2.0, abs=0.01)  # 3 s stalled, 1 s made up
+    assert clock.now == pytest.approx(12.0, abs=0.02)
 
 
 def test_slow_rate_sleeps_between_events():
@@ -73,6 +106,8 @@ def test_summary_line_says_what_happened():
     line = summary.line()
     assert "950 sent" in line and "50 malformed" in line and "0 failed" in line and "475 tickets/s" in line
     assert "interrupted" in ProduceSummary("t", 1, 0, 0, 1.0, interrupted=True).line()
+    assert "via confluent" in ProduceSummary("t", 1, 0, 0, 1.0, client="confluent").line()
+    assert "2.5 s behind the rate" in ProduceSummary("t", 1, 0, 0, 1.0, behind_s=2.5).line()
 
 
 def test_unreachable_broker_names_the_fix():
@@ -91,9 +126,13 @@ def test_produce_command_parses_its_options():
     )  # fmt: skip
     assert (args.count, args.rate, args.seed, args.malformed_ratio, args.late_ratio) == (10, 5.0, 3, 0.2, 0.1)
     assert args.start.isoformat() == "2026-01-31T09:00:00+00:00"
+    assert args.client is None  # the KAFKA_CLIENT setting decides
+    assert build_parser().parse_args(["produce", "--client", "confluent"]).client == "confluent"
 
 
-@pytest.mark.parametrize("bad", [["--malformed-ratio", "2"], ["--rate", "0"], ["--start", "hier"], ["--count", "-1"]])
+@pytest.mark.parametrize(
+    "bad", [["--malformed-ratio", "2"], ["--rate", "0"], ["--start", "hier"], ["--count", "-1"], ["--client", "kafka-go"]]
+)
 def test_produce_command_refuses_bad_options(bad):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["produce", *bad])

@@ -1,0 +1,350 @@
+"""The two Kafka clients `produce` drives, behind one small interface (`ProducerClient`).
+
+Both are configured alike, and as the Java producer Kafka's own perf tool runs:
+
+* ``acks=all`` and idempotence: a ticket acknowledged is a ticket kept, and client retries
+  never write it twice.
+* linger 20 ms, batches of 64 KiB: records are grouped per partition for up to 20 ms, so an
+  unthrottled run sends few, large, compressed requests.
+* gzip: the one codec kafka-python supports without extra Python packages; JSON tickets
+  compress ~5x, and every Kafka-API broker and Spark's Kafka client read it.
+* key = ``client_id`` bytes, partition = Java's murmur2 of the key: all of one client's
+  tickets go to one partition, in order, and to the *same* partition whichever client sent
+  them (kafka-python's default partitioner is murmur2; librdkafka's is not, so it is asked
+  for ``murmur2_random``). Records without a key (some malformed events) are spread.
+* the same ``headers`` (if any) on every record.
+* request, bootstrap, blocking and delivery timeouts from ``settings.kafka_request_timeout_ms``;
+  topics are never auto-created (a typo must not create a new one).
+
+`KafkaPythonClient` (the default, the client the course uses) is pure Python: every record
+costs Python work in ``send`` and in its I/O thread, so its hot path does the least it can:
+
+* the partition is computed once per key (murmur2 in pure Python is ~10 µs) and passed
+  explicitly, which also skips the partitioner and its metadata look-ups on every send;
+* delivery is counted by two bound-method callbacks per future, never a per-record ``.get()``;
+* CRC-32C, which every record batch needs, comes from the ``crc32c`` C extension when it is
+  installed (requirements.txt pins it); kafka-python falls back to a pure-Python CRC that
+  costs more than everything else together (~25 µs per record).
+
+`ConfluentClient` wraps confluent-kafka (librdkafka, C): batching, compression and
+delivery run in librdkafka's threads, outside the GIL. Only failed deliveries are reported
+back (``delivery.report.only.error``): the acknowledged count is what was handed over, less
+the failures, less what was still queued when the final flush gave up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from kafka.partitioner.default import murmur2
+
+from hybridflow.config import Settings
+from hybridflow.errors import ConfigError, StackError
+from hybridflow.stack.process import parse_address, port_answers
+from hybridflow.stack.topics import describe_topics, unreachable
+
+LINGER_MS = 20
+BATCH_SIZE = 64 * 1024
+COMPRESSION = "gzip"
+CLIENT_ID = "hybridflow-producer"
+KAFKA_PYTHON = "kafka-python"
+CONFLUENT = "confluent"
+CLIENTS = (KAFKA_PYTHON, CONFLUENT)
+
+Headers = Sequence[tuple[str, bytes]]
+
+log = logging.getLogger(__name__)
+
+
+class ProducerClient(Protocol):
+    """What `produce` needs from a Kafka client: send, serve callbacks, flush, close, and the delivery counts."""
+
+    name: str
+    ok: int
+    failed: int
+    first_error: str | None
+
+    def partitions(self, topic: str) -> int:
+        """Number of partitions of `topic` (raises StackError without metadata)."""
+        ...
+
+    def sender(self, topic: str, headers: Headers | None) -> Callable[[bytes | None, bytes], None]:
+        """The per-record send function for `topic`: ``send(key, value)``, as cheap as the client allows."""
+        ...
+
+    def serve(self) -> None:
+        """Let the client run pending delivery callbacks (called every few hundred records)."""
+        ...
+
+    def flush(self, timeout_s: float) -> None:
+        """Wait up to `timeout_s` for every record handed over to be acknowledged or failed."""
+        ...
+
+    def close(self, timeout_s: float) -> None:
+        """Release the client; records still undelivered count as failed."""
+        ...
+
+
+def check_broker(settings: Settings) -> None:
+    """Fail at once, with the fix, when nothing listens at the bootstrap servers."""
+    if not any(port_answers(*parse_address(s), timeout_s=2.0) for s in settings.bootstrap_list):
+        raise unreachable(settings, "nothing listens there")
+
+
+def check_topic(settings: Settings, topic: str) -> None:
+    """A clear error at once when `topic` does not exist (a producer would wait max.block.ms for it)."""
+    if topic not in describe_topics(settings):
+        raise StackError(
+            f"Topic {topic!r} does not exist on {settings.kafka_bootstrap_servers}: "
+            "run `make up` (it creates the pipeline's topics) or check TOPIC_TICKETS."
+        )
+
+
+def delivery_timeout_ms(settings: Settings) -> int:
+    """How long a record may take to be acknowledged, retries included (>= request timeout + linger)."""
+    return 2 * settings.kafka_request_timeout_ms + LINGER_MS
+
+
+# --- kafka-python ----------------------------------------------------------------------------------
+
+
+def make_kafka_python_producer(settings: Settings, **overrides: object) -> KafkaProducer:
+    """A kafka-python KafkaProducer configured as the module docstring says (overrides win).
+
+    Raises:
+        StackError: the broker is not reachable (with the fix).
+    """
+    check_broker(settings)
+    timeout_ms = settings.kafka_request_timeout_ms
+    config: dict[str, object] = {
+        "bootstrap_servers": settings.bootstrap_list,
+        "client_id": CLIENT_ID,
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": LINGER_MS,
+        "batch_size": BATCH_SIZE,
+        "compression_type": COMPRESSION,
+        "request_timeout_ms": timeout_ms,
+        "bootstrap_timeout_ms": timeout_ms,
+        "max_block_ms": timeout_ms,
+        "delivery_timeout_ms": delivery_timeout_ms(settings),
+        "allow_auto_create_topics": False,
+    }
+    config.update(overrides)
+    try:
+        return KafkaProducer(**config)
+    # kafka-python 3 reports a failed bootstrap as KafkaTimeoutError ("Unable to bootstrap"),
+    # not as the NoBrokersAvailable of 2.x.
+    except (KafkaTimeoutError, KafkaConnectionError) as exc:
+        raise unreachable(settings, type(exc).__name__) from None
+
+
+class KafkaPythonClient:
+    """`ProducerClient` over kafka-python's KafkaProducer."""
+
+    name = KAFKA_PYTHON
+
+    def __init__(self, settings: Settings, producer: KafkaProducer | None = None, **overrides: object) -> None:
+        self.settings = settings
+        self.own = producer is None
+        self.producer = producer if producer is not None else make_kafka_python_producer(settings, **overrides)
+        self.ok = 0
+        self.failed = 0
+        self.first_error: str | None = None
+        self._lock = threading.Lock()
+
+    def _on_ok(self, _metadata: object) -> None:
+        with self._lock:  # callbacks run on the producer's I/O thread
+            self.ok += 1
+
+    def _on_error(self, exc: BaseException) -> None:
+        with self._lock:
+            self.failed += 1
+            if self.first_error is None:
+                self.first_error = f"{type(exc).__name__}: {exc}"
+
+    def partitions(self, topic: str) -> int:
+        """Number of partitions of `topic`, from the producer's metadata."""
+        try:
+            return len(self.producer.partitions_for(topic) or ())
+        except KafkaTimeoutError:
+            raise unreachable(self.settings, f"no metadata for {topic!r}") from None
+
+    def sender(self, topic: str, headers: Headers | None) -> Callable[[bytes | None, bytes], None]:
+        """``send(key, value)``: murmur2 partition cached per key, two callbacks, nothing else."""
+        n_partitions = self.partitions(topic)
+        send, on_ok, on_error, settings = self.producer.send, self._on_ok, self._on_error, self.settings
+        header_list = list(headers) if headers else None
+        partition_of: dict[bytes, int] = {}
+
+        def send_one(key: bytes | None, value: bytes) -> None:
+            if key is None:
+                partition = None  # spread by the client's own partitioner
+            else:
+                partition = partition_of.get(key)
+                if partition is None:
+                    # DefaultPartitioner's formula: the same partition Java's producer picks.
+                    partition = partition_of[key] = (murmur2(key) & 0x7FFFFFFF) % n_partitions
+            try:
+                future = send(topic, value=value, key=key, partition=partition, headers=header_list)
+            except KafkaTimeoutError:
+                # Metadata or buffer space did not come within max_block_ms: the broker is gone.
+                raise unreachable(settings, "KafkaTimeoutError while sending") from None
+            except KafkaError as exc:
+                on_error(exc)
+            else:
+                future.add_callback(on_ok)
+                future.add_errback(on_error)
+
+        return send_one
+
+    def serve(self) -> None:
+        """Nothing to do: kafka-python runs callbacks on its own I/O thread."""
+
+    def flush(self, timeout_s: float) -> None:
+        """Flush; a timeout leaves the rest to `close` (counted as failed)."""
+        try:
+            self.producer.flush(timeout=timeout_s)
+        except KafkaTimeoutError:
+            pass
+
+    def close(self, timeout_s: float) -> None:
+        """Close the producer if this client made it (closing fails what is still pending)."""
+        if self.own:
+            self.producer.close(timeout=timeout_s)
+
+
+# --- confluent-kafka (librdkafka) ------------------------------------------------------------------
+
+
+def _confluent() -> Any:
+    try:
+        import confluent_kafka
+    except ImportError:
+        raise ConfigError(
+            "KAFKA_CLIENT=confluent needs the confluent-kafka package: "
+            "run `make setup` (requirements.txt pins it) or `pip install confluent-kafka`."
+        ) from None
+    return confluent_kafka
+
+
+def confluent_config(settings: Settings) -> dict[str, object]:
+    """librdkafka properties equivalent to the kafka-python producer's (see the module docstring)."""
+    timeout_ms = settings.kafka_request_timeout_ms
+    return {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "client.id": CLIENT_ID,
+        "acks": "all",
+        "enable.idempotence": True,
+        "linger.ms": LINGER_MS,
+        "batch.size": BATCH_SIZE,
+        "compression.type": COMPRESSION,
+        "partitioner": "murmur2_random",  # Java's (and kafka-python's) key -> partition mapping
+        "request.timeout.ms": timeout_ms,
+        "message.timeout.ms": delivery_timeout_ms(settings),
+        "socket.connection.setup.timeout.ms": timeout_ms,
+        "allow.auto.create.topics": False,
+        "delivery.report.only.error": True,
+    }
+
+
+class ConfluentClient:
+    """`ProducerClient` over confluent-kafka's Producer (librdkafka)."""
+
+    name = CONFLUENT
+
+    def __init__(self, settings: Settings, producer: Any | None = None, **overrides: object) -> None:
+        self.settings = settings
+        self.own = producer is None
+        self.ok = 0
+        self.failed = 0
+        self.first_error: str | None = None
+        self._handed = 0
+        self._unflushed = 0
+        if producer is None:
+            check_broker(settings)
+            config = confluent_config(settings) | {"on_delivery": self._on_delivery} | overrides
+            producer = _confluent().Producer(config)
+        self.producer = producer
+
+    def _on_delivery(self, err: Any, _msg: Any) -> None:
+        # Called from poll()/flush() on this thread; successes are not reported at all.
+        if err is not None:
+            self.failed += 1
+            if self.first_error is None:
+                self.first_error = f"KafkaError: {err.str()}"
+
+    def partitions(self, topic: str) -> int:
+        """Number of partitions of `topic`, from a metadata request."""
+        kafka = _confluent()
+        try:
+            metadata = self.producer.list_topics(topic, timeout=self.settings.kafka_request_timeout_ms / 1000)
+        except kafka.KafkaException:
+            raise unreachable(self.settings, f"no metadata for {topic!r}") from None
+        found = metadata.topics.get(topic)
+        if found is None or found.error is not None:
+            raise unreachable(self.settings, f"no metadata for {topic!r}")
+        return len(found.partitions)
+
+    def sender(self, topic: str, headers: Headers | None) -> Callable[[bytes | None, bytes], None]:
+        """``send(key, value)``: one C call; when librdkafka's queue is full, serve it and retry."""
+        produce, poll = self.producer.produce, self.producer.poll
+        header_list = list(headers) if headers else None
+        # A producer we made reports failures through its configured callback; one passed in
+        # may report nothing, so each record then carries the callback itself.
+        callback = None if self.own else self._on_delivery
+        client = self
+
+        def send_one(key: bytes | None, value: bytes) -> None:
+            while True:
+                try:
+                    produce(topic, value, key, on_delivery=callback, headers=header_list)
+                except BufferError:
+                    poll(0.05)  # the local queue is full: let deliveries drain it
+                    continue
+                client._handed += 1
+                return
+
+        return send_one
+
+    def serve(self) -> None:
+        """Run pending delivery callbacks (failures only)."""
+        self.producer.poll(0)
+
+    def flush(self, timeout_s: float) -> None:
+        """Flush; what is still queued after `timeout_s` will not be acknowledged."""
+        self._unflushed = self.producer.flush(timeout_s)
+        self._settle()
+
+    def close(self, timeout_s: float) -> None:
+        """Drop what is still queued (counted as failed); librdkafka frees the rest with the object."""
+        if self._unflushed and self.own:
+            self.producer.purge()  # purged records come back as failed deliveries
+            self._unflushed = self.producer.flush(min(timeout_s, 1.0))
+        self._settle()
+
+    def _settle(self) -> None:
+        # Purged or timed-out records are reported as failures; those never reported are unknown: not acknowledged.
+        self.ok = max(0, self._handed - self.failed - self._unflushed)
+
+
+def open_client(settings: Settings, name: str | None = None, producer: Any | None = None, **overrides: object) -> ProducerClient:
+    """The client `name` (default ``settings.kafka_client``), or the one wrapping an existing `producer`.
+
+    Raises:
+        ConfigError: unknown client name, or confluent-kafka missing.
+        StackError: the broker is not reachable.
+    """
+    if producer is not None:
+        return KafkaPythonClient(settings, producer) if isinstance(producer, KafkaProducer) else ConfluentClient(settings, producer)
+    name = name or settings.kafka_client
+    if name == KAFKA_PYTHON:
+        return KafkaPythonClient(settings, **overrides)
+    if name == CONFLUENT:
+        return ConfluentClient(settings, **overrides)
+    raise ConfigError(f"Unknown Kafka client {name!r}: choose one of {', '.join(CLIENTS)} (KAFKA_CLIENT or --client).")
