@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +27,12 @@ from pathlib import Path
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
 from hybridflow.stack import process
-from hybridflow.stack.base import ServiceStatus
+from hybridflow.stack.base import Daemon, Port, Service
 from hybridflow.stack.topics import broker_answers, describe_topics
 from hybridflow.toolchain import check_java, jar_dir, jars
 
 NODE_ID = 1
 HEAP = "512m"
-START_TIMEOUT_S = 90.0  # the JVM needs ~5-15 s on 2 busy cores; leave room for a loaded CI box
 STOP_TIMEOUT_S = 30.0
 MAIN_CLASS = "kafka.Kafka"
 
@@ -49,7 +47,6 @@ class BrokerPaths:
     log4j: Path
     cluster_id: Path
     pid: Path
-    lock: Path
     out_log: Path
     server_log: Path
 
@@ -62,7 +59,7 @@ class BrokerPaths:
         return cls(
             root=root, data=root / "data", properties=root / "server.properties",
             log4j=root / "log4j2.properties", cluster_id=root / "cluster.id",
-            pid=run / "kafka.pid", lock=run / "kafka.lock",
+            pid=run / "kafka.pid",
             out_log=logs / "kafka.out", server_log=logs / "kafka-server.log",
         )
 
@@ -233,98 +230,59 @@ def format_storage(settings: Settings, paths: BrokerPaths) -> bool:
     return True
 
 
-class KafkaBroker:
-    """The local Kafka broker as a `Service` (see hybridflow.stack.services)."""
+class KafkaBroker(Service):
+    """The local Kafka broker, described for the supervisor (hybridflow.stack.base)."""
 
     name = "kafka"
+    label = "The Kafka broker"
 
     def enabled(self, settings: Settings) -> bool:
         """Run locally only when KAFKA_BOOTSTRAP_SERVERS points at this machine."""
         host, _ = listener(settings)
         return settings.local_services and process.is_local_host(host)
 
-    def _pidfile(self, paths: BrokerPaths) -> process.PidFile:
-        # The properties path is in the command line: a recycled pid of another program is not ours.
-        return process.PidFile(paths.pid, marker=str(paths.properties))
+    def address(self, settings: Settings) -> str:
+        """KAFKA_BOOTSTRAP_SERVERS."""
+        return settings.kafka_bootstrap_servers
 
-    def _check_ports_free(self, settings: Settings, host: str, port: int) -> None:
-        """Refuse to start when the broker or controller port is taken, naming the fix."""
-        for what, p in (("broker", port), ("controller", settings.kafka_controller_port)):
-            if not process.port_in_use(host, p):
-                continue
-            env = "KAFKA_BOOTSTRAP_SERVERS" if what == "broker" else "KAFKA_CONTROLLER_PORT"
-            by = "another process"
-            if what == "broker" and broker_answers(settings, timeout_ms=2000):
-                by = f"a Kafka-API broker not started from {settings.state_dir} (Redpanda in Docker Compose, another checkout?)"
-            raise StackError(
-                f"Port {host}:{p} (Kafka {what}) is already in use by {by}: "
-                f"stop that process (`ss -ltnp | grep :{p}`) or set {env} to a free port."
-            )
-
-    def _check_same_listeners(self, settings: Settings, paths: BrokerPaths, pid: int) -> None:
-        """A broker already runs from this state dir: refuse if it listens elsewhere than the settings say."""
-        wanted = server_properties(settings, paths)["listeners"]
-        running = read_properties(paths.properties).get("listeners")
-        if running and running != wanted:
-            raise StackError(
-                f"The Kafka broker of {settings.state_dir} already runs (pid {pid}) with listeners {running}, "
-                f"not {wanted}: run `hybridflow down` with its settings first, or use another STATE_DIR."
-            )
-
-    def status(self, settings: Settings) -> ServiceStatus:
-        """Running (pid alive and port answering) or stopped; lists the topics when running."""
+    def daemons(self, settings: Settings) -> tuple[Daemon, ...]:
+        """One JVM: broker and KRaft controller."""
         paths = BrokerPaths.of(settings)
-        pid = self._pidfile(paths).running_pid()
-        answering = broker_answers(settings, timeout_ms=3000) if pid else False
-        details: dict[str, str] = {}
-        if pid and answering:
-            try:
-                topics = describe_topics(settings)
-                details["topics"] = ", ".join(f"{n}({p})" for n, p in topics.items()) or "none"
-            except StackError:
-                pass
-        elif pid:
-            details["note"] = "process alive but not answering yet"
-        elif process.port_answers(*listener(settings)):
-            details["note"] = f"the port answers, but not a broker started from {settings.state_dir}"
-        details["log"] = str(paths.server_log)
-        return ServiceStatus(self.name, bool(pid and answering), settings.kafka_bootstrap_servers, pid, details=details)
+        host, port = process.parse_address(settings.bootstrap_list[0])
 
-    def start(self, settings: Settings, timeout_s: float = START_TIMEOUT_S) -> ServiceStatus:
-        """Start the broker detached and wait until it answers metadata requests (idempotent)."""
-        paths = BrokerPaths.of(settings)
-        host, port = listener(settings)
-        begin = time.monotonic()
-        with process.file_lock(paths.lock):
-            pidfile = self._pidfile(paths)
-            pid = pidfile.running_pid()
-            already_running = pid is not None
-            if pid is not None:
-                self._check_same_listeners(settings, paths, pid)
-            else:
-                self._check_ports_free(settings, host, port)
-                write_config(settings, paths)
-                format_storage(settings, paths)
-                pid = process.start_detached(
-                    java_command(settings, paths, MAIN_CLASS, str(paths.properties)),
-                    paths.out_log, cwd=paths.root,
+        def prepare() -> None:
+            write_config(settings, paths)  # checks the settings too (one broker, distinct ports)
+            format_storage(settings, paths)
+
+        def check_same_listeners(pid: int) -> None:
+            wanted = server_properties(settings, paths)["listeners"]
+            running = read_properties(paths.properties).get("listeners")
+            if running and running != wanted:
+                raise StackError(
+                    f"The Kafka broker of {settings.state_dir} already runs (pid {pid}) with listeners {running}, "
+                    f"not {wanted}: run `hybridflow down` with its settings first, or use another STATE_DIR."
                 )
-                pidfile.write(pid)
-            try:
-                process.wait_until(
-                    lambda: broker_answers(settings, timeout_ms=2000),
-                    timeout_s=timeout_s, what=f"The Kafka broker (pid {pid}) at {host}:{port}",
-                    fix="read the log, fix the cause, then rerun `make up`",
-                    pid=pid, log_file=(paths.out_log, paths.server_log),
-                )
-            except StackError:
-                if not process.pid_alive(pid):
-                    pidfile.remove()
-                raise
-        took = 0.0 if already_running else time.monotonic() - begin
-        return ServiceStatus(self.name, True, settings.kafka_bootstrap_servers, pid, started_in_s=took)
 
-    def stop(self, settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
-        """SIGTERM the broker (clean shutdown), SIGKILL after `timeout_s`; remove the pid file."""
-        paths = BrokerPaths.of(settings)
-        return process.stop_pidfile_process(self._pidfile(paths), paths.lock, timeout_s)
+        return (Daemon(
+            name=self.name,
+            command=lambda: java_command(settings, paths, MAIN_CLASS, str(paths.properties)),
+            ready=lambda: broker_answers(settings, timeout_ms=2000),
+            pid_file=paths.pid,
+            marker=str(paths.properties),
+            log=paths.out_log,
+            logs=(paths.server_log,),
+            ports=(Port(host, port, "Kafka broker", "KAFKA_BOOTSTRAP_SERVERS"),
+                   Port(host, settings.kafka_controller_port, "Kafka controller", "KAFKA_CONTROLLER_PORT")),
+            cwd=paths.root,
+            prepare=prepare,
+            check_running=check_same_listeners,
+            stop_timeout_s=STOP_TIMEOUT_S,
+        ),)
+
+    def details(self, settings: Settings) -> dict[str, str]:
+        """The topics and their partition counts."""
+        try:
+            topics = describe_topics(settings)
+        except StackError:
+            return {}
+        return {"topics": ", ".join(f"{n}({p})" for n, p in topics.items()) or "none"}

@@ -25,7 +25,6 @@ import importlib.util
 import json
 import os
 import re
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -35,14 +34,12 @@ from pathlib import Path
 from hybridflow.config import Settings
 from hybridflow.errors import StackError, ToolchainError
 from hybridflow.stack import process
-from hybridflow.stack.base import ServiceStatus
+from hybridflow.stack.base import Daemon, Port, Service
 from hybridflow.toolchain import check_java
 
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
 WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
 DAEMON_HEAP = "512m"  # the daemons only schedule; executors get their own JVM and memory
-START_TIMEOUT_S = 90.0
-STOP_TIMEOUT_S = 20.0
 
 
 def spark_home() -> Path:
@@ -111,7 +108,6 @@ class ClusterPaths:
     work: Path
     master_pid: Path
     worker_pid: Path
-    lock: Path
     master_log: Path
     worker_log: Path
 
@@ -123,7 +119,6 @@ class ClusterPaths:
             work=state / "spark" / "work",
             master_pid=state / "run" / "spark-master.pid",
             worker_pid=state / "run" / "spark-worker.pid",
-            lock=state / "run" / "spark-cluster.lock",
             master_log=state / "logs" / "spark-master.log",
             worker_log=state / "logs" / "spark-worker.log",
         )
@@ -158,14 +153,19 @@ def scala_version(home: Path | None = None) -> str:
     raise ToolchainError(f"No spark-core jar in {home}/jars: reinstall pyspark (`make setup`).")
 
 
-def daemon_env() -> dict[str, str]:
-    """Environment of the daemons: SPARK_HOME so the worker launches executors from the same jars.
+def spark_env() -> dict[str, str]:
+    """What the daemons add to the environment: SPARK_HOME so the worker launches executors from the same jars.
 
     SPARK_SCALA_VERSION is what Spark's launch scripts would set: without it the worker's
     executor launcher looks for a source build tree and fails ("Cannot find any build directories").
     """
     home = spark_home()
-    return {**os.environ, "SPARK_HOME": str(home), "SPARK_SCALA_VERSION": scala_version(home)}
+    return {"SPARK_HOME": str(home), "SPARK_SCALA_VERSION": scala_version(home)}
+
+
+def daemon_env() -> dict[str, str]:
+    """The whole environment of a daemon run in the foreground (the container roles)."""
+    return {**os.environ, **spark_env()}
 
 
 def get_json(url: str, timeout_s: float = 3.0) -> dict:
@@ -193,10 +193,12 @@ def alive_workers(spec: ClusterSpec) -> int:
     return sum(1 for w in state.get("workers", []) if w.get("state") == "ALIVE")
 
 
-class SparkCluster:
-    """The local standalone cluster; `Service`-shaped, but started by `make cluster-up`, not by `up`."""
+class SparkCluster(Service):
+    """The local standalone cluster (master, then worker); started by `make cluster-up`, not by `up`."""
 
     name = "spark"
+    label = "The Spark cluster"
+    fix = "read the log, fix the cause, then rerun `make cluster-up`"
 
     def enabled(self, settings: Settings) -> bool:
         """True when SPARK_MASTER points at a spark:// master on this machine."""
@@ -204,89 +206,49 @@ class SparkCluster:
             return False
         return process.is_local_host(ClusterSpec.of(settings).host)
 
-    def _pidfiles(self, paths: ClusterPaths) -> tuple[process.PidFile, process.PidFile]:
-        return process.PidFile(paths.master_pid, marker=MASTER_CLASS), process.PidFile(paths.worker_pid, marker=WORKER_CLASS)
+    def address(self, settings: Settings) -> str:
+        """spark://host:port of the master."""
+        return ClusterSpec.of(settings).master_url
 
-    def status(self, settings: Settings) -> ServiceStatus:
-        """Running when the master answers and sees the worker ALIVE; details list cores and apps."""
+    def daemons(self, settings: Settings) -> tuple[Daemon, ...]:
+        """The master (ready when its UI says ALIVE), then the worker (ready when the master sees it)."""
         spec, paths = ClusterSpec.of(settings), ClusterPaths.of(settings)
-        master, worker = (p.running_pid() for p in self._pidfiles(paths))
-        details: dict[str, str] = {"ui": spec.master_ui}
-        running = False
-        if master:
-            try:
-                state = master_json(spec)
-                alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
-                running = bool(worker and alive)
-                details |= {
-                    "workers": str(len(alive)), "cores": f"{state.get('coresused', 0)}/{state.get('cores', 0)} used",
-                    "apps": f"{len(state.get('activeapps', []))} active, {len(state.get('completedapps', []))} completed",
-                }
-            except (urllib.error.URLError, OSError, ValueError):
-                details["note"] = "master process alive but its UI does not answer yet"
-        return ServiceStatus(self.name, running, spec.master_url, master, details=details)
+        env = spark_env()
+        master = Daemon(
+            name="master", command=lambda: master_command(spec), ready=lambda: _master_answers(spec),
+            pid_file=paths.master_pid, marker=MASTER_CLASS, log=paths.master_log, env=env,
+            ports=(Port(spec.host, spec.port, "Spark master", "SPARK_MASTER"),
+                   Port(spec.host, spec.webui_port, "Spark master UI", "SPARK_MASTER_WEBUI_PORT")),
+        )
+        worker = Daemon(
+            name="worker", command=lambda: worker_command(spec, paths.work), ready=lambda: alive_workers(spec) >= 1,
+            pid_file=paths.worker_pid, marker=WORKER_CLASS, log=paths.worker_log, env=env,
+            ports=(Port(spec.host, spec.worker_webui_port, "Spark worker UI", "SPARK_WORKER_WEBUI_PORT"),),
+            prepare=lambda: paths.work.mkdir(parents=True, exist_ok=True),
+        )
+        return master, worker
 
-    def start(self, settings: Settings, timeout_s: float = START_TIMEOUT_S) -> ServiceStatus:
-        """Start the master, then the worker, and wait until the master sees it ALIVE (idempotent)."""
-        spec, paths = ClusterSpec.of(settings), ClusterPaths.of(settings)
-        begin = time.monotonic()
-        with process.file_lock(paths.lock):
-            master_pf, worker_pf = self._pidfiles(paths)
-            master = master_pf.running_pid()
-            if master is None:
-                self._check_free(spec, [(spec.port, "master", "SPARK_MASTER"),
-                                        (spec.webui_port, "master UI", "SPARK_MASTER_WEBUI_PORT")])
-                master = process.start_detached(master_command(spec), paths.master_log, env=daemon_env())
-                master_pf.write(master)
-            self._wait(lambda: self._master_answers(spec), timeout_s, f"The Spark master (pid {master})",
-                       master, paths.master_log, master_pf)
-            worker = worker_pf.running_pid()
-            if worker is None:
-                self._check_free(spec, [(spec.worker_webui_port, "worker UI", "SPARK_WORKER_WEBUI_PORT")])
-                paths.work.mkdir(parents=True, exist_ok=True)
-                worker = process.start_detached(worker_command(spec, paths.work), paths.worker_log, env=daemon_env())
-                worker_pf.write(worker)
-            self._wait(lambda: alive_workers(spec) >= 1, timeout_s, f"The Spark worker (pid {worker})",
-                       worker, paths.worker_log, worker_pf)
-        return ServiceStatus(self.name, True, spec.master_url, master, started_in_s=time.monotonic() - begin,
-                             details={"ui": spec.master_ui, "worker pid": str(worker)})
+    def after_start(self, settings: Settings) -> dict[str, str]:
+        """The master's UI."""
+        return {"ui": ClusterSpec.of(settings).master_ui}
 
-    def stop(self, settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
-        """Stop the worker (and its executors), then the master; True if anything was running."""
-        paths = ClusterPaths.of(settings)
-        stopped = False
-        with process.file_lock(paths.lock):
-            for pidfile in reversed(self._pidfiles(paths)):
-                pid = pidfile.running_pid()
-                if pid is not None:
-                    process.stop_pid(pid, timeout_s=timeout_s)
-                    stopped = True
-                pidfile.remove()
-        return stopped
-
-    @staticmethod
-    def _master_answers(spec: ClusterSpec) -> bool:
+    def details(self, settings: Settings) -> dict[str, str]:
+        """UI, live workers, cores used, applications."""
+        spec = ClusterSpec.of(settings)
         try:
-            return master_json(spec).get("status") == "ALIVE"
+            state = master_json(spec)
         except (urllib.error.URLError, OSError, ValueError):
-            return False
+            return {"ui": spec.master_ui}
+        alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
+        return {
+            "ui": spec.master_ui, "workers": str(len(alive)),
+            "cores": f"{state.get('coresused', 0)}/{state.get('cores', 0)} used",
+            "apps": f"{len(state.get('activeapps', []))} active, {len(state.get('completedapps', []))} completed",
+        }
 
-    @staticmethod
-    def _check_free(spec: ClusterSpec, ports: list[tuple[int, str, str]]) -> None:
-        for port, what, env in ports:
-            if process.port_in_use(spec.host, port):
-                raise StackError(
-                    f"Port {spec.host}:{port} (Spark {what}) is already in use by another process: "
-                    f"stop it (`ss -ltnp | grep :{port}`) or set {env} to a free port."
-                )
 
-    @staticmethod
-    def _wait(check, timeout_s: float, what: str, pid: int, log: Path, pidfile: process.PidFile) -> None:
-        try:
-            process.wait_until(check, timeout_s=timeout_s, what=what,
-                               fix="read the log, fix the cause, then rerun `make cluster-up`",
-                               pid=pid, log_file=log)
-        except StackError:
-            if not process.pid_alive(pid):
-                pidfile.remove()
-            raise
+def _master_answers(spec: ClusterSpec) -> bool:
+    try:
+        return master_json(spec).get("status") == "ALIVE"
+    except (urllib.error.URLError, OSError, ValueError):
+        return False

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from urllib.parse import urlparse
 from hybridflow.config import Settings
 from hybridflow.errors import StackError, ToolchainError
 from hybridflow.stack import process
-from hybridflow.stack.base import ServiceStatus
+from hybridflow.stack.base import Daemon, Port, Service
 
 VERSITYGW_MODULE = "github.com/versity/versitygw/cmd/versitygw"
 # Same version as the Compose file's image (a unit test checks both agree).
@@ -55,7 +54,6 @@ class ObjectStorePaths:
     stamp: Path
     data: Path
     pid: Path
-    lock: Path
     log: Path
 
     @classmethod
@@ -67,7 +65,6 @@ class ObjectStorePaths:
             stamp=state / "bin" / f".versitygw-{VERSITYGW_VERSION}",
             data=state / "objectstore" / "data",
             pid=state / "run" / "objectstore.pid",
-            lock=state / "run" / "objectstore.lock",
             log=state / "logs" / "objectstore.log",
         )
 
@@ -245,10 +242,11 @@ def server_command(binary: Path, settings: Settings, paths: ObjectStorePaths) ->
     ]
 
 
-class ObjectStore:
-    """The local S3-API object store as a `Service` (see hybridflow.stack.services)."""
+class ObjectStore(Service):
+    """The local S3-API object store, described for the supervisor (hybridflow.stack.base)."""
 
     name = "s3"
+    label = "The object store (versitygw)"
 
     def enabled(self, settings: Settings) -> bool:
         """Run locally only when S3_ENDPOINT is set and points at this machine."""
@@ -256,69 +254,43 @@ class ObjectStore:
             return False
         return process.is_local_host(endpoint_address(settings)[0])
 
-    def _pidfile(self, paths: ObjectStorePaths) -> process.PidFile:
-        # The data folder is in the command line: a recycled pid of another program is not ours.
-        return process.PidFile(paths.pid, marker=str(paths.data))
+    def address(self, settings: Settings) -> str:
+        """S3_ENDPOINT."""
+        return settings.s3_endpoint or ""
 
-    def status(self, settings: Settings) -> ServiceStatus:
-        """Running (pid alive and health answering) or stopped; lists the lake's buckets."""
+    def daemons(self, settings: Settings) -> tuple[Daemon, ...]:
+        """One gateway serving the data folder; the root credentials go through its environment."""
         paths = ObjectStorePaths.of(settings)
-        pid = self._pidfile(paths).running_pid()
-        answering = server_answers(settings) if pid else False
-        details = {"buckets": ", ".join(required_buckets(settings)) or "none", "data": str(paths.data)}
-        return ServiceStatus(self.name, bool(pid and answering), settings.s3_endpoint or "", pid, details=details)
 
-    def start(self, settings: Settings, timeout_s: float = START_TIMEOUT_S) -> ServiceStatus:
-        """Start the gateway detached, wait for its health endpoint, create the bucket(s); idempotent."""
-        paths = ObjectStorePaths.of(settings)
-        host, port = endpoint_address(settings)
-        begin = time.monotonic()
-        with process.file_lock(paths.lock):
-            pidfile = self._pidfile(paths)
-            pid = pidfile.running_pid()
-            if pid is None:
-                if process.port_in_use(host, port):
-                    raise StackError(
-                        f"Port {host}:{port} (S3_ENDPOINT) is already in use by another process: "
-                        f"stop it (`ss -ltnp | grep :{port}`) or set S3_ENDPOINT to a free port."
-                    )
-                binary = installed_binary(settings)
-                if binary is None:
-                    raise ToolchainError(
-                        f"The object store binary (versitygw {VERSITYGW_VERSION}) is not built: run `make setup` "
-                        "with S3_ENDPOINT set (it builds it with Go)."
-                    )
-                if not (settings.s3_access_key and settings.s3_secret_key):
-                    raise StackError("S3_ACCESS_KEY / S3_SECRET_KEY are not set: set both in .env (see .env.example).")
-                paths.data.mkdir(parents=True, exist_ok=True)
-                env = {
-                    **os.environ,
-                    "ROOT_ACCESS_KEY": settings.s3_access_key.get_secret_value(),
-                    "ROOT_SECRET_KEY": settings.s3_secret_key.get_secret_value(),
-                }
-                pid = process.start_detached(server_command(binary, settings, paths), paths.log, env=env, cwd=paths.data)
-                pidfile.write(pid)
-            try:
-                process.wait_until(
-                    lambda: server_answers(settings), timeout_s=timeout_s,
-                    what=f"The object store (versitygw, pid {pid}) at {settings.s3_endpoint}",
-                    fix="read the log, fix the cause, then rerun `make up`", pid=pid, log_file=paths.log,
-                    interval_s=0.2,
+        def command() -> list[str]:
+            binary = installed_binary(settings)
+            if binary is None:
+                raise ToolchainError(
+                    f"The object store binary (versitygw {VERSITYGW_VERSION}) is not built: run `make setup` "
+                    "with S3_ENDPOINT set (it builds it with Go)."
                 )
-            except StackError:
-                if not process.pid_alive(pid):
-                    pidfile.remove()
-                raise
-            buckets = ensure_buckets(settings)
-        return ServiceStatus(
-            self.name, True, settings.s3_endpoint or "", pid, started_in_s=time.monotonic() - begin,
-            details={"buckets": ", ".join(buckets) or "none"},
-        )
+            if not (settings.s3_access_key and settings.s3_secret_key):
+                raise StackError("S3_ACCESS_KEY / S3_SECRET_KEY are not set: set both in .env (see .env.example).")
+            return server_command(binary, settings, paths)
 
-    def stop(self, settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> bool:
-        """SIGTERM the gateway (SIGKILL after `timeout_s`); True if it was running."""
-        paths = ObjectStorePaths.of(settings)
-        return process.stop_pidfile_process(self._pidfile(paths), paths.lock, timeout_s)
+        secret = {"ROOT_ACCESS_KEY": settings.s3_access_key, "ROOT_SECRET_KEY": settings.s3_secret_key}
+        return (Daemon(
+            name=self.name, command=command, ready=lambda: server_answers(settings),
+            # The data folder is in the command line: a recycled pid of another program is not ours.
+            pid_file=paths.pid, marker=str(paths.data), log=paths.log, cwd=paths.data,
+            prepare=lambda: paths.data.mkdir(parents=True, exist_ok=True),
+            ports=(Port(*endpoint_address(settings), "object store", "S3_ENDPOINT"),) if settings.s3_endpoint else (),
+            env={k: v.get_secret_value() for k, v in secret.items() if v is not None},
+            start_timeout_s=START_TIMEOUT_S, stop_timeout_s=STOP_TIMEOUT_S,
+        ),)
+
+    def after_start(self, settings: Settings) -> dict[str, str]:
+        """Create the lake's bucket(s)."""
+        return {"buckets": ", ".join(ensure_buckets(settings)) or "none"}
+
+    def details(self, settings: Settings) -> dict[str, str]:
+        """The lake's buckets and the data folder."""
+        return {"buckets": ", ".join(required_buckets(settings)) or "none", "data": str(ObjectStorePaths.of(settings).data)}
 
 
 def private_store_settings(settings: Settings, state_dir: Path, lake_uri: str, access_key: str) -> Settings:

@@ -1,7 +1,8 @@
 """The local PostgreSQL server standing in for InduTechData's on-premise SQL Server.
 
 Started from the Debian `postgresql` binaries (`scripts/system-deps.sh db`): `initdb`
-once into ``<state_dir>/postgres/data``, then ``pg_ctl start`` on ``PG_PORT``,
+once into ``<state_dir>/postgres/data``, then the ``postgres`` server itself, run by the
+stack's supervisor on ``PG_PORT`` and found again through its own ``postmaster.pid``;
 listening on localhost only, its Unix socket kept inside the state folder (so it
 never collides with a system cluster in /var/run/postgresql). The CRM role and
 database are created idempotently over that socket by the local superuser.
@@ -16,14 +17,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
-import time
 from pathlib import Path
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
-from hybridflow.stack.base import ServiceStatus
-from hybridflow.stack.process import file_lock, is_local_host, port_answers, port_in_use, tail
+from hybridflow.stack.process import is_local_host
+from hybridflow.stack.base import Daemon, Port, Service
 
 SUPERUSER = "postgres"  # the bootstrap superuser initdb creates; reachable only through the private socket
 _OS_ACCOUNT_WHEN_ROOT = "postgres"
@@ -133,27 +134,12 @@ def _initdb(settings: Settings) -> None:
         raise StackError(f"initdb failed in {data_dir(settings)}: remove that folder and retry.\n{done.stderr.strip()[-800:]}")
 
 
-def _pid(settings: Settings) -> int | None:
-    """The postmaster's pid from its own pid file, if the process is alive."""
-    try:
-        pid = int((data_dir(settings) / "postmaster.pid").read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
-    return pid
-
-
-def _superuser_connect(settings: Settings, dbname: str = "postgres"):
+def _superuser_connect(settings: Settings, dbname: str = "postgres", connect_timeout: int = 10):
     """A psycopg2 connection as the bootstrap superuser over the private socket."""
     import psycopg2
 
     return psycopg2.connect(
-        host=str(socket_dir(settings)), port=settings.pg_port, user=SUPERUSER, dbname=dbname, connect_timeout=10
+        host=str(socket_dir(settings)), port=settings.pg_port, user=SUPERUSER, dbname=dbname, connect_timeout=connect_timeout
     )
 
 
@@ -194,68 +180,63 @@ def drop_database(settings: Settings, database: str) -> None:
         conn.close()
 
 
-class PostgresService:
-    """The local PostgreSQL server of `hybridflow up/down/status`."""
+class PostgresService(Service):
+    """The local PostgreSQL server, described for the supervisor (hybridflow.stack.base)."""
 
     name = "postgres"
+    label = "PostgreSQL"
 
     def enabled(self, settings: Settings) -> bool:
         """Run it locally when PG_HOST names this machine (a remote server is someone else's)."""
         return settings.local_services and is_local_host(settings.pg_host)
 
-    def status(self, settings: Settings) -> ServiceStatus:
-        """Running when our postmaster is alive and answers on PG_PORT."""
-        pid = _pid(settings)
-        running = pid is not None and port_answers(settings.pg_host, settings.pg_port)
-        return ServiceStatus(
-            name=self.name,
-            running=running,
-            address=f"{settings.pg_host}:{settings.pg_port}",
-            pid=pid if running else None,
-            details={"database": settings.pg_database, "data": str(data_dir(settings))},
-        )
+    def address(self, settings: Settings) -> str:
+        """PG_HOST:PG_PORT."""
+        return f"{settings.pg_host}:{settings.pg_port}"
 
-    def start(self, settings: Settings) -> ServiceStatus:
-        """initdb once, start on PG_PORT (localhost only), create role and database; idempotent."""
-        t0 = time.monotonic()
-        with file_lock(pg_home(settings) / ".lock"):
+    def daemons(self, settings: Settings) -> tuple[Daemon, ...]:
+        """The postmaster on PG_PORT, localhost only, its socket in the state folder."""
+        data = data_dir(settings)
+
+        def prepare() -> None:
             _prepare_home(settings)
-            current = self.status(settings)
-            if current.running:
-                ensure_role_and_database(settings)
-                return ServiceStatus(**{**current.__dict__, "started_in_s": 0.0})
-            if port_in_use(settings.pg_host, settings.pg_port):
-                raise StackError(
-                    f"Port {settings.pg_port} is already taken by another process: stop it or set PG_PORT to a free port."
-                )
             _initdb(settings)
-            options = f"-p {settings.pg_port} -k {socket_dir(settings)} -c listen_addresses=localhost"
-            done = _run(
-                [
-                    str(bin_dir(settings) / "pg_ctl"), "start", "-D", str(data_dir(settings)),
-                    "-l", str(log_file(settings)), "-w", "-t", str(_START_TIMEOUT_S), "-o", options,
-                ],
-                settings,
-                timeout_s=_START_TIMEOUT_S + 10,
-            )
-            if done.returncode != 0:
-                raise StackError(
-                    f"PostgreSQL did not start on port {settings.pg_port}: see {log_file(settings)}.\n"
-                    f"{done.stderr.strip()}\n{tail(log_file(settings), 8)}"
-                )
-            ensure_role_and_database(settings)
-        status = self.status(settings)
-        return ServiceStatus(**{**status.__dict__, "started_in_s": round(time.monotonic() - t0, 2)})
 
-    def stop(self, settings: Settings) -> bool:
-        """Fast shutdown (rolls back open transactions); True if it was running."""
-        if _pid(settings) is None:
-            return False
-        with file_lock(pg_home(settings) / ".lock"):
-            done = _run([str(bin_dir(settings) / "pg_ctl"), "stop", "-D", str(data_dir(settings)), "-m", "fast", "-w"], settings)
-            if done.returncode != 0 and _pid(settings) is not None:
-                raise StackError(f"pg_ctl stop failed: see {log_file(settings)}.\n{done.stderr.strip()}")
+        return (Daemon(
+            name=self.name,
+            command=lambda: [
+                str(bin_dir(settings) / "postgres"), "-D", str(data), "-p", str(settings.pg_port),
+                "-k", str(socket_dir(settings)), "-c", "listen_addresses=localhost",
+            ],
+            ready=lambda: _accepts_connections(settings),
+            pid_file=data / "postmaster.pid", writes_pid_file=True,
+            marker=str(data), log=log_file(settings), cwd=pg_home(settings),
+            ports=(Port(settings.pg_host, settings.pg_port, "PostgreSQL", "PG_PORT"),),
+            prepare=prepare,
+            user=_OS_ACCOUNT_WHEN_ROOT if os.geteuid() == 0 else None,
+            stop_signal=signal.SIGINT,  # "fast" shutdown: rolls back open transactions instead of waiting for clients
+            start_timeout_s=_START_TIMEOUT_S, stop_timeout_s=_START_TIMEOUT_S,
+        ),)
+
+    def after_start(self, settings: Settings) -> dict[str, str]:
+        """Create the CRM role and database."""
+        ensure_role_and_database(settings)
+        return self.details(settings)
+
+    def details(self, settings: Settings) -> dict[str, str]:
+        """The database and the data folder."""
+        return {"database": settings.pg_database, "data": str(data_dir(settings))}
+
+
+def _accepts_connections(settings: Settings) -> bool:
+    """True when the superuser can connect over the private socket (the server finished starting)."""
+    import psycopg2
+
+    try:
+        _superuser_connect(settings, connect_timeout=2).close()
         return True
+    except psycopg2.OperationalError:
+        return False
 
 
 SERVICE = PostgresService()

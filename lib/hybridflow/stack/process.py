@@ -1,32 +1,37 @@
-"""Reusable helpers for local services: port probes, waiting, pid files, detached processes, locks.
+"""The small pieces the supervisor is built from: ports, pid files, detached processes, waiting, locks.
 
-Every service of the local stack (Kafka broker, object store, PostgreSQL …) is a
-long-running process that the project starts, finds again later and stops. The
-pieces they all need live here so each service module stays short:
+Processes are handled with psutil (liveness, signals, children, who holds a port), the
+start lock with filelock and every wait with tenacity, behind a few project-shaped helpers:
 
-- ``parse_address`` / ``port_answers`` / ``port_in_use``: is something listening?
-- ``wait_until``: poll a readiness check with a deadline, failing fast if the process died.
-- ``PidFile``: remember the process between CLI calls; a stale file (process gone) is ignored.
-- ``start_detached``: start a process in its own session, output appended to a log file,
-  not a child of the caller (so `hybridflow up` can exit and pytest leaves no zombie).
-- ``stop_pid``: SIGTERM, wait, SIGKILL after a timeout.
+- ``parse_address`` / ``port_answers`` / ``port_in_use`` / ``port_owner``: is something listening, and who?
+- ``PidFile``: remember a process between CLI calls; a stale file (process gone, pid recycled) is ignored.
+- ``start_detached``: start a process in its own session, output appended to a log file.
+- ``stop_process``: a stop signal, then SIGKILL for it and its children after a timeout.
+- ``wait_until``: poll a check until it holds, failing fast if the process died; the one polling helper.
 - ``file_lock``: serialise `up`/`down` of one service across concurrent callers.
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
+import pwd
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+import filelock
+import psutil
+import tenacity
 
 from hybridflow.errors import StackError
+
+T = TypeVar("T")
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0", "::", "ip6-localhost"}
 
@@ -79,79 +84,70 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def pid_alive(pid: int) -> bool:
-    """True when process `pid` exists and is not a zombie."""
+def port_owner(port: int) -> str:
+    """Who holds TCP `port`: 'name (pid N: command line)', or 'another process' when that cannot be seen."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        pids = {c.pid for c in psutil.net_connections(kind="tcp") if c.laddr and c.laddr.port == port and not c.raddr and c.pid}
+        for pid in sorted(pids):
+            proc = psutil.Process(pid)
+            command = " ".join(proc.cmdline())  # a JVM's main class and arguments come last: keep both ends
+            return f"{proc.name()} (pid {pid}: {command if len(command) <= 160 else f'{command[:50]} … {command[-100:]}'})"
+    except (psutil.Error, OSError):
+        pass  # not allowed to see other users' sockets: the generic wording still names the fix
+    return "another process"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for private test and report instances)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def pid_alive(pid: int, marker: str | None = None) -> bool:
+    """True when process `pid` exists, is not a zombie and (if given) has `marker` in its command line."""
+    try:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE and (marker is None or marker in " ".join(proc.cmdline()))
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True  # exists, owned by someone else
-    try:
-        # /proc/<pid>/stat: "pid (comm) S ..." - the state follows the last ')'.
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
-def pid_cmdline(pid: int) -> list[str]:
-    """The command line of `pid` ([] when unknown)."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-
-
+@dataclass(frozen=True)
 class PidFile:
-    """A pid file that knows when it is stale.
+    """A pid file (the pid on its first line) that knows when it is stale.
 
-    Args:
-        path: where the pid is stored.
-        marker: a string the process's command line must contain (guards against a
-            recycled pid now belonging to an unrelated process); None skips the check.
+    `marker`, a string the process's command line must contain, guards against a
+    recycled pid now belonging to an unrelated program; None skips that check.
     """
 
-    def __init__(self, path: Path, marker: str | None = None) -> None:
-        self.path = Path(path)
-        self.marker = marker
+    path: Path
+    marker: str | None = None
 
     def read(self) -> int | None:
         """The stored pid, or None when the file is missing or unreadable."""
         try:
-            return int(self.path.read_text().strip())
+            return int(Path(self.path).read_text().split("\n", 1)[0])
         except (OSError, ValueError):
             return None
 
     def write(self, pid: int) -> None:
         """Store `pid` (atomically, so a concurrent reader never sees half a number)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
+        tmp = Path(self.path).with_suffix(".tmp")
+        tmp.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(f"{pid}\n")
         tmp.replace(self.path)
 
     def remove(self) -> None:
         """Delete the file if present."""
-        self.path.unlink(missing_ok=True)
-
-    def owns(self, pid: int) -> bool:
-        """True when `pid` is alive and (if a marker is set) is our process."""
-        if not pid_alive(pid):
-            return False
-        if self.marker is None:
-            return True
-        cmdline = pid_cmdline(pid)
-        return not cmdline or any(self.marker in part for part in cmdline)
+        Path(self.path).unlink(missing_ok=True)
 
     def running_pid(self) -> int | None:
         """The pid if our process is running; a stale file is removed and None returned."""
         pid = self.read()
-        if pid is None:
-            if self.path.exists():
-                self.remove()
-            return None
-        if self.owns(pid):
+        if pid is not None and pid_alive(pid, self.marker):
             return pid
         self.remove()
         return None
@@ -162,23 +158,31 @@ def start_detached(
     log_file: Path,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    user: str | None = None,
 ) -> int:
     """Start `cmd` in its own session, stdout+stderr appended to `log_file`; return its pid.
 
     The process is launched through a throw-away `sh` that backgrounds it and exits,
     so it is re-parented to init: it outlives the caller, is never left as a zombie of
     a long-lived caller (pytest, a notebook kernel), and ignores the terminal's Ctrl-C.
+
+    Args:
+        env: variables added to this process's environment.
+        user: run as this account (PostgreSQL refuses to run as root).
     """
     log_file = Path(log_file)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     launcher = 'log="$1"; shift; exec "$@" >>"$log" 2>&1 </dev/null & echo $!'
+    account = pwd.getpwnam(user) if user else None
     try:
         done = subprocess.run(
             ["/bin/sh", "-c", launcher, "sh", str(log_file), *cmd],
-            capture_output=True, text=True, env=dict(env) if env is not None else None,
+            capture_output=True, text=True, env={**os.environ, **env} if env else None,
             cwd=cwd, start_new_session=True, check=False, timeout=30,
+            user=account.pw_uid if account else None, group=account.pw_gid if account else None,
+            extra_groups=[] if account else None,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except (OSError, subprocess.SubprocessError) as exc:
         raise StackError(f"Could not launch {cmd[0]} ({exc}): check that it is installed and executable.") from None
     out = done.stdout.strip()
     if done.returncode != 0 or not out.isdigit():
@@ -186,74 +190,61 @@ def start_detached(
     return int(out)
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (for private test and report instances)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def stop_pidfile_process(pidfile: "PidFile", lock: Path, timeout_s: float = 20.0) -> bool:
-    """Stop the process a pid file names (SIGTERM, SIGKILL after `timeout_s`) and remove the file.
-
-    Returns True if it was running. Serialised with `lock`, like the service's start.
-    """
-    with file_lock(lock):
-        pid = pidfile.running_pid()
-        if pid is None:
-            return False
-        stop_pid(pid, timeout_s=timeout_s)
-        pidfile.remove()
-        return True
-
-
-def stop_pid(pid: int, timeout_s: float = 20.0, sig: int = signal.SIGTERM) -> bool:
-    """Stop `pid`: send `sig`, wait up to `timeout_s`, then SIGKILL. True if it had to be killed."""
+def stop_process(pid: int, timeout_s: float = 20.0, sig: int = signal.SIGTERM) -> bool:
+    """Send `sig` to `pid`, wait up to `timeout_s`, then SIGKILL it and its children; True if it had to be killed."""
     try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
+        proc = psutil.Process(pid)
+        family = [proc, *proc.children(recursive=True)]  # a killed Spark worker would orphan its executors
+        proc.send_signal(sig)
+    except psutil.NoSuchProcess:
         return False
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if not pid_alive(pid):
-            return False
-        time.sleep(0.2)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
+    _, alive = psutil.wait_procs([proc], timeout=timeout_s)
+    if not alive:
         return False
-    for _ in range(50):  # SIGKILL is immediate, but the kernel needs a moment to release ports
-        if not pid_alive(pid):
-            break
-        time.sleep(0.1)
+    for member in family:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=5)  # SIGKILL is immediate, but the kernel needs a moment to release ports
     return True
 
 
 def wait_until(
-    check: Callable[[], bool],
+    check: Callable[[], T],
     timeout_s: float,
     what: str,
     fix: str,
     pid: int | None = None,
     log_file: Path | Sequence[Path] | None = None,
     interval_s: float = 0.5,
-) -> float:
-    """Poll `check()` until it returns True; return the seconds waited.
+    retry_on: tuple[type[Exception], ...] = (),
+) -> T:
+    """Call `check()` every `interval_s` until it returns something truthy; return that.
 
-    Fails fast (instead of waiting out the timeout) when `pid` is given and dies.
+    Fails fast (instead of waiting out the timeout) when `pid` is given and dies. An
+    exception of a `retry_on` type counts as "not yet"; at the timeout the last one is raised.
 
     Raises:
         StackError: on timeout or early death, naming `what`, `fix` and the log's last lines.
     """
-    start = time.monotonic()
-    while True:
-        if check():
-            return time.monotonic() - start
-        if pid is not None and not pid_alive(pid):
+
+    def attempt() -> T:
+        result = check()
+        if not result and pid is not None and not pid_alive(pid):
             raise StackError(f"{what} exited while starting: {fix}{_log_hint(log_file)}")
-        if time.monotonic() - start > timeout_s:
-            raise StackError(f"{what} was not ready after {timeout_s:.0f} s: {fix}{_log_hint(log_file)}")
-        time.sleep(interval_s)
+        return result
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_delay(timeout_s),
+        wait=tenacity.wait_fixed(interval_s),
+        retry=tenacity.retry_if_result(lambda result: not result) | tenacity.retry_if_exception_type(retry_on),
+    )
+    try:
+        return retrying(attempt)
+    except tenacity.RetryError as exc:
+        exc.last_attempt.result()  # re-raises the last `retry_on` exception, if the last attempt raised one
+        raise StackError(f"{what} was not ready after {timeout_s:.0f} s: {fix}{_log_hint(log_file)}") from None
 
 
 def tail(path: Path, lines: int = 10) -> str:
@@ -273,9 +264,8 @@ def _log_hint(log_file: Path | Sequence[Path] | None) -> str:
     if log_file is None:
         return ""
     files = [Path(log_file)] if isinstance(log_file, (str, Path)) else [Path(f) for f in log_file]
-    lasts = [(f, tail(f, 8)) for f in files]
-    shown = [f"{f}:\n{text}" for f, text in lasts if text]
-    return f" (see {', '.join(str(f) for f in files)})" + ("".join(f"\n{s}" for s in shown))
+    shown = [f"{f}:\n{text}" for f in files if (text := tail(f, 8))]
+    return f" (see {', '.join(str(f) for f in files)})" + "".join(f"\n{s}" for s in shown)
 
 
 @contextmanager
@@ -283,23 +273,17 @@ def file_lock(path: Path, timeout_s: float = 120.0) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created if needed) for the duration of the block.
 
     Two shells (or two pytest sessions) running `up` at once must not both start a
-    broker; the second waits here, then finds the first one's process running.
+    service; the second waits here, then finds the first one's process running.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StackError(
-                        f"{path} is locked by another `hybridflow up/down` for {timeout_s:.0f} s: wait for it or stop it."
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(path)
+    try:
+        lock.acquire(timeout=timeout_s)
+    except filelock.Timeout:
+        raise StackError(
+            f"{path} is locked by another `hybridflow up/down` for {timeout_s:.0f} s: wait for it or stop it."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

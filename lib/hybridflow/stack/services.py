@@ -3,15 +3,13 @@
 `up` starts every *enabled* service in registry order, then creates the topics;
 `down` stops them in reverse order; `status` asks each one.
 
-Adding a service (the S3-API object store, PostgreSQL for the batch ETL …):
+Adding a service:
 
-1. Write ``hybridflow/stack/<name>.py`` with a class that satisfies
-   :class:`hybridflow.stack.base.Service`: a ``name``, ``enabled(settings)`` (e.g.
-   ``settings.s3_endpoint is not None``), ``start(settings) -> ServiceStatus`` (idempotent:
-   return the running one), ``stop(settings) -> bool`` and ``status(settings)``. Reuse
-   :mod:`hybridflow.stack.process` for the port probe, ``PidFile``, ``start_detached``,
-   ``wait_until``, ``stop_pid`` and ``file_lock``; keep data, pid and logs under
-   ``settings.state_dir`` (see :class:`hybridflow.stack.broker.BrokerPaths`).
+1. Write ``hybridflow/stack/<name>.py`` with a :class:`hybridflow.stack.base.Service` subclass:
+   a ``name``, ``enabled(settings)`` (e.g. ``settings.s3_endpoint is not None``),
+   ``address(settings)`` and ``daemons(settings)``, one :class:`~hybridflow.stack.base.Daemon`
+   per process (command, readiness probe, ports, pid file and log under ``settings.state_dir``).
+   `Service` starts, stops and reports it like every other service.
 2. Append one line to ``SERVICES`` below. Order matters: a service starts after the
    ones before it and stops before them.
 """
@@ -32,7 +30,7 @@ SERVICES: tuple[Service, ...] = (
     KafkaBroker(),
     PostgresService(),  # the on-premise CRM/ERP database of the batch ETL
     ObjectStore(),  # the S3-API lake (versitygw), only when S3_ENDPOINT is set
-)
+)  # The Spark cluster (stack.cluster) is supervised the same way, but started by `make cluster-up`, not `up`.
 
 
 @dataclass(frozen=True)

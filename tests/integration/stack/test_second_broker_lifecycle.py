@@ -90,11 +90,13 @@ def test_down_up_cycle_keeps_data(second: Settings) -> None:
 
 
 def test_port_taken_by_another_broker_is_refused(second: Settings, tmp_path: Path) -> None:
-    KafkaBroker().start(second)  # idempotent: running already after the test above
+    running = KafkaBroker().start(second)  # idempotent: running already after the test above
     intruder = second.model_copy(update={"state_dir": tmp_path / "intruder",
                                          "kafka_controller_port": _free_port()})
-    with pytest.raises(StackError, match=r"Port localhost:\d+ \(Kafka broker\) is already in use by a Kafka-API broker.*KAFKA_BOOTSTRAP_SERVERS"):
+    with pytest.raises(StackError, match=rf"Port localhost:\d+ \(Kafka broker\) is already in use by java "
+                                         rf"\(pid {running.pid}: .*kafka\.Kafka .*KAFKA_BOOTSTRAP_SERVERS"):
         KafkaBroker().start(intruder)
+    assert not BrokerPaths.of(intruder).pid.exists()
 
 
 def test_same_state_dir_other_address_is_refused(second: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -78,7 +79,8 @@ def test_enabled_only_for_local_addresses(scratch_settings: Settings) -> None:
 
 def test_start_refuses_a_taken_port(scratch_settings: Settings, listening_socket: int) -> None:
     taken = scratch_settings.model_copy(update={"kafka_bootstrap_servers": f"localhost:{listening_socket}"})
-    with pytest.raises(StackError, match=rf"Port localhost:{listening_socket} .*in use.*KAFKA_BOOTSTRAP_SERVERS"):
+    with pytest.raises(StackError, match=rf"Port localhost:{listening_socket} \(Kafka broker\) is already in use by "
+                                         rf".*\(pid {os.getpid()}: .*KAFKA_BOOTSTRAP_SERVERS"):
         broker.KafkaBroker().start(taken)
     assert not broker.BrokerPaths.of(taken).pid.exists()  # nothing started, nothing recorded
 
