@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 from hybridflow.config import DATA_DIR, Settings, get_settings
 from hybridflow.errors import StackError
+from hybridflow.stack.process import wait_until
 from hybridflow.stack.topics import admin_client, ensure_topics
 
 REPORT_DATA_DIR = DATA_DIR / "report"
@@ -87,20 +87,11 @@ def reset_topics(settings: Settings, topics: list[str] | None = None, timeout_s:
         present = [n for n in names if n in set(admin.list_topics())]
         if present:
             admin.delete_topics(present, timeout_ms=settings.kafka_request_timeout_ms, raise_errors=False)
-        deadline = time.monotonic() + timeout_s
-        while set(names) & set(admin.list_topics()):
-            if time.monotonic() > deadline:
-                raise StackError(f"Topics {names} were not deleted within {timeout_s:.0f} s: check the broker log, then rerun.")
-            time.sleep(0.5)
+        wait_until(lambda: not set(names) & set(admin.list_topics()), timeout_s,
+                   what=f"The deletion of topics {names}", fix="check the broker log, then rerun")
     # A just-deleted topic can take a moment to be creatable again.
-    for attempt in range(10):
-        try:
-            return ensure_topics(settings)
-        except StackError:
-            if attempt == 9:
-                raise
-            time.sleep(1.0)
-    raise AssertionError("unreachable")
+    return wait_until(lambda: ensure_topics(settings), 10.0, what=f"Re-creating topics {names}",
+                      fix="check the broker log, then rerun", interval_s=1.0, retry_on=(StackError,))
 
 
 def reset_lake(settings: Settings, datasets: list[str] | None = None) -> list[str]:

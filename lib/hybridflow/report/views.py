@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 from collections.abc import Iterable
 
@@ -88,9 +89,10 @@ def event_kinds(events: Iterable[Event]) -> pd.Series:
 
 def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.DataFrame:
     """Every record of `topic` from the beginning to the current end (kafka-python, no consumer group)."""
-    import time
-
     from kafka import KafkaConsumer, TopicPartition
+
+    from hybridflow.errors import StackError
+    from hybridflow.stack.process import wait_until
 
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap_list,
@@ -105,10 +107,12 @@ def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.Dat
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         end = consumer.end_offsets(partitions)
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < end[tp] for tp in partitions) and time.monotonic() < deadline:
+
+        def read_to_end() -> bool:
+            if all(consumer.position(tp) >= end[tp] for tp in partitions):
+                return True
             for tp, records in consumer.poll(timeout_ms=500).items():
-                rows += [
+                rows.extend(
                     {
                         "partition": r.partition,
                         "offset": r.offset,
@@ -120,7 +124,13 @@ def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.Dat
                     }
                     for r in records
                     if r.offset < end[tp]
-                ]
+                )
+            return False
+
+        try:
+            wait_until(read_to_end, timeout_s, what=f"Reading {topic} to its end", fix="check the broker", interval_s=0)
+        except StackError:  # show what arrived within timeout_s, as the notebook always did
+            logging.getLogger(__name__).warning("%s was not read to its end within %.0f s", topic, timeout_s)
     finally:
         consumer.close()
     return pd.DataFrame(rows, columns=["partition", "offset", "key", "timestamp", "bytes", "value", "headers"])

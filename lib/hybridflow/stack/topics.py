@@ -17,7 +17,6 @@ Partitions:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -26,7 +25,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
-from hybridflow.stack.process import parse_address, port_answers
+from hybridflow.stack.process import parse_address, port_answers, wait_until
 
 DLQ_PARTITIONS = 1
 REPLICATION_FACTOR = 1  # single-node broker; Redpanda in Compose is single-node too
@@ -151,14 +150,15 @@ def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[st
                 log.warning("growing partitions: %s", grow)
                 admin.create_partitions(grow, timeout_ms=timeout_ms)
             admin.wait_for_topics(list(wanted), timeout_ms=timeout_ms)
+
             # Created/grown partitions reach the metadata cache a moment after the controller
             # acknowledges them: poll until every topic shows at least the wanted count.
-            deadline = time.monotonic() + timeout_ms / 1000
-            while True:
+            def complete() -> dict[str, int] | None:
                 counts = _partition_counts(admin, list(wanted))
-                if all(counts.get(n, 0) >= p for n, p in wanted.items()) or time.monotonic() > deadline:
-                    return counts
-                time.sleep(0.1)
+                return counts if all(counts.get(n, 0) >= p for n, p in wanted.items()) else None
+
+            return wait_until(complete, timeout_s=timeout_ms / 1000, what=f"The partitions of topics {sorted(wanted)}",
+                              fix="check `hybridflow status` and the broker log, then rerun", interval_s=0.1)
     except KafkaError as exc:
         raise StackError(
             f"Creating topics {sorted(wanted)} on {settings.kafka_bootstrap_servers} failed ({type(exc).__name__}: {exc}): "
