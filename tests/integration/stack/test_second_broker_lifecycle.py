@@ -66,7 +66,8 @@ def test_down_up_cycle_keeps_data(second: Settings) -> None:
     first = kafka.start(second)
     assert first.started_in_s and first.started_in_s > 0
     assert kafka.status(second).running
-    assert ensure_topics(second) == {second.topic_tickets: second.topic_partitions, second.topic_dlq: 1}
+    assert ensure_topics(second) == {second.topic_tickets: second.topic_partitions, second.topic_dlq: 1,
+                                     second.topic_alerts: second.topic_partitions}
     producer = KafkaProducer(bootstrap_servers=second.bootstrap_list, acks="all")
     producer.send(second.topic_dlq, b"survives a restart").get(timeout=30)
     producer.close()

@@ -34,12 +34,14 @@ def test_up_is_idempotent(settings: Settings, stack: StackUp) -> None:
 
 
 def test_up_created_the_pipeline_topics(settings: Settings, stack: StackUp) -> None:
-    assert stack.topics == {settings.topic_tickets: settings.topic_partitions, settings.topic_dlq: DLQ_PARTITIONS}
+    assert stack.topics == {settings.topic_tickets: settings.topic_partitions, settings.topic_dlq: DLQ_PARTITIONS,
+                            settings.topic_alerts: settings.topic_partitions}
 
 
 def test_ensure_topics_is_idempotent(isolated_settings: Settings) -> None:
     expected = {isolated_settings.topic_tickets: isolated_settings.topic_partitions,
-                isolated_settings.topic_dlq: DLQ_PARTITIONS}
+                isolated_settings.topic_dlq: DLQ_PARTITIONS,
+                isolated_settings.topic_alerts: isolated_settings.topic_partitions}
     assert ensure_topics(isolated_settings) == expected  # second call (the fixture made the first)
     assert ensure_topics(isolated_settings) == expected
     listed = describe_topics(isolated_settings)

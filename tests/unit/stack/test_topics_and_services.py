@@ -12,8 +12,9 @@ from hybridflow.stack.base import Service, ServiceStatus
 
 
 def test_wanted_topics_come_from_settings(scratch_settings: Settings) -> None:
-    custom = scratch_settings.model_copy(update={"topic_tickets": "t", "topic_dlq": "d", "topic_partitions": 5})
-    assert topics.wanted_topics(custom) == {"t": 5, "d": topics.DLQ_PARTITIONS}
+    custom = scratch_settings.model_copy(update={"topic_tickets": "t", "topic_dlq": "d", "topic_alerts": "a",
+                                                 "topic_partitions": 5})
+    assert topics.wanted_topics(custom) == {"t": 5, "d": topics.DLQ_PARTITIONS, "a": 5}
 
 
 @pytest.mark.parametrize("call", [topics.ensure_topics, topics.describe_topics])
