@@ -55,7 +55,7 @@ class ProduceSummary:
     interrupted: bool = False
     first_error: str | None = None
     client: str = KAFKA_PYTHON
-    behind_s: float = 0.0  # with a rate: time lost beyond the limiter's catch-up (a machine too busy for the rate)
+    behind_s: float = 0.0  # with a rate: how far behind it ended (a machine too busy for the rate); 0 when it kept up
 
     @property
     def attempted(self) -> int:
@@ -122,6 +122,13 @@ class RateLimiter:
             tokens = self.capacity
         self._tokens = tokens
         self._last = now
+
+    def lag_s(self) -> float:
+        """How far behind the rate the sender is now, over a burst (lost time included): 0 when it kept up."""
+        if self.rate is None:
+            return 0.0
+        self._refill()
+        return self.behind_s + max(0.0, self._tokens - self.burst) / self.rate
 
     def acquire(self) -> None:
         """Take one token, sleeping only when the bucket is empty."""
@@ -193,6 +200,7 @@ def produce(
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        behind_s = limiter.lag_s()  # before the flush: only the sending is paced
         handed += pending
         bar.update(pending)
         timeout_s = settings.kafka_request_timeout_ms / 1000
@@ -209,5 +217,5 @@ def produce(
         interrupted=interrupted,
         first_error=kafka.first_error,
         client=kafka.name,
-        behind_s=limiter.behind_s,
+        behind_s=behind_s,
     )

@@ -85,6 +85,28 @@ def test_a_stall_longer_than_the_catch_up_is_reported_not_hidden():
         limiter.acquire()
     assert limiter.behind_s == pytest.approx(2.0, abs=0.01)  # 3 s stalled, 1 s made up
     assert clock.now == pytest.approx(12.0, abs=0.02)
+    assert limiter.lag_s() == pytest.approx(2.0, abs=0.02)
+
+
+def test_a_sender_slower_than_the_rate_ends_behind():
+    # Each send takes 6 ms of (fake) CPU: 166/s at most, for a rate of 200/s.
+    clock = FakeClock()
+    limiter = RateLimiter(200.0, clock=clock, sleep=clock.sleep)
+    for _ in range(400):
+        limiter.acquire()
+        clock.now += 0.006
+    # 2.4 s for 2 s of rate: 0.4 s behind, within the 1 s catch-up (nothing lost yet), reported over a burst (0.1 s).
+    assert limiter.behind_s == 0.0
+    assert limiter.lag_s() == pytest.approx(0.4 - 0.1, abs=0.02)
+
+
+def test_a_sender_that_keeps_up_is_not_behind():
+    clock = FakeClock()
+    limiter = RateLimiter(200.0, clock=clock, sleep=clock.sleep)
+    for _ in range(400):
+        limiter.acquire()
+        clock.now += 0.001
+    assert limiter.lag_s() == 0.0
 
 
 def test_slow_rate_sleeps_between_events():
