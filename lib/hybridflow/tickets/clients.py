@@ -25,6 +25,11 @@ costs Python work in ``send`` and in its I/O thread, so its hot path does the le
 * CRC-32C, which every record batch needs, comes from the ``crc32c`` C extension when it is
   installed (requirements.txt pins it); kafka-python falls back to a pure-Python CRC that
   costs more than everything else together (~25 µs per record).
+* gzip at level 6 (`GZIP_LEVEL`), as Java's producer and librdkafka compress by default.
+  kafka-python 3.0 hard-codes level 9 and has no setting for it, so `use_gzip_level` points
+  its record-batch encoder at level 6 (process-wide, for every kafka-python producer): about
+  half the compression time for batches ~4 % larger, and less time for `send` to wait on a
+  partition that the I/O thread holds while it compresses.
 
 `ConfluentClient` wraps confluent-kafka (librdkafka, C): batching, compression and
 delivery run in librdkafka's threads, outside the GIL. Only failed deliveries are reported
@@ -36,9 +41,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import zlib
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import kafka.record.default_records as kafka_records
 from kafka import KafkaProducer
 from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from kafka.partitioner.default import murmur2
@@ -51,6 +58,7 @@ from hybridflow.stack.topics import describe_topics, unreachable
 LINGER_MS = 20
 BATCH_SIZE = 64 * 1024
 COMPRESSION = "gzip"
+GZIP_LEVEL = 6  # zlib's default: what Java's producer (compression.gzip.level=-1) and librdkafka use
 CLIENT_ID = "hybridflow-producer"
 KAFKA_PYTHON = "kafka-python"
 CONFLUENT = "confluent"
@@ -113,6 +121,20 @@ def delivery_timeout_ms(settings: Settings) -> int:
 # --- kafka-python ----------------------------------------------------------------------------------
 
 
+def gzip_encode(payload: bytes, level: int = GZIP_LEVEL) -> bytes:
+    """One gzip member of `payload` at `level` (what any Kafka consumer decompresses)."""
+    return zlib.compress(payload, level, wbits=31)  # wbits 31: gzip header and trailer
+
+
+def use_gzip_level() -> None:
+    """Make kafka-python compress record batches at GZIP_LEVEL instead of its hard-coded 9 (idempotent)."""
+    if not hasattr(kafka_records, "gzip_encode"):
+        log.warning("kafka-python no longer has default_records.gzip_encode: its own gzip level applies")
+        return
+    kafka_records.gzip_encode = gzip_encode
+
+
+
 def make_kafka_python_producer(settings: Settings, **overrides: object) -> KafkaProducer:
     """A kafka-python KafkaProducer configured as the module docstring says (overrides win).
 
@@ -136,6 +158,7 @@ def make_kafka_python_producer(settings: Settings, **overrides: object) -> Kafka
         "allow_auto_create_topics": False,
     }
     config.update(overrides)
+    use_gzip_level()
     try:
         return KafkaProducer(**config)
     # kafka-python 3 reports a failed bootstrap as KafkaTimeoutError ("Unable to bootstrap"),

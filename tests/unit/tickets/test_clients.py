@@ -143,6 +143,22 @@ def test_kafka_python_counts_refusals_and_names_a_lost_broker():
         lost.sender("t", None)(b"C00001", b"x")
 
 
+def test_kafka_python_batches_are_gzip_at_the_java_default_level(monkeypatch):
+    import gzip
+
+    import kafka.codec
+    import kafka.record.default_records as records
+    from hybridflow.tickets.clients import gzip_encode, use_gzip_level
+
+    monkeypatch.setattr(records, "gzip_encode", kafka.codec.gzip_encode)
+    use_gzip_level()
+    assert records.gzip_encode is gzip_encode
+    payload = b"".join(e.value for e in _events(200))
+    packed = records.gzip_encode(payload)
+    assert gzip.decompress(packed) == payload and kafka.codec.gzip_decode(packed) == payload
+    assert len(packed) < len(payload) / 4  # JSON tickets compress well at level 6 too
+
+
 # --- confluent -------------------------------------------------------------------------------------
 
 
