@@ -21,7 +21,6 @@ COMMAND_MODULES = (
     "hybridflow.tickets.commands",
     "hybridflow.streaming.commands",
     "hybridflow.batch.commands",
-    "hybridflow.deploy.commands",
     "hybridflow.report.commands",
 )
 
