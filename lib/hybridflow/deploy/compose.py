@@ -2,7 +2,8 @@
 
 No Docker engine is needed: the report's notebook renders the topology from
 `topology()` / `service_table()` / `mermaid()`, and the static tests check the file
-(schema, pinned images, health checks, settings) through the same functions.
+(schema, pinned images, health checks, settings, published ports) through the same
+functions. `make compose-test` then runs it for real (tests/integration/deploy/test_compose_stack.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hybridflow.config import PROJ_ROOT
 
 COMPOSE_FILE = PROJ_ROOT / "docker-compose.yml"
 DOCKERFILE = PROJ_ROOT / "Dockerfile"
+TEST_OVERRIDE = PROJ_ROOT / "docker" / "compose.test.yml"  # `make compose-test`: local stand-ins for pulled images
 ENV_EXAMPLE = PROJ_ROOT / ".env.example"
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}; $$ is a literal $.
@@ -85,6 +87,25 @@ def variables_used(doc: object) -> set[str]:
     return found
 
 
+@dataclass(frozen=True)
+class PublishedPort:
+    """One `ports:` entry: the host address and port it is published on, and the container's port."""
+
+    host_ip: str
+    host_port: str
+    container_port: str
+
+
+def published_port(spec: str) -> PublishedPort:
+    """Parse a short-syntax port ('127.0.0.1:9000:9000', '9000:9000', '9000'); no IP means every interface."""
+    parts = str(spec).split("/")[0].rsplit(":", 2)
+    if len(parts) == 3:
+        return PublishedPort(*parts)
+    if len(parts) == 2:
+        return PublishedPort("0.0.0.0", parts[0], parts[1])
+    return PublishedPort("0.0.0.0", "", parts[0])
+
+
 def environment_of(service: dict) -> dict[str, str]:
     """A service's `environment` as a dict (Compose allows a dict or a KEY=VALUE list)."""
     env = service.get("environment") or {}
@@ -149,7 +170,7 @@ def service_table(doc: dict | None = None) -> list[dict[str, str]]:
             "service": s.name,
             "runs": s.role,
             "image": s.image or "",
-            "host ports": ", ".join(p.split(":")[0] for p in s.ports),
+            "host ports": ", ".join(published_port(p).host_port for p in s.ports),
             "waits for": ", ".join(f"{d} ({c.removeprefix('service_')})" for d, c in s.depends_on.items()),
             "health check": "one-shot" if s.one_shot else ("yes" if s.healthcheck else "no"),
         }

@@ -1,4 +1,8 @@
-"""Static checks of docker-compose.yml (no Docker engine here): schema, settings, addresses, pins, health."""
+"""Static checks of docker-compose.yml: schema, settings, addresses, pins, health, ports, the test override.
+
+`make compose-test` runs the file for real, but with stand-ins for Redpanda and its Console: what only
+those images would reveal (Redpanda's own flags, Console's configuration) is checked here.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +16,22 @@ import yaml
 
 from hybridflow.config import Settings
 from hybridflow.deploy.compose import (
+    DOCKERFILE,
     ENV_EXAMPLE,
+    TEST_OVERRIDE,
     MissingVariable,
     interpolate,
     load_compose,
     mermaid,
+    published_port,
     read_env_file,
     service_table,
     topology,
     variables_used,
 )
+from hybridflow.deploy.standins import parse_redpanda_start
 from hybridflow.stack.objectstore import VERSITYGW_IMAGE
+from hybridflow.stack.topics import wanted_topics
 
 SCHEMA = Path(__file__).with_name("compose-spec.json")
 CONSOLE_CONFIG = Path(__file__).parents[3] / "docker" / "redpanda-console.yaml"
@@ -125,8 +134,14 @@ def test_kafka_addresses_agree(services, resolved):
     for name, service in services.items():
         if "KAFKA_BOOTSTRAP_SERVERS" in service.environment:
             assert service.environment["KAFKA_BOOTSTRAP_SERVERS"] == internal["internal"] == "redpanda:9092", name
+    # The external listener advertises the published host port, whatever HOST_PORT_KAFKA says.
     host, port = _host_port(internal["external"])
-    assert host == "localhost" and f"{port}:{_host_port(listen['external'])[1]}" in services["redpanda"].ports
+    published = {(p.host_port, p.container_port) for p in map(published_port, services["redpanda"].ports)}
+    assert host == "localhost" and (str(port), str(_host_port(listen["external"])[1])) in published
+    moved = interpolate(load_compose(), {**read_env_file(ENV_EXAMPLE), "HOST_PORT_KAFKA": "29092"})
+    command = moved["services"]["redpanda"]["command"]
+    assert "external://localhost:29092" in _flag(command, "advertise-kafka-addr")
+    assert "127.0.0.1:29092:19092" in moved["services"]["redpanda"]["ports"]
     console = yaml.safe_load(CONSOLE_CONFIG.read_text())
     assert console["kafka"]["brokers"] == [internal["internal"]]
 
@@ -138,7 +153,10 @@ def test_s3_addresses_agree(services, resolved):
     for name, service in services.items():
         if "S3_ENDPOINT" in service.environment:
             assert service.environment["S3_ENDPOINT"] == f"http://s3:{port}", name
-    assert f"{port}:{port}" in services["s3"].ports
+    published = {p.container_port: p.host_port for p in map(published_port, services["s3"].ports)}
+    assert str(port) in published
+    # The storage console calls the gateway from the browser: through the host port, not the container's.
+    assert _flag(s3_command, "webui-gateways") == f"http://localhost:{published[str(port)]}"
     assert any(health in part for part in resolved["services"]["s3"]["healthcheck"]["test"])
     assert resolved["services"]["s3"]["image"] == VERSITYGW_IMAGE  # the version `make up` builds locally
 
@@ -191,12 +209,68 @@ def test_named_network_and_volumes(doc):
     assert {"redpanda-data", "s3-data"} <= set(doc["volumes"])
 
 
-def test_topic_init_creates_the_settings_topics_with_partitions(resolved):
+def test_topic_init_creates_the_local_topics_with_their_partitions(resolved, services):
+    """The same topics and partition counts as `make up` (wanted_topics): the dead letters in 1 partition."""
     script = " ".join(resolved["services"]["topic-init"]["command"])
-    env = read_env_file(ENV_EXAMPLE)
-    assert "rpk topic create" in script and f"-p {env['TOPIC_PARTITIONS']}" in script
-    for topic in (env["TOPIC_TICKETS"], env["TOPIC_DLQ"]):
-        assert topic in script
+    assert "rpk topic create" in script and "set -e;" in script
+    created = dict(re.findall(r"create (\S+) (\d+)(?:;|$)", script))
+    env = {k.lower(): v for k, v in services["stream"].environment.items() if k in SETTINGS_VARS}
+    wanted = wanted_topics(Settings(_env_file=None, **env))
+    assert {t: int(p) for t, p in created.items()} == wanted
+    assert wanted[env["topic_dlq"]] == 1
+
+
+def test_redpanda_auto_creation_is_off_and_its_memory_bounded(resolved):
+    """rpk applies --mode first, then each `--set`: auto-creation ends up off (the compose test's stand-in
+    reads the flags the same way, see hybridflow.deploy.standins)."""
+    command = resolved["services"]["redpanda"]["command"]
+    mode, setting = command.index("--mode=dev-container"), command.index("--set")
+    assert command[setting + 1] == "redpanda.auto_create_topics_enabled=false" and mode < setting
+    assert re.fullmatch(r"\d+[MG]", _flag(command, "memory"))
+    flags = parse_redpanda_start(command)
+    assert flags.auto_create_topics is False and flags.memory == _flag(command, "memory")
+    assert parse_redpanda_start([f for f in command if f not in ("--set", "redpanda.auto_create_topics_enabled=false")]
+                                ).auto_create_topics is True  # what the issue found: dev-container alone
+
+
+def test_every_port_is_published_on_localhost_and_can_be_moved(doc, resolved):
+    host_ports = []
+    for name, svc in resolved["services"].items():
+        for spec in svc.get("ports", []):
+            port = published_port(spec)
+            assert port.host_ip == "127.0.0.1", f"{name}: {spec} is published on every interface"
+            host_ports.append(port.host_port)
+    assert len(host_ports) == len(set(host_ports))
+    for name, svc in doc["services"].items():
+        for spec in svc.get("ports", []):
+            assert re.fullmatch(r"127\.0\.0\.1:\$\{HOST_PORT_[A-Z0-9_]+:-\d+\}:\d+", spec), f"{name}: {spec}"
+    # Not the local stack's ports: Compose and `make up` can run side by side.
+    assert read_env_file(ENV_EXAMPLE)["PG_PORT"] not in host_ports
+
+
+def test_the_test_override_replaces_only_what_cannot_be_pulled(doc):
+    """docker/compose.test.yml: pulled images -> stand-ins, Console disabled, app builds on stand-in bases."""
+    override = yaml.safe_load(TEST_OVERRIDE.read_text())
+    pulled = {name for name, svc in doc["services"].items() if "build" not in svc}
+    assert set(override["services"]) == set(doc["services"])
+    for name, svc in override["services"].items():
+        if name == "console":
+            assert set(svc) == {"profiles"}  # Redpanda Console has no stand-in: not started
+        elif name in pulled:
+            assert set(svc) == {"image"} and svc["image"].startswith("hybridflow-standin/"), name
+            major = [image.split(":")[-1].split(".")[0].split("-")[0] for image in (svc["image"], doc["services"][name]["image"])]
+            assert major[0] == major[1], (name, major)  # same major version as the image it stands for
+        else:
+            assert set(svc) <= {"build", "volumes"} and set(svc["build"]) == {"network", "args"}, name
+            args = svc["build"]["args"]
+            assert set(args) == set(re.findall(r"^ARG (\w+_IMAGE)=", DOCKERFILE.read_text(), flags=re.M)), name
+    assert override["services"]["jupyter"]["volumes"][0].endswith(":/app/notebooks")
+    # The stand-ins play the real command: every Redpanda flag is understood.
+    parse_redpanda_start(interpolate(doc, read_env_file(ENV_EXAMPLE))["services"]["redpanda"]["command"])
+
+
+def test_the_stream_has_time_to_print_its_summary(doc):
+    assert doc["services"]["stream"]["stop_grace_period"] in ("2m", "120s")
 
 
 def test_console_uses_the_v3_config_format():
