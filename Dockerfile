@@ -1,24 +1,32 @@
-# syntax=docker/dockerfile:1
 # One image for every role of the pipeline (the `hybridflow` CLI is the entry point):
 #   producer      hybridflow produce --rate 20
 #   stream job    hybridflow stream            (driver; SPARK_MASTER=spark://spark-master:7077)
 #   Spark master  hybridflow cluster master    (pyspark's own org.apache.spark.deploy.master.Master)
 #   Spark worker  hybridflow cluster worker
 #   bucket init   hybridflow objectstore init
-# and, with `--target jupyter`, JupyterLab on the same environment.
+# and, with `--target jupyter`, JupyterLab on the same environment plus what `make report` needs
+# except LaTeX (the slim variant: `hybridflow report --no-pdf` runs in it; HTML and figures only).
 #
-# Base images are pinned; the connector jars are resolved at build time by Maven from the
-# committed jvm/pom.xml, so their versions are the pom's (no version is repeated here).
+# Base images are pinned build arguments: `make compose-test` builds this same file on local
+# stand-ins (a debootstrap'ed Debian 12) because it cannot pull. The connector jars are resolved at
+# build time by Maven from the committed jvm/pom.xml (every profile, as `hybridflow setup` does), so
+# their versions are the pom's; Python packages are requirements.txt's pins.
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 ARG MAVEN_IMAGE=maven:3.9.9-eclipse-temurin-17
+ARG VERSITYGW_IMAGE=versity/versitygw:v1.8.0
 
-# --- 1. the Spark connector jars (Kafka, S3A + AWS SDK bundle, JDBC), from jvm/pom.xml ------------------
+# --- 1. the JVM jars of every jvm/pom.xml profile (Spark connectors, Kafka broker …) -------------------
 FROM ${MAVEN_IMAGE} AS jars
 WORKDIR /build
 COPY jvm/pom.xml jvm/pom.xml
-RUN mvn -q -B -f jvm/pom.xml -P spark dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory=/jars/spark \
-    && ls /jars/spark/*.jar
+# One folder per profile (its first <id>), as .state/jars/<profile> on a developer's machine.
+RUN profiles=$(awk '/^[ \t]*<profile>[ \t]*$/{p=1} p && /<id>/{gsub(/.*<id>|<\/id>.*/,""); print; p=0}' jvm/pom.xml) \
+    && test -n "$profiles" \
+    && for profile in $profiles; do \
+         mvn -q -B -f jvm/pom.xml -P "$profile" dependency:copy-dependencies \
+             -DincludeScope=runtime -DoutputDirectory="/jars/$profile" || exit 1; \
+         ls "/jars/$profile"/*.jar > /dev/null || exit 1; \
+       done
 
 # --- 2. the application: slim Python + Java 17 runtime + pinned Python packages -------------------------
 FROM ${PYTHON_IMAGE} AS app
@@ -38,31 +46,52 @@ RUN python -m venv /opt/venv \
     && groupadd --system --gid 10001 hybridflow \
     && useradd --system --uid 10001 --gid hybridflow --create-home --home-dir /home/hybridflow hybridflow
 WORKDIR /app
-# Dependencies first (a layer that survives code edits); the project itself, editable, last.
+# Layers from the least to the most often changed: pinned packages, jars, then the project itself.
+# JupyterLab is pinned in requirements.txt too, but only the jupyter stage installs it.
 COPY requirements.txt ./
-RUN grep -v '^-e ' requirements.txt > /tmp/requirements-deps.txt \
+RUN grep -v -e '^-e ' -e '^jupyterlab==' requirements.txt > /tmp/requirements-deps.txt \
     && pip install -r /tmp/requirements-deps.txt \
     && rm /tmp/requirements-deps.txt
-COPY pyproject.toml README.md ./
+# Where `make setup` puts them (settings.jars_dir), read-only; the stamps mark them as resolved from this pom.
+COPY --from=jars /jars /app/.state/jars
 COPY jvm/pom.xml jvm/pom.xml
+RUN for stamp in /app/.state/jars/*/; do touch "$stamp/.resolved"; done
+COPY pyproject.toml README.md ./
 COPY lib/ lib/
 RUN pip install --no-deps -e .
-# Where `make setup` would put them (settings.jars_dir); the stamp marks them as resolved from this pom.
-COPY --from=jars /jars/spark /app/.state/jars/spark
-RUN touch /app/.state/jars/spark/.resolved \
-    && mkdir -p /app/data /app/notebooks /app/.state/logs /app/.state/run /app/.state/spark \
-    && chown -R hybridflow:hybridflow /app/data /app/notebooks /app/.state
+# Everything the app user writes: data, logs, pids, Spark scratch, figures and the report.
+RUN mkdir -p /app/data /app/notebooks /app/report /app/diagrams /app/.state/logs /app/.state/run /app/.state/spark \
+    && chown hybridflow:hybridflow /app/.state \
+    && chown -R hybridflow:hybridflow /app/data /app/notebooks /app/report /app/diagrams \
+       /app/.state/logs /app/.state/run /app/.state/spark
 USER hybridflow
 ENTRYPOINT ["hybridflow"]
 CMD ["--help"]
 
-# --- 3. JupyterLab for the notebooks (same environment, one extra pinned package) -----------------------
+# --- 3. JupyterLab for the notebooks: same environment, plus what they and `make report` need -----------
+FROM ${VERSITYGW_IMAGE} AS versitygw
+
 FROM app AS jupyter
 USER root
-COPY docker/requirements-jupyter.txt /tmp/requirements-jupyter.txt
-RUN pip install -r /tmp/requirements-jupyter.txt && rm /tmp/requirements-jupyter.txt
-USER hybridflow
+# Graphviz (schematics), Chromium + Node for the pinned mermaid-cli (diagrams), fonts for both.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends graphviz chromium nodejs npm fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+COPY tools/mermaid/package.json tools/mermaid/package-lock.json tools/mermaid/puppeteer-config.json tools/mermaid/
+RUN cd tools/mermaid \
+    && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+    && touch node_modules/.install.stamp \
+    && rm -rf /root/.npm
+COPY requirements.txt /tmp/requirements.txt
+RUN grep '^jupyterlab==' /tmp/requirements.txt > /tmp/requirements-jupyter.txt \
+    && pip install -r /tmp/requirements-jupyter.txt \
+    && rm /tmp/requirements.txt /tmp/requirements-jupyter.txt
+# Notebook 9 runs its own object store (the versitygw of the Compose file) and reads these two files.
+COPY --from=versitygw /app/versitygw /usr/local/bin/versitygw
+COPY docker-compose.yml Dockerfile ./
+COPY docker/jupyter-entrypoint.sh /usr/local/bin/jupyter-entrypoint.sh
 EXPOSE 8888
+# Starts as root only to take the uid of a bind-mounted notebooks/ folder, then runs as `hybridflow`.
 # The token comes from JUPYTER_TOKEN (read by Jupyter itself), never from the image.
-ENTRYPOINT ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--ServerApp.root_dir=/app/notebooks"]
-CMD []
+ENTRYPOINT ["/usr/local/bin/jupyter-entrypoint.sh"]
+CMD ["jupyter", "lab", "--ip=0.0.0.0", "--port=8888", "--no-browser", "--ServerApp.root_dir=/app/notebooks"]
