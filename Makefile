@@ -97,3 +97,10 @@ cluster-up: setup ## Start a local Spark standalone cluster (1 master, 1 worker)
 
 cluster-down: ## Stop the local Spark standalone cluster
 	@test ! -x $(HF) || $(HF) cluster down
+
+.PHONY: lab compose-test
+lab: up ## JupyterLab on notebooks/ with the project's kernel, on 127.0.0.1 (token printed): make lab LAB_PORT=8888
+	@scripts/lab.sh
+
+compose-test: $(STAMP) ## Build the images (never pulled) and run the real docker-compose.yml on a private Docker engine, checked end to end
+	@scripts/compose-test.sh
