@@ -89,7 +89,11 @@ class Settings(BaseSettings):
     s3_region: str = Field("us-east-1", description="S3 region name")
 
     # --- Spark ---
-    spark_master: str = Field("local[*]", description="Spark master: local[*] or spark://host:7077")
+    spark_master: str = Field(
+        "local[6]",
+        description="Spark master: local[N] or spark://host:7077. N task threads, not cores: the alert path's "
+        "Real-time Mode keeps one task per tickets partition running, the micro-batch queries need the others",
+    )
     spark_driver_memory: str = Field("2g", description="spark.driver.memory")
     spark_shuffle_partitions: int = Field(
         4, ge=1, description="spark.sql.shuffle.partitions (small: 2-core machine)"
@@ -193,6 +197,16 @@ class Settings(BaseSettings):
     def checkpoint_path(self, query: str) -> str:
         """URI of one streaming query's checkpoint."""
         return f"{self.checkpoint_root}/{query}"
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that rebuild exactly these settings in a child process (secrets included)."""
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            env[name.upper()] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        return env
 
     @property
     def alert_priority_list(self) -> tuple[str, ...]:

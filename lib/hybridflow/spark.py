@@ -27,6 +27,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # The lake's tables are Delta tables (jars from jvm/pom.xml, profile `spark`).
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        # Delta rebuilds a table's state from its log with this many tasks (default 50): sized for a
+        # cluster, it costs seconds per micro-batch on a small machine. Follow the shuffle setting.
+        "spark.databricks.delta.snapshotPartitions": str(settings.spark_shuffle_partitions),
     }
     if settings.s3_endpoint:
         conf |= {

@@ -63,6 +63,7 @@ def isolated_copy(settings: Settings, base: Path) -> Settings:
         update={
             "topic_tickets": f"{settings.topic_tickets}_{uid}",
             "topic_dlq": f"{settings.topic_dlq}_{uid}",
+            "topic_alerts": f"{settings.topic_alerts}_{uid}",
             "lake_uri": (base / "lake").as_uri(),
             "checkpoint_uri": (base / "checkpoints").as_uri(),
         }
@@ -74,7 +75,7 @@ def isolated_copy(settings: Settings, base: Path) -> Settings:
 def drop_topics(isolated: Settings) -> None:
     """Delete the topics of an `isolated_copy` (cleanup never masks the test's own result)."""
     try:
-        delete_topics(isolated, [isolated.topic_tickets, isolated.topic_dlq])
+        delete_topics(isolated, [isolated.topic_tickets, isolated.topic_dlq, isolated.topic_alerts])
     except Exception:  # noqa: BLE001
         pass
 

@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import SecretStr
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
@@ -28,15 +27,7 @@ from hybridflow.stack.cluster import ClusterSpec, master_json, worker_json
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment variables that rebuild exactly these settings in a child process."""
-    env: dict[str, str] = {}
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if value is None:
-            continue
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        env[name.upper()] = str(value)
-    return env
+    return settings.to_env()
 
 
 @dataclass(frozen=True)
@@ -194,8 +185,7 @@ def compare_local_and_cluster(
 
     The local run writes under `workdir`; the cluster run to `cluster_lake_uri` (default: also under `workdir`).
     """
-    from hybridflow.deploy.lake import read_dataset
-    from hybridflow.streaming import sinks
+    from hybridflow import lake
 
     local = settings.model_copy(update={"spark_master": local_master, "lake_uri": (workdir / "local-lake").as_uri(),
                                         "checkpoint_uri": None})
@@ -204,8 +194,9 @@ def compare_local_and_cluster(
     local_run = run_stream(local, event_log_dir=workdir / "event-logs")
     cluster_run = run_stream(remote, event_log_dir=workdir / "event-logs")
     rows, same = {}, {}
-    for dataset in (sinks.TICKETS, sinks.WINDOWS):
-        a, b = read_dataset(local, dataset), read_dataset(remote, dataset)
+    for table in lake.STREAM_TABLES:
+        dataset = table.name
+        a, b = table.to_pandas(local), table.to_pandas(remote)
         rows[dataset] = (len(a), len(b))
         cols = sorted(a.columns)
         same[dataset] = len(a) == len(b) and cols == sorted(b.columns) and (

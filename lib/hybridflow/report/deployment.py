@@ -83,11 +83,10 @@ def _cluster_env(worker_cores: int, worker_memory: str):
 
 def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory: str = "1g") -> DeploymentResult:
     """Object store + standalone cluster started for the report, the job run on both masters, services stopped."""
-    from hybridflow.deploy.lake import list_dataset
+    from hybridflow import lake
     from hybridflow.deploy.runner import compare_local_and_cluster
     from hybridflow.stack.cluster import ClusterSpec, SparkCluster
     from hybridflow.stack.objectstore import ObjectStore
-    from hybridflow.streaming import sinks
 
     root = report_data_dir() / "deployment"
     # The runs write dead letters too: to a topic of their own, not notebook 6's.
@@ -104,11 +103,14 @@ def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory
             shutil.rmtree(workdir, ignore_errors=True)  # a fresh local lake and checkpoints each time
             comparison = compare_local_and_cluster(s3, spec, workdir, cluster_lake_uri=f"s3a://{BUCKET}/cluster")
             cluster_lake = comparison.cluster_settings
-            listing = [
-                {"jeu": dataset, "objet": obj.path, "octets": obj.size}
-                for dataset in (sinks.TICKETS, sinks.WINDOWS)
-                for obj in list_dataset(cluster_lake, dataset)
-            ]
+            listing = []
+            for table in lake.STREAM_TABLES:  # what the Delta log of each table says is in the bucket
+                delta = table.delta(cluster_lake)
+                if delta is None:
+                    continue
+                files = delta.get_add_actions(flatten=True).to_pydict()
+                listing += [{"table": table.name, "version Delta": delta.version(), "fichier": path, "octets": size}
+                            for path, size in zip(files["path"], files["size_bytes"])]
         finally:
             cluster.stop(s3)
             store.stop(s3)

@@ -43,16 +43,10 @@ from hybridflow.streaming import sinks, sources, transforms
 log = logging.getLogger(__name__)
 
 
-def enriched_tickets(spark: SparkSession, validated: DataFrame, clients: DataFrame) -> DataFrame:
-    """The valid tickets of a validated frame, enriched with team, SLA and the client dimension."""
-    teams, slas = transforms.reference_frames(spark)
-    return enrich_with_clients(transforms.enrich(transforms.valid_tickets(validated), teams, slas), clients)
-
-
 class TicketBatchWriter:
-    """The `foreachBatch` function of the tickets query: one parse, then the lake and the dead letters.
+    """The `foreachBatch` function of the tickets query: the lake and the dead letters from one validated batch.
 
-    Spark calls it once per micro-batch with the batch's raw Kafka records and its id (the
+    Spark calls it once per micro-batch with the batch's validated records and its id (the
     same id, with the same records, when a batch is replayed after a crash).
     """
 
@@ -60,6 +54,7 @@ class TicketBatchWriter:
         self.spark = spark
         self.settings = settings
         self.dimension = ClientDimension(spark, settings)
+        self._teams, self._slas = (df.cache() for df in transforms.reference_frames(spark))
         self.stats = {"batches": 0, "tickets": 0, "dead_letters": 0, "replayed": 0}
         self._query_id = threading.Event()
         self._app_id = ""
@@ -70,13 +65,16 @@ class TicketBatchWriter:
         self._app_id = str(query.id)
         self._query_id.set()
 
-    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+    def __call__(self, validated: DataFrame, batch_id: int) -> None:
         if not self._query_id.wait(timeout=60):
             raise RuntimeError("the tickets query never bound its id to the batch writer")
-        validated = transforms.validate(transforms.decode(batch), self.settings.max_payload_bytes)
+        # Parsed and validated by the streaming plan (planned once, not per batch); cached here so
+        # both outputs read the batch once.
         validated = validated.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            tickets = enriched_tickets(self.spark, validated, self.dimension.current())
+            tickets = enrich_with_clients(
+                transforms.enrich(transforms.valid_tickets(validated), self._teams, self._slas), self.dimension.current()
+            )
             sinks.append_once(tickets, TICKETS, self.settings, self._app_id, batch_id)
             if self._publisher is None:
                 self._publisher = sinks.DeadLetterPublisher(self.settings, self._app_id)
@@ -150,9 +148,9 @@ class ProgressPrinter(StreamingQueryListener):
 def start_tickets(spark: SparkSession, settings: Settings, available_now: bool) -> tuple[StreamingQuery, TicketBatchWriter]:
     """Start the one-pass tickets query (lake + dead letters); returns it with its batch writer."""
     writer = TicketBatchWriter(spark, settings)
+    validated = transforms.validate(transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes)
     stream = (
-        sources.read_from_kafka(spark, settings)
-        .writeStream.queryName(sinks.TICKETS)
+        validated.writeStream.queryName(sinks.TICKETS)
         .option("checkpointLocation", settings.checkpoint_path(sinks.TICKETS))
         .foreachBatch(writer)
     )

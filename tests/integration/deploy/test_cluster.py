@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from hybridflow.deploy.lake import read_dataset
+from hybridflow import lake
 from hybridflow.deploy.runner import compare_local_and_cluster
 from hybridflow.stack.cluster import ClusterSpec, SparkCluster, alive_workers
 from hybridflow.streaming import sinks
@@ -71,8 +71,8 @@ def test_cluster_starts_from_pyspark_classes(cluster):
 ])
 def test_same_lake_contents_as_local_mode(comparison, dataset, keys):
     result, events = comparison
-    local = read_dataset(result.local_settings, dataset)
-    on_cluster = read_dataset(result.cluster_settings, dataset)
+    local = lake.table(dataset).to_pandas(result.local_settings)  # delta-rs: the lakes as any reader sees them
+    on_cluster = lake.table(dataset).to_pandas(result.cluster_settings)
     assert len(local) > 0
     pd.testing.assert_frame_equal(_canonical(local, keys), _canonical(on_cluster, keys))
     assert result.same_contents[dataset]

@@ -1,9 +1,9 @@
-"""The lake in the bucket for real: Spark writes through s3a://, boto3 lists and reads it back.
+"""The lake in the bucket for real: Spark writes Delta through s3a://, delta-rs reads it back without Spark.
 
 First a plain Spark write/read of Parquet through the s3a connector; then the ticket
 pipeline (unchanged, run as `hybridflow stream --available-now` in a child process)
-with LAKE_URI=s3a://…: its sinks and checkpoints land in the bucket, exactly once,
-and a rerun adds nothing.
+with LAKE_URI=s3a://…: its Delta tables and checkpoints land in the bucket, exactly once,
+and a rerun commits nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import sys
 
 import pytest
 
-from hybridflow.deploy.lake import committed_files, data_files, list_dataset, read_dataset
+from hybridflow import lake
 from hybridflow.deploy.runner import run_stream, settings_env
 from hybridflow.stack.objectstore import list_objects
+from hybridflow.stack.objectstore import split_s3a
 from hybridflow.streaming import sinks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -57,11 +58,15 @@ def s3_run(object_store, s3_settings, pipeline_input, lake_under):
 def test_pipeline_outputs_land_in_the_bucket(s3_run):
     settings, events, run = s3_run
     valid = sorted(json.loads(e.value)["ticket_id"] for e in events if e.is_valid)
-    tickets = read_dataset(settings, sinks.TICKETS)  # through boto3, following _spark_metadata
+    tickets = lake.TICKETS.to_pandas(settings)  # delta-rs over the S3 API, following the Delta log
     assert sorted(tickets["ticket_id"]) == valid
-    assert tickets["created_date"].nunique() >= 1  # the date partition folders came back as a column
-    assert set(data_files(settings, sinks.TICKETS)) == set(committed_files(settings, sinks.TICKETS))  # no stray files
-    windows = read_dataset(settings, sinks.WINDOWS)
+    assert tickets["created_date"].nunique() >= 1  # the date partitions came back as a column
+    bucket, prefix = split_s3a(lake.TICKETS.uri(settings))
+    keys = {o["key"] for o in list_objects(settings, lake.TICKETS.uri(settings))}
+    committed = lake.TICKETS.delta(settings).get_add_actions(flatten=True).to_pydict()["path"]
+    assert {f"{prefix}/{path}" for path in committed} <= keys  # every file the log names is in the bucket
+    assert any(k.startswith(f"{prefix}/_delta_log/") for k in keys)
+    windows = lake.TICKET_WINDOWS.to_pandas(settings)
     assert len(windows) > 0 and windows["tickets"].sum() <= len(valid)
     checkpoint_keys = [o["key"] for o in list_objects(settings, settings.checkpoint_path(sinks.TICKETS))]
     assert any("/offsets/" in k for k in checkpoint_keys) and any("/commits/" in k for k in checkpoint_keys)
@@ -69,11 +74,9 @@ def test_pipeline_outputs_land_in_the_bucket(s3_run):
 
 def test_rerun_adds_nothing_to_the_bucket(s3_run):
     settings, events, _ = s3_run
-    before = {d: list_dataset(settings, d) for d in (sinks.TICKETS, sinks.WINDOWS)}
+    before = {t.name: t.version(settings) for t in lake.STREAM_TABLES}
     run_stream(settings)
-    for dataset, objects in before.items():
-        after = list_dataset(settings, dataset)
-        assert [o for o in after if o.path.endswith(".parquet")] == [o for o in objects if o.path.endswith(".parquet")]
-    tickets = read_dataset(settings, sinks.TICKETS)
+    assert {t.name: t.version(settings) for t in lake.STREAM_TABLES} == before  # not one new commit
+    tickets = lake.TICKETS.to_pandas(settings)
     assert tickets["ticket_id"].is_unique
     assert len(tickets) == sum(e.is_valid for e in events)

@@ -9,7 +9,6 @@ import pytest
 from pydantic import SecretStr
 
 from hybridflow.config import Settings, get_settings
-from hybridflow.deploy.lake import _relative
 from hybridflow.deploy.runner import read_event_log, settings_env
 from hybridflow.errors import StackError, ToolchainError
 from hybridflow.stack.cluster import MASTER_CLASS, WORKER_CLASS, ClusterSpec, master_command, scala_version, worker_command
@@ -105,13 +104,6 @@ def test_event_log_summary_counts_tasks_per_executor(tmp_path):
     summary = read_event_log(folder)
     assert summary.app_id == "app-20260101000000-0001" and summary.finished
     assert summary.executors == {"0": "10.0.0.7"} and summary.tasks_by_executor == {"0": 3}
-
-
-def test_committed_paths_are_made_relative_to_the_dataset():
-    assert _relative("s3a://lake/x/tickets/d=1/part-0.parquet", "s3a://lake/x/tickets") == "d=1/part-0.parquet"
-    assert _relative("file:/tmp/l/tickets/part-0.parquet", "file:///tmp/l/tickets") == "part-0.parquet"
-    with pytest.raises(ValueError):
-        _relative("s3a://other/part-0.parquet", "s3a://lake/x/tickets")
 
 
 def test_secret_values_are_secret_in_settings():
