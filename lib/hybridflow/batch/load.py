@@ -15,6 +15,8 @@ batch state (high-water marks) is saved only after the write, so the next run re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
