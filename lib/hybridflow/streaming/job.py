@@ -192,7 +192,8 @@ def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool 
     try:
         _wait_for_table(pipeline, query)
         pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now)
-        pipeline.queries[sinks.ALERTS] = sinks.write_alerts(alerts_stream(spark, settings), settings)
+        slots = spark.sparkContext.defaultParallelism  # local[N]: N; a cluster: its executors' cores
+        pipeline.queries[sinks.ALERTS] = sinks.write_alerts(alerts_stream(spark, settings), settings, slots)
     except Exception:
         pipeline.stop()
         raise

@@ -66,9 +66,15 @@ def write_windows(counts: DataFrame, table: LakeTable, settings: Settings, avail
     return trigger(writer, settings, available_now).start(table.uri(settings))
 
 
-def write_alerts(alerts: DataFrame, settings: Settings) -> StreamingQuery:
-    """Publish alerts to the alerts topic with Spark's Real-time Mode (records flow as they arrive)."""
-    return (
+def real_time_possible(task_slots: int, settings: Settings) -> bool:
+    """Real-time Mode keeps one task per topic partition running for its whole batch: it needs those
+    slots plus at least two for the micro-batch queries beside it."""
+    return task_slots >= settings.topic_partitions + 2
+
+
+def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> StreamingQuery:
+    """Publish alerts to the alerts topic: Spark's Real-time Mode when the slots allow, else micro-batches."""
+    writer = (
         alerts.writeStream.queryName(ALERTS)
         .format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
@@ -76,10 +82,16 @@ def write_alerts(alerts: DataFrame, settings: Settings) -> StreamingQuery:
         .option("kafka.acks", "all")
         .option("checkpointLocation", settings.checkpoint_path(ALERTS))
         .outputMode("update")
-        # The duration is how often Real-time Mode checkpoints, not a latency: records are emitted as they come.
-        .trigger(realTime=settings.alerts_checkpoint_interval)
-        .start()
     )
+    if real_time_possible(task_slots, settings):
+        # The duration is how often Real-time Mode checkpoints, not a latency: records are emitted as they come.
+        return writer.trigger(realTime=settings.alerts_checkpoint_interval).start()
+    log.warning(
+        "alerts: %d task slots < %d partitions + 2, so Real-time Mode would starve the other queries: "
+        "running micro-batches as fast as possible instead (raise N in SPARK_MASTER=local[N] or the workers' cores)",
+        task_slots, settings.topic_partitions,
+    )
+    return writer.trigger(processingTime="0 seconds").start()
 
 
 class DeadLetterPublisher:
