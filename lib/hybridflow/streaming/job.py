@@ -264,9 +264,10 @@ def run_pipeline(
     if listener:
         spark.streams.addListener(listener)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    pipeline = start_pipeline(spark, settings, available_now)
+    pipeline: Pipeline | None = None
     try:
-        with _stop_requested_on_signals() as stop_requested:
+        with _stop_requested_on_signals() as stop_requested:  # a Ctrl-C while the queries start stops them too
+            pipeline = start_pipeline(spark, settings, available_now)
             stopped = _await(pipeline, stop_requested, deadline, available_now, timeout_s)
             _raise_failures(pipeline)
             if available_now and not stopped and TICKETS.exists(settings):
@@ -276,7 +277,8 @@ def run_pipeline(
                 print("stopping the streaming queries (signal received)…")
         _raise_failures(pipeline)
     finally:
-        pipeline.stop()
+        if pipeline is not None:
+            pipeline.stop()
         if listener:
             spark.streams.removeListener(listener)
     return pipeline

@@ -35,8 +35,8 @@ from hybridflow.tickets.producer import produce
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 START = datetime(2026, 2, 2, 8, 0, tzinfo=timezone.utc)
-N_EVENTS = 30_000
-BATCH = 2_500  # MAX_OFFSETS_PER_TRIGGER: a dozen micro-batches, so kills land between and inside them
+N_EVENTS = 20_000
+BATCH = 3_000  # MAX_OFFSETS_PER_TRIGGER: seven micro-batches, so kills land between and inside them
 KILLS = 3
 
 

@@ -159,3 +159,22 @@ def test_extra_fields_are_ignored_like_the_model_does(spark):
     value = encode(good(channel="email"))
     assert Ticket.from_json(value) == example()
     assert transforms.valid_tickets(validated(spark, [value])).count() == 1
+
+
+@pytest.mark.parametrize(("slots", "partitions", "real_time"), [(6, 3, True), (5, 3, True), (4, 3, False), (2, 1, False)])
+def test_real_time_mode_only_when_it_leaves_slots_for_the_micro_batch_queries(slots, partitions, real_time):
+    from hybridflow.config import get_settings
+    from hybridflow.streaming.sinks import real_time_possible
+
+    assert real_time_possible(slots, get_settings(topic_partitions=partitions)) is real_time
+
+
+def test_alerts_keep_only_valid_tickets_of_the_alerting_priorities(spark):
+    rows = validated(spark, [example().to_bytes(), b"{oops"])
+    teams, slas = transforms.reference_frames(spark)
+    enriched = transforms.enrich(transforms.valid_tickets(rows), teams, slas)
+    assert transforms.alerts(enriched, ("critical",)).count() == 0  # the example ticket is medium
+    alerts = transforms.alerts(enriched, ("medium",)).collect()
+    assert len(alerts) == 1 and bytes(alerts[0]["key"]).decode() == example().ticket_id
+    body = json.loads(bytes(alerts[0]["value"]))
+    assert body["priority"] == "medium" and body["team_id"] and body["first_response_due"]
