@@ -355,12 +355,17 @@ class TicketGenerator:
         head, mid_client, mid_created, mid_request = (
             prerender.WIRE_HEAD, prerender.WIRE_CLIENT, prerender.WIRE_CREATED, prerender.WIRE_REQUEST
         )
-        second_iso = prerender.second_iso
-        last_second, second_text = None, b""
+        minute_iso, seconds = prerender.minute_iso, prerender.WIRE_SECONDS
+        last_second = last_minute = None
+        second_text = minute_text = b""
         for ticket_id, client, ms, request, cell in draws:
             second, milli = divmod(ms, 1000)
-            if second != last_second:  # tickets arrive many per second: format the date once per second
-                last_second, second_text = second, second_iso(second).encode()
+            if second != last_second:  # format the date once per minute, the seconds from a table
+                last_second = second
+                minute, sec = divmod(second, 60)
+                if minute != last_minute:
+                    last_minute, minute_text = minute, minute_iso(minute).encode()
+                second_text = minute_text + seconds[sec]
             key = keys[client]
             value = join((head, ticket_id.encode(), mid_client, key, mid_created, second_text, millis[milli],
                           mid_request, request, tails[cell]))  # fmt: skip

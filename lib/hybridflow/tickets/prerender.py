@@ -132,9 +132,17 @@ def wire_tail(request_type: str, priority: str) -> bytes:
     return f'","request_type":"{request_type}","priority":"{priority}"}}'.encode()
 
 
+WIRE_SECONDS = tuple(b"%02d" % s for s in range(60))
+
+
 def second_iso(epoch_s: int) -> str:
     """``YYYY-MM-DDTHH:MM:SS`` of a Unix second, UTC (the wire form adds ``.mmmZ``)."""
     return (EPOCH + timedelta(seconds=epoch_s)).replace(tzinfo=None).isoformat()
+
+
+def minute_iso(epoch_minute: int) -> str:
+    """``YYYY-MM-DDTHH:MM:`` of a Unix minute, UTC (the wire form adds the seconds)."""
+    return second_iso(epoch_minute * 60)[:-2]
 
 
 def start_ms(start: datetime) -> int:

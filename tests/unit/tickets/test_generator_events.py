@@ -125,6 +125,12 @@ def test_templates_that_the_wire_form_cannot_carry_are_refused(template):
         prerender.render_template(template, ("",), {"site": [{"site": "Lyon"}]})
 
 
+@pytest.mark.parametrize("epoch_s", [0, 59, 60, 1_769_850_000, 1_769_850_059, 4_102_444_799])
+def test_minute_and_seconds_make_the_second(epoch_s):
+    minute, second = divmod(epoch_s, 60)
+    assert prerender.minute_iso(minute) + prerender.WIRE_SECONDS[second].decode() == prerender.second_iso(epoch_s)
+
+
 def test_wire_pieces_rebuild_the_models_json():
     ticket = Ticket.from_json(
         '{"ticket_id":"3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e6f","client_id":"C00042",'
