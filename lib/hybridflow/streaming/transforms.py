@@ -63,6 +63,11 @@ def _text(name: str) -> Column:
     return F.expr(f"variant_get(doc, '$.{name}', 'string')")
 
 
+def _whole(pattern: str) -> str:
+    """The model's pattern for Java's regex: `$` there also matches before a final newline, `\\z` does not."""
+    return pattern.removesuffix("$") + r"\z"
+
+
 def _check(condition: Column, reason: str, detail: Column | str) -> Column:
     detail_col = F.lit(detail) if isinstance(detail, str) else detail
     return F.when(condition, F.struct(F.lit(reason).alias("reason"), detail_col.alias("detail")))
@@ -77,6 +82,19 @@ def _checks(max_payload_bytes: int) -> list[Column]:
             "oversized_payload",
             F.format_string(f"%d bytes > {max_payload_bytes}", F.col("payload_bytes")),
         ),
+        _check(~F.expr("is_valid_utf8(value)"), "malformed_json", "not valid UTF-8"),
+        # Spark's parser stops after the first JSON value: `wrapped` (the record inside [ ]) makes
+        # what follows it a syntax error or a second element, except content that starts with `]`,
+        # which the record inside {"v": } catches (parsed only when a `]` is there at all).
+        _check(
+            F.col("wrapped").isNotNull()
+            & (
+                F.expr("variant_get(wrapped, '$[1]')").isNotNull()
+                | (F.col("raw").contains("]") & F.expr("""try_parse_json(concat('{"v":', raw, '}'))""").isNull())
+            ),
+            "malformed_json",
+            "content after the JSON value",
+        ),
         _check(F.col("doc").isNull(), "malformed_json", "not parseable as JSON"),
         _check(
             ~F.expr("schema_of_variant(doc)").startswith("OBJECT"),
@@ -89,15 +107,19 @@ def _checks(max_payload_bytes: int) -> list[Column]:
         checks.append(_check(_field(name).isNull() | (json_type == "VOID"), "missing_field", name))
         checks.append(_check(json_type != "STRING", "wrong_type", F.concat(F.lit(f"{name}: "), json_type)))
     checks += [
-        _check(~_text("ticket_id").rlike(UUID_PATTERN), "invalid_value", "ticket_id is not a UUID"),
-        _check(~_text("client_id").rlike(CLIENT_ID_PATTERN), "invalid_value", "client_id does not match C#####"),
+        _check(~_text("ticket_id").rlike(_whole(UUID_PATTERN)), "invalid_value", "ticket_id is not a UUID"),
+        _check(~_text("client_id").rlike(_whole(CLIENT_ID_PATTERN)), "invalid_value", "client_id does not match C#####"),
         _check(
-            ~_text("created_at").rlike(TIMESTAMP_PATTERN) | F.col("created_at_ts").isNull(),
+            # Spark's timestamps reach year 0, Python's (every reader but Spark) start at year 1.
+            ~_text("created_at").rlike(_whole(TIMESTAMP_PATTERN))
+            | F.col("created_at_ts").isNull()
+            | ~F.year("created_at_ts").between(1, 9999),
             "bad_timestamp",
             F.concat(F.lit("created_at: "), F.substring(_text("created_at"), 1, 40)),
         ),
         _check(
-            ~_text("request").rlike(REQUEST_PATTERN) | (F.length(_text("request")) > REQUEST_MAX_CHARS),
+            # (?U): blank as in the model (Unicode White_Space), not ASCII only as Java's default.
+            ~_text("request").rlike("(?U)" + REQUEST_PATTERN) | (F.length(_text("request")) > REQUEST_MAX_CHARS),
             "invalid_value",
             f"request must have 1..{REQUEST_MAX_CHARS} characters, not all blank",
         ),
@@ -112,14 +134,15 @@ def _checks(max_payload_bytes: int) -> list[Column]:
 
 def validate(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
     """Add `error` (struct reason/detail, null when valid) and the typed ticket fields."""
-    with_doc = decoded.withColumn(
-        "doc",
-        F.when(F.col("payload_bytes") <= max_payload_bytes, F.expr("try_parse_json(raw)")),
+    parseable = (F.col("payload_bytes") <= max_payload_bytes) & F.expr("is_valid_utf8(value)")
+    with_doc = (
+        decoded.withColumn("wrapped", F.when(parseable, F.expr("try_parse_json(concat('[', raw, ']'))")))
+        .withColumn("doc", F.expr("variant_get(wrapped, '$[0]')"))
     ).withColumn("created_at_ts", F.expr("try_cast(variant_get(doc, '$.created_at', 'string') AS TIMESTAMP)"))
     checked = with_doc.withColumn("error", F.coalesce(*_checks(max_payload_bytes)))
-    typed = [
-        (F.col("created_at_ts") if name == "created_at" else _text(name)).alias(name) for name in FIELD_NAMES
-    ]
+    # created_at only when valid: an out-of-range year (a dead letter) would break a Python reader of the batch.
+    created_at = F.when(F.col("error").isNull(), F.col("created_at_ts"))
+    typed = [(created_at if name == "created_at" else _text(name)).alias(name) for name in FIELD_NAMES]
     return checked.select(
         *typed,
         "error",

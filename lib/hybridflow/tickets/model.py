@@ -37,9 +37,10 @@ class Priority(StrEnum):
     CRITICAL = "critical"
 
 
-CLIENT_ID_PATTERN = r"^C\d{5}$"
+# [0-9], not \d: pydantic's (Rust) and Python's \d also match other scripts' digits, Java's does not.
+CLIENT_ID_PATTERN = r"^C[0-9]{5}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
 REQUEST_MAX_CHARS = 2000
 # A request must say something: at least one non-blank character (search semantics, not anchored).
 REQUEST_PATTERN = r"\S"
@@ -75,7 +76,10 @@ class Ticket(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
-        return value.astimezone(timezone.utc)
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59: past year 9999 in UTC
+            raise ValueError("created_at is out of range once converted to UTC") from None
 
     @field_serializer("created_at")
     def _serialize_created_at(self, value: datetime) -> str:
@@ -91,8 +95,26 @@ class Ticket(BaseModel):
 
     @classmethod
     def from_json(cls, data: str | bytes) -> "Ticket":
-        """Parse and validate one wire event (raises pydantic.ValidationError)."""
-        return cls.model_validate_json(data)
+        """Parse and validate one wire event (raises ValueError: pydantic.ValidationError or a JSON error).
+
+        Stricter than pydantic's JSON parser where the pipeline's Spark validation is: a duplicate
+        key (which value counts differs between parsers) and NaN/Infinity (not JSON) are refused.
+        """
+        ticket = cls.model_validate_json(data)
+        # Numbers are not converted (parse_int=len): Python's int() refuses over 4,300 digits, JSON does not.
+        json.loads(data, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant, parse_int=len, parse_float=len)
+        return ticket
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"duplicate key in JSON object: {sorted(k for k in set(keys) if keys.count(k) > 1)[0]!r}")
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def new_ticket_id(rng: Any | None = None) -> str:
