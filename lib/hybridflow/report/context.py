@@ -2,7 +2,7 @@
 
 The notebooks run against the stack that `make up` started, beside other users of the
 same broker. They never touch the pipeline's own topics or lake: `report_settings()`
-gives them ``report_client_tickets`` / ``report_client_tickets_dlq`` and a lake under
+gives them ``report_client_tickets`` / ``…_dlq`` / ``…_alerts`` and a lake under
 ``data/report/``, and each notebook resets what it is about to rewrite, so a second
 `make report` rebuilds from scratch instead of piling up records.
 """
@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from hybridflow import lake
 from hybridflow.config import DATA_DIR, Settings, get_settings
 from hybridflow.errors import StackError
 from hybridflow.stack.process import wait_until
@@ -47,6 +48,7 @@ def report_settings(**overrides: object) -> Settings:
     values: dict[str, object] = {
         "topic_tickets": prefix + base.topic_tickets,
         "topic_dlq": prefix + base.topic_dlq,
+        "topic_alerts": prefix + base.topic_alerts,
         "lake_uri": (data / "lake").as_uri(),
         "checkpoint_uri": (data / "checkpoints").as_uri(),
         "landing_dir": data / "landing",
@@ -54,6 +56,14 @@ def report_settings(**overrides: object) -> Settings:
     }
     values.update(overrides)
     return get_settings(**values)
+
+
+def scratch_dir(name: str) -> Path:
+    """A fresh, empty folder under the report's data folder (a benchmark's scratch lakes, checkpoints and logs)."""
+    folder = report_data_dir() / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def cleanup_run(run: str) -> None:
@@ -72,7 +82,7 @@ def cleanup_run(run: str) -> None:
 
 def _guard(settings: Settings) -> None:
     """Refuse to reset anything that is not the report's own (never wipe the pipeline's topics or lake)."""
-    for topic in (settings.topic_tickets, settings.topic_dlq):
+    for topic in (settings.topic_tickets, settings.topic_dlq, settings.topic_alerts):
         if not topic.startswith(REPORT_TOPIC_PREFIX):
             raise StackError(f"Refusing to reset topic {topic!r}: only {REPORT_TOPIC_PREFIX}* topics are the report's.")
     if not settings.lake_is_local or not settings.local_path(settings.lake_uri).is_relative_to(REPORT_DATA_DIR):
@@ -80,9 +90,9 @@ def _guard(settings: Settings) -> None:
 
 
 def reset_topics(settings: Settings, topics: list[str] | None = None, timeout_s: float = 30.0) -> dict[str, int]:
-    """Delete the report's topics (default: tickets and DLQ), wait until they are gone, recreate them empty."""
+    """Delete the report's topics (default: tickets, dead letters, alerts), wait until they are gone, recreate them empty."""
     _guard(settings)
-    names = topics or [settings.topic_tickets, settings.topic_dlq]
+    names = topics or [settings.topic_tickets, settings.topic_dlq, settings.topic_alerts]
     with admin_client(settings) as admin:
         present = [n for n in names if n in set(admin.list_topics())]
         if present:
@@ -94,10 +104,13 @@ def reset_topics(settings: Settings, topics: list[str] | None = None, timeout_s:
                       fix="check the broker log, then rerun", interval_s=1.0, retry_on=(StackError,))
 
 
-def reset_lake(settings: Settings, datasets: list[str] | None = None) -> list[str]:
-    """Remove the report's lake (or only `datasets` of it) and the streaming checkpoints; returns what was removed."""
+def reset_lake(settings: Settings, tables: list[lake.LakeTable] | None = None) -> list[str]:
+    """Remove the report's lake (or only `tables` of it, Delta log included) and the streaming checkpoints.
+
+    Returns the folders removed.
+    """
     _guard(settings)
-    uris = [settings.lake_uri] if datasets is None else [settings.lake_path(d) for d in datasets]
+    uris = [settings.lake_uri] if tables is None else [t.uri(settings) for t in tables]
     removed = []
     for uri in (*uris, settings.checkpoint_root):
         path = settings.local_path(uri)
@@ -105,6 +118,24 @@ def reset_lake(settings: Settings, datasets: list[str] | None = None) -> list[st
             shutil.rmtree(path)
             removed.append(str(path))
     return removed
+
+
+def forget_last_commit(settings: Settings, query: str) -> int:
+    """Simulate a crash after a micro-batch's writes but before Spark recorded the batch as done.
+
+    Removes the query's last commit marker (``<checkpoint>/commits/<N>``); the batch's planned
+    offsets stay in ``offsets/<N>``, so a restart re-runs batch N with the same records and the
+    same batch id — what Spark does after a real crash at that moment. Returns N.
+    """
+    _guard(settings)
+    commits = settings.local_path(settings.checkpoint_path(query)) / "commits"
+    done = [int(p.name) for p in commits.iterdir() if p.name.isdigit()] if commits.is_dir() else []
+    if not done:
+        raise StackError(f"The {query} query has no committed batch under {commits}: run the job first.")
+    last = max(done)
+    for name in (str(last), f".{last}.crc"):
+        (commits / name).unlink(missing_ok=True)
+    return last
 
 
 def produce_sample(settings: Settings, count: int, malformed_ratio: float, seed: int = 42, span_s: float = 600.0):
@@ -128,22 +159,30 @@ def produce_sample(settings: Settings, count: int, malformed_ratio: float, seed:
 
 def ensure_pipeline_output(spark, settings: Settings, count: int, malformed_ratio: float, seed: int = 42,
                            span_s: float = 600.0) -> str:
-    """Make sure the report's lake holds the stream's output; run the sample pipeline if it does not.
+    """Make sure the report's lake holds the stream's Delta tables; run the sample pipeline if it does not.
 
-    Lets a results notebook run on its own (fresh kernel, nothing run before it). Returns
-    one line saying what was found or done.
+    Lets a results notebook run on its own (fresh kernel, nothing run before it). With
+    `spark` None, a SparkSession is started only if the pipeline must run, and stopped after.
+    Returns one line saying what was found or done.
     """
-    from hybridflow.streaming import sinks
-    from hybridflow.streaming.inspect import read_lake
     from hybridflow.streaming.job import run_pipeline
 
-    tickets = read_lake(spark, settings, sinks.TICKETS)
-    if tickets is not None and read_lake(spark, settings, sinks.WINDOWS) is not None:
-        return f"lac trouvé : {settings.lake_path(sinks.TICKETS)} (écrit par le notebook 6)"
+    if all(table.exists(settings) for table in lake.STREAM_TABLES):
+        versions = ", ".join(f"{t.name} v{t.version(settings)}" for t in lake.STREAM_TABLES)
+        return f"lac trouvé : tables Delta {versions} sous {settings.lake_uri} (écrites par le notebook 6)"
     reset_topics(settings)
-    reset_lake(settings, [sinks.TICKETS, sinks.WINDOWS])  # keep the batch's reference layer
+    reset_lake(settings, list(lake.STREAM_TABLES))  # keep the batch's reference layer
     sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, seed=seed, span_s=span_s)
-    run_pipeline(spark, settings, available_now=True, progress=False)
+    own = spark is None
+    if own:
+        from hybridflow.spark import get_spark
+
+        spark = get_spark(settings, app_name="rapport-echantillon")
+    try:
+        run_pipeline(spark, settings, available_now=True, progress=False)
+    finally:
+        if own:
+            spark.stop()
     return f"lac absent : échantillon produit puis traité par le job ({sent.line()})"
 
 
@@ -206,7 +245,7 @@ def ensure_client_dimension(spark, settings: Settings, scale: float, seed: int =
 
     version = dimension_version(spark, settings)
     if version is not None:
-        return f"dimension client trouvée dans le lac (version {version})"
+        return f"dimension client trouvée dans le lac (versions Delta {version})"
     seeded, _ = prepare_crm(settings, scale, seed=seed)
     report = run_batch(spark, settings, mode="full", progress=False)
     return f"dimension client chargée par l'ETL batch : {seeded.summary()} ; {report.summary().splitlines()[-1]}"

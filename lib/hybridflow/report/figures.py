@@ -137,6 +137,50 @@ def windows_and_watermark(per_minute: pd.DataFrame, watermark: pd.Timestamp | No
     return fig
 
 
+LATENCY_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+
+
+def latency_distributions(paths: dict[str, dict], title: str) -> Figure:
+    """Cumulative distribution of end-to-end latency per path, log scale, with p50/p95/p99 and the p95 target.
+
+    Args:
+        paths: French path label -> {"p50", "p95", "p99", "n", "target"} (seconds), and "samples"
+            (every measured latency) when the run kept them; without samples the curve is drawn
+            through the three percentiles only.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    fig, (ax,) = _fig(9, 3.8)
+    for (label, p), color in zip(paths.items(), LATENCY_COLORS):
+        if p.get("target"):
+            ax.axvline(p["target"], color=color, ls="--", lw=0.8, alpha=0.7)
+            ax.text(p["target"], 3, f" cible p95 ≤ {p['target']:g} s", color=color, fontsize=7, rotation=90, va="bottom")
+        if not p["n"] or p["n"] < 2:
+            ax.plot([], [], color=color, label=f"{label} : non mesuré ({int(p['n'])} ticket)")
+            continue
+        samples = p.get("samples")
+        if samples is not None and len(samples) > 1:
+            x = np.sort(np.clip(np.asarray(samples, dtype=float), 1e-3, None))
+            count = f"{len(x):,}".replace(",", " ")
+            ax.step(x, np.arange(1, len(x) + 1) / len(x) * 100, where="post", color=color, label=f"{label} ({count} tickets)")
+        else:
+            ax.plot([p["p50"], p["p95"], p["p99"]], [50, 95, 99], color=color, ls=":",
+                    label=f"{label} ({int(p['n'])} tickets, par ses percentiles)")
+        ax.scatter([p["p50"], p["p95"], p["p99"]], [50, 95, 99], color=color, s=18, zorder=3)
+        ax.annotate(f"p95 {p['p95']:.2f} s", (p["p95"], 95), textcoords="offset points", xytext=(6, -12), fontsize=8, color=color)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.set_ylim(0, 101)
+    ax.set_xlabel("latence depuis created_at (s, échelle logarithmique)")
+    ax.set_ylabel("% des tickets, cumulé")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3, which="major")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return fig
+
+
 # --- results (notebook 8) -------------------------------------------------------------------------
 
 

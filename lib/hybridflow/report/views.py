@@ -88,7 +88,11 @@ def event_kinds(events: Iterable[Event]) -> pd.Series:
 
 
 def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.DataFrame:
-    """Every record of `topic` from the beginning to the current end (kafka-python, no consumer group)."""
+    """Every committed record of `topic` from the beginning to its end (kafka-python, `read_committed`, no group).
+
+    `read_committed`, as the dead letters' readers must: records of a transaction a crash
+    aborted are never shown (plain produced records are all committed).
+    """
     from kafka import KafkaConsumer, TopicPartition
 
     from hybridflow.errors import StackError
@@ -99,6 +103,7 @@ def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.Dat
         client_id="hybridflow-report",
         enable_auto_commit=False,
         group_id=None,
+        isolation_level="read_committed",
         request_timeout_ms=settings.kafka_request_timeout_ms + 1000,
     )
     rows = []
@@ -210,11 +215,181 @@ def windows_vs_tickets(tickets: pd.DataFrame, windows: pd.DataFrame) -> pd.DataF
     return frame
 
 
-def stream_outputs(streams: dict) -> pd.DataFrame:
-    """The job's output DataFrames before they start: name, streaming flag, columns."""
+def job_queries(settings: Settings) -> pd.DataFrame:
+    """The job's three queries: what each reads and writes, its trigger and its delivery guarantee (French)."""
+    from hybridflow.streaming import sinks
+
+    cap = "sans plafond"
+    if settings.max_offsets_per_trigger:
+        cap = f"≤ {settings.max_offsets_per_trigger:,} enregistrements par micro-batch".replace(",", " ")
     return pd.DataFrame(
-        [{"requête": name, "streaming": df.isStreaming, "colonnes": ", ".join(df.columns)} for name, df in streams.items()]
+        [
+            {
+                "requête": sinks.TICKETS,
+                "lit": f"topic {settings.topic_tickets} ({cap}), analysé et validé une seule fois",
+                "écrit": f"table Delta tickets (ajout) + topic {settings.topic_dlq}",
+                "déclencheur": f"micro-batch toutes les {settings.trigger_interval} (foreachBatch), ou available-now",
+                "garantie": "tickets exactement une fois (txnAppId = id de requête, txnVersion = n° de batch) ; "
+                "lettres mortes exactement une fois pour un lecteur read_committed (une transaction Kafka par batch)",
+            },
+            {
+                "requête": sinks.WINDOWS,
+                "lit": "table Delta tickets, lue en flux (pas de 2e analyse du topic)",
+                "écrit": "table Delta ticket_windows (append)",
+                "déclencheur": f"micro-batch toutes les {settings.trigger_interval}, ou available-now après la 1re",
+                "garantie": f"chaque fenêtre fermée une seule fois (watermark {settings.watermark_delay}, puits Delta)",
+            },
+            {
+                "requête": sinks.ALERTS,
+                "lit": f"topic {settings.topic_tickets}, à partir de sa fin (les alertes parlent du présent)",
+                "écrit": f"topic {settings.topic_alerts} (tickets {', '.join(settings.alert_priority_list)})",
+                "déclencheur": f"Real-time Mode de Spark 4.2 (checkpoint toutes les {settings.alerts_checkpoint_interval}) ; "
+                "job continu seulement",
+                "garantie": "au moins une fois, clé = ticket_id : un consommateur dédoublonne",
+            },
+        ]
     )
+
+
+# --- the Delta tables, read without Spark (notebooks 6, 7, 8) ------------------------------------
+
+
+def delta_history(table, settings: Settings) -> pd.DataFrame:
+    """The Delta log of a lake table, oldest version first: commit time, operation and what it wrote (delta-rs)."""
+    delta = table.delta(settings)
+    if delta is None:
+        return pd.DataFrame(columns=["version", "commit (UTC)", "opération", "paramètres", "métriques"])
+    rows = []
+    for commit in sorted(delta.history(), key=lambda c: c["version"]):
+        params = commit.get("operationParameters") or {}
+        metrics = commit.get("operationMetrics") or {}
+        keep = ("numOutputRows", "numFiles", "numTargetRowsInserted", "numTargetRowsUpdated", "numTargetFilesRemoved",
+                "numAddedFiles", "numRemovedFiles")
+        rows.append(
+            {
+                "version": commit["version"],
+                "commit (UTC)": pd.Timestamp(commit["timestamp"], unit="ms", tz="UTC"),
+                "opération": commit.get("operation"),
+                "paramètres": ", ".join(f"{k}={v}" for k, v in params.items() if k in ("mode", "outputMode", "epochId", "queryId")),
+                "métriques": ", ".join(f"{k}={metrics[k]}" for k in keep if k in metrics),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def outputs_snapshot(settings: Settings) -> dict[str, object]:
+    """What the job's readers see right now, without Spark: table versions, tickets, distinct ids, dead letters, windows."""
+    from hybridflow import lake
+
+    ids = lake.TICKETS.to_pandas(settings, columns=["ticket_id"])["ticket_id"]
+    return {
+        "version de la table tickets": lake.TICKETS.version(settings),
+        "tickets (delta-rs)": len(ids),
+        "ticket_id distincts": ids.nunique(),
+        "lettres mortes (read_committed)": len(read_back(settings, settings.topic_dlq)),
+        "version de la table ticket_windows": lake.TICKET_WINDOWS.version(settings),
+        "fenêtres fermées": lake.TICKET_WINDOWS.count(settings),
+    }
+
+
+def compare_versions(table, settings: Settings, before: int, keys: Iterable[str], column: str) -> pd.DataFrame:
+    """`column` of some rows at an older version of a Delta table and at its latest (time travel, delta-rs)."""
+    key = table.key[0]
+    then = table.to_pandas(settings, version=before).set_index(key)[column]
+    now = table.to_pandas(settings).set_index(key)[column]
+    keys = list(keys)
+    return pd.DataFrame(
+        {
+            key: keys,
+            f"{column}, version {before}": [then.get(k) for k in keys],
+            f"{column}, version {table.version(settings)}": [now.get(k) for k in keys],
+        }
+    )
+
+
+def naive_vs_delta(settings: Settings, tables) -> pd.DataFrame:
+    """Per table: Parquet files in the folder vs in the current Delta version, and the rows each reader counts.
+
+    The "naive" reader is what pyarrow, pandas or a SQL engine pointed at the folder do: read
+    every ``*.parquet`` file under it. The Delta reader follows the log: only the files of the
+    committed version.
+    """
+    import pyarrow.dataset as ds
+
+    rows = []
+    for table in tables:
+        delta = table.delta(settings)
+        if delta is None:
+            continue
+        root = settings.local_path(table.uri(settings))
+        files = [str(p) for p in root.rglob("*.parquet") if "_delta_log" not in p.relative_to(root).parts]
+        rows.append(
+            {
+                "table": table.name,
+                "version": delta.version(),
+                "fichiers Parquet du dossier": len(files),
+                "fichiers de la version": len(delta.file_uris()),
+                "lignes, lecteur Parquet naïf": ds.dataset(files, format="parquet").count_rows() if files else 0,
+                "lignes, lecteur Delta": table.count(settings),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --- the stream's benchmark (notebook 6) ---------------------------------------------------------
+
+# The issue's targets for the full benchmark (1,000,000 events; 1,000 tickets/s for 2 minutes).
+DRAIN_RATIO_TARGET = 0.5
+ALERTS_P95_TARGET_S = 1.0
+VISIBLE_P95_TARGET_S = 5.0
+
+
+def drain_table(drained) -> pd.DataFrame:
+    """The drain comparison (`hybridflow.bench.stream.DrainResult`) in French, with the target ratio."""
+    import statistics
+
+    rows = [
+        ("Spark seul : Kafka → from_json → Parquet (une requête)", statistics.median(drained.baseline_s), drained.rate(drained.baseline_s)),
+        ("hybridflow stream --available-now (job complet)", statistics.median(drained.job_s), drained.rate(drained.job_s)),
+    ]
+    frame = pd.DataFrame(rows, columns=["exécution (processus entier, JVM comprise)", "durée médiane (s)", "événements/s"])
+    frame["événements/s"] = frame["événements/s"].round()
+    frame["durée médiane (s)"] = frame["durée médiane (s)"].round(1)
+    frame["job / référence"] = ["", f"{drained.ratio:.2f}× (cible ≥ {DRAIN_RATIO_TARGET}×)"]
+    return frame
+
+
+def latency_paths(held) -> dict[str, dict]:
+    """The two latency paths of a steady run, as `figures.latency_distributions` takes them.
+
+    Every measured latency is plotted when the run kept them (`visible_s`, `alerts_s`);
+    otherwise the curve goes through p50/p95/p99.
+    """
+    return {
+        "visible dans la table tickets": held.visible | {"target": VISIBLE_P95_TARGET_S, "samples": getattr(held, "visible_s", None)},
+        "publié dans le topic d'alertes": held.alerts | {"target": ALERTS_P95_TARGET_S, "samples": getattr(held, "alerts_s", None)},
+    }
+
+
+def latency_table(held) -> pd.DataFrame:
+    """The steady-state latencies (`hybridflow.bench.stream.SteadyResult`) in French, with the targets."""
+    rows = []
+    for path, p, target in (
+        ("visible dans la table tickets (commit Delta)", held.visible, VISIBLE_P95_TARGET_S),
+        ("dans le topic d'alertes (Real-time Mode)", held.alerts, ALERTS_P95_TARGET_S),
+    ):
+        rows.append(
+            {
+                "latence depuis created_at": path,
+                "p50 (s)": round(p["p50"], 3),
+                "p95 (s)": round(p["p95"], 3),
+                "p99 (s)": round(p["p99"], 3),
+                "tickets mesurés": int(p["n"]),
+                "cible p95": f"≤ {target:g} s",
+                "atteinte": "non mesurée" if p["n"] < 2 else "oui" if p["p95"] <= target else "non",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # --- results (notebook 8) ------------------------------------------------------------------------
@@ -241,7 +416,7 @@ def headline(tickets: pd.DataFrame, windows: pd.DataFrame, letters: pd.DataFrame
     return pd.DataFrame(rows, columns=["indicateur", "valeur"])
 
 
-def sla_view(tickets_sdf) -> tuple[pd.DataFrame, str, str, str]:
+def sla_view(tickets: pd.DataFrame) -> tuple[pd.DataFrame, str, str, str]:
     """Tickets with the SLA deadline to plot, and how to group them.
 
     The stream joins the batch ETL's client dimension: each ticket carries its client's
@@ -250,14 +425,28 @@ def sla_view(tickets_sdf) -> tuple[pd.DataFrame, str, str, str]:
     resolution target.
 
     Returns:
-        (tickets as pandas, group column, deadline column, French label of the group)
+        (tickets, group column, deadline column, French label of the group)
     """
-    if {"contract_tier", "sla_deadline", "client_known"} <= set(tickets_sdf.columns):
-        frame = tickets_sdf.select("ticket_id", "created_at", "priority", "contract_tier", "client_known", "sla_deadline").toPandas()
+    if {"contract_tier", "sla_deadline", "client_known"} <= set(tickets.columns):
+        frame = tickets[["ticket_id", "created_at", "priority", "contract_tier", "client_known", "sla_deadline"]].copy()
         frame["contract_tier"] = frame["contract_tier"].where(frame["client_known"], "client inconnu")
         return frame, "contract_tier", "sla_deadline", "niveau de contrat"
-    frame = tickets_sdf.select("ticket_id", "created_at", "priority", "resolution_due").toPandas()
-    return frame, "priority", "resolution_due", "priorité"
+    return tickets[["ticket_id", "created_at", "priority", "resolution_due"]], "priority", "resolution_due", "priorité"
+
+
+def dead_letters(settings: Settings) -> pd.DataFrame:
+    """The dead-letter topic as a read_committed consumer sees it: reason, detail, source coordinates, bytes."""
+    records = read_back(settings, settings.topic_dlq)
+    headers = records["headers"]
+    return pd.DataFrame(
+        {
+            "reason": [h.get("dlq.reason") for h in headers],
+            "detail": [h.get("dlq.detail") for h in headers],
+            "source_partition": [int(h["dlq.source.partition"]) if h.get("dlq.source.partition") else None for h in headers],
+            "source_offset": [int(h["dlq.source.offset"]) if h.get("dlq.source.offset") else None for h in headers],
+            "value": records["value"],
+        }
+    )
 
 
 def findings(tickets: pd.DataFrame, letters: pd.DataFrame) -> str:

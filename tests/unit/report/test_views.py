@@ -44,3 +44,82 @@ def test_figures_are_saved_where_the_build_says(tmp_path, monkeypatch):
     reasons = pd.Series({"malformed_json": 3, "wrong_type": 1})
     figures.save(figures.dead_letter_reasons(reasons), "test_dlq")
     assert (tmp_path / "figures" / "test_dlq.png").stat().st_size > 0
+
+
+# --- the Delta lake as the report reads it (delta-rs, no Spark) -----------------------------------
+
+
+def _lake_with_a_stray_file(tmp_path):
+    """A two-version tickets table, plus the data file a writer killed before its commit leaves behind."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from deltalake import write_deltalake
+
+    from hybridflow.config import get_settings
+
+    settings = get_settings(lake_uri=tmp_path.as_uri())
+    folder = tmp_path / "tickets"
+    write_deltalake(str(folder), pa.table({"ticket_id": ["a", "b"]}))
+    write_deltalake(str(folder), pa.table({"ticket_id": ["c"]}), mode="append")
+    pq.write_table(pa.table({"ticket_id": ["c"]}), folder / "part-00000-crashed.parquet")
+    return settings
+
+
+def test_naive_parquet_reader_counts_the_stray_file_and_delta_does_not(tmp_path):
+    from hybridflow import lake
+
+    settings = _lake_with_a_stray_file(tmp_path)
+    row = views.naive_vs_delta(settings, [lake.TICKETS, lake.TICKET_WINDOWS]).set_index("table").loc["tickets"]
+    assert row["fichiers Parquet du dossier"] == 3 and row["fichiers de la version"] == 2
+    assert row["lignes, lecteur Parquet naïf"] == 4 and row["lignes, lecteur Delta"] == 3
+
+
+def test_delta_history_lists_every_commit_oldest_first(tmp_path):
+    from hybridflow import lake
+
+    history = views.delta_history(lake.TICKETS, _lake_with_a_stray_file(tmp_path))
+    assert list(history["version"]) == [0, 1]
+    assert set(history["opération"]) <= {"CREATE TABLE", "WRITE"}
+    assert views.delta_history(lake.TICKET_WINDOWS, _lake_with_a_stray_file(tmp_path / "other")).empty
+
+
+def test_compare_versions_reads_an_older_version(tmp_path):
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from hybridflow import lake
+    from hybridflow.config import get_settings
+
+    settings = get_settings(lake_uri=tmp_path.as_uri())
+    table = lake.LakeTable("clients", "clients", key=("client_id",))
+    write_deltalake(str(tmp_path / "clients"), pa.table({"client_id": ["C1"], "tier": ["silver"]}))
+    write_deltalake(str(tmp_path / "clients"), pa.table({"client_id": ["C1", "C2"], "tier": ["gold", "bronze"]}), mode="overwrite")
+    frame = views.compare_versions(table, settings, 0, ["C1", "C2"], "tier")
+    assert frame.to_dict("list") == {"client_id": ["C1", "C2"], "tier, version 0": ["silver", None], "tier, version 1": ["gold", "bronze"]}
+
+
+def test_job_queries_name_the_three_queries_and_their_guarantees():
+    from hybridflow.config import get_settings
+    from hybridflow.streaming import sinks
+
+    frame = views.job_queries(get_settings())
+    assert list(frame["requête"]) == [sinks.TICKETS, sinks.WINDOWS, sinks.ALERTS]
+    assert "read_committed" in frame["garantie"][0] and "au moins une fois" in frame["garantie"][2]
+
+
+def test_bench_tables_and_latency_figure(tmp_path, monkeypatch):
+    from hybridflow.bench.stream import DrainResult, Peak, SteadyResult
+
+    drained = DrainResult(1000, baseline_s=[2.0], job_s=[4.0])
+    assert views.drain_table(drained)["événements/s"].tolist() == [500, 250]
+    assert "0.50×" in views.drain_table(drained)["job / référence"][1]
+    fast = {"p50": 0.05, "p95": 0.08, "p99": 0.2, "n": 40}
+    slow = {"p50": 2.0, "p95": 6.0, "p99": 7.0, "n": 900}
+    held = SteadyResult(rate=300, seconds=10, sent=3000, visible=slow, alerts=fast, peak=Peak())
+    table = views.latency_table(held)
+    assert table["atteinte"].tolist() == ["non", "oui"]  # visible p95 6 s > 5 s; alerts 0.08 s <= 1 s
+    monkeypatch.setenv("HYBRIDFLOW_REPORT_DIR", str(tmp_path))
+    paths = views.latency_paths(held)
+    paths["visible dans la table tickets"]["samples"] = [0.5, 1.0, 2.0, 6.5]
+    figures.save(figures.latency_distributions(paths, "test"), "test_latences")
+    assert (tmp_path / "figures" / "test_latences.png").stat().st_size > 0
