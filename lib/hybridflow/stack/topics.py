@@ -12,6 +12,11 @@ Partitions:
   are read by people and tests rather than by a parallel consumer, and carry their own
   source topic/partition/offset, so one partition costs nothing in throughput and keeps
   them in one total order, which makes a dead-letter topic easy to inspect and replay.
+
+Record size: a record larger than a topic's ``max.message.bytes`` is refused by the broker.
+The dead-letter topic is created with ``DLQ_HEADROOM_BYTES`` more than the tickets topic,
+because a dead letter is the original record plus its ``dlq.*`` headers: whatever the tickets
+topic accepted, the dead-letter topic accepts too (`max_message_bytes` reads the limit).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hybridflow.config import Settings
@@ -29,6 +35,7 @@ from hybridflow.stack.process import parse_address, port_answers, wait_until
 
 DLQ_PARTITIONS = 1
 REPLICATION_FACTOR = 1  # single-node broker; Redpanda in Compose is single-node too
+DLQ_HEADROOM_BYTES = 64 * 1024  # the dlq.* headers and the record framing on top of the original record
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +123,43 @@ def _partition_counts(admin: KafkaAdminClient, names: list[str] | None = None) -
     return counts
 
 
+def _topic_limit(admin: KafkaAdminClient, topic: str) -> int:
+    configs = admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, topic, {"max.message.bytes": None})], config_filter="all"
+    )
+    return int(configs["topic"][topic]["max.message.bytes"]["value"])
+
+
+def max_message_bytes(settings: Settings, topic: str) -> int:
+    """The largest record (batch) the broker accepts on `topic`: its ``max.message.bytes``, in bytes.
+
+    Raises:
+        StackError: the broker is not reachable, or the topic does not exist.
+    """
+    try:
+        with admin_client(settings) as admin:
+            return _topic_limit(admin, topic)
+    except (KafkaError, KeyError) as exc:
+        raise StackError(
+            f"Cannot read max.message.bytes of topic {topic!r} on {settings.kafka_bootstrap_servers} "
+            f"({type(exc).__name__}): run `make up` (it creates the topics) or check the TOPIC_* settings."
+        ) from None
+
+
+def _create(admin: KafkaAdminClient, settings: Settings, topics: dict[str, dict], timeout_ms: int) -> None:
+    """Create topics ({name: create options}); one that already exists (a concurrent caller won) is fine."""
+    if not topics:
+        return
+    response = admin.create_topics(topics, timeout_ms=timeout_ms, raise_errors=False)
+    for topic in response["topics"]:
+        code = topic.get("error_code", 0)
+        if code not in (0, TopicAlreadyExistsError.errno):
+            raise StackError(
+                f"The broker refused to create topic {topic['name']!r} "
+                f"({topic.get('error_message') or code}): check the broker log under {settings.state_dir / 'logs'}."
+            )
+
+
 def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[str, int]:
     """Create the pipeline's topics if missing (idempotent); return name -> partition count.
 
@@ -130,20 +174,12 @@ def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[st
     try:
         with admin_client(settings, timeout_ms=timeout_ms) as admin:
             existing = set(admin.list_topics())
-            missing = {n: p for n, p in wanted.items() if n not in existing}
-            if missing:
-                response = admin.create_topics(
-                    {n: {"num_partitions": p, "replication_factor": REPLICATION_FACTOR} for n, p in missing.items()},
-                    timeout_ms=timeout_ms,
-                    raise_errors=False,  # check per topic: "already exists" (a concurrent caller won) is fine
-                )
-                for topic in response["topics"]:
-                    code = topic.get("error_code", 0)
-                    if code not in (0, TopicAlreadyExistsError.errno):
-                        raise StackError(
-                            f"The broker refused to create topic {topic['name']!r} "
-                            f"({topic.get('error_message') or code}): check the broker log under {settings.state_dir / 'logs'}."
-                        )
+            options = {n: {"num_partitions": p, "replication_factor": REPLICATION_FACTOR} for n, p in wanted.items()}
+            dlq = settings.topic_dlq
+            _create(admin, settings, {n: o for n, o in options.items() if n not in existing and n != dlq}, timeout_ms)
+            if dlq not in existing:
+                room = _topic_limit(admin, settings.topic_tickets) + DLQ_HEADROOM_BYTES
+                _create(admin, settings, {dlq: options[dlq] | {"configs": {"max.message.bytes": str(room)}}}, timeout_ms)
             counts = _partition_counts(admin, list(wanted))
             grow = {n: p for n, p in wanted.items() if counts.get(n, p) < p}
             if grow:

@@ -105,6 +105,8 @@ class DeadLetterPublisher:
     def __init__(self, settings: Settings, app_id: str) -> None:
         from kafka import KafkaProducer
 
+        from hybridflow.tickets.clients import MAX_REQUEST_BYTES
+
         self.settings = settings
         self.group = f"hybridflow-dlq-{app_id}"
         self._producer = KafkaProducer(
@@ -114,6 +116,8 @@ class DeadLetterPublisher:
             acks="all",
             enable_idempotence=True,
             request_timeout_ms=settings.kafka_request_timeout_ms,
+            # A dead letter may be as large as the tickets topic allows (plus headers; the DLQ topic has the room).
+            max_request_size=MAX_REQUEST_BYTES,
         )
         # Fences an earlier incarnation of this query and aborts its open transaction, if any:
         # from here on, the marker read below is the last committed one.

@@ -15,6 +15,10 @@ Both are configured alike, and as the Java producer Kafka's own perf tool runs:
 * the same ``headers`` (if any) on every record.
 * request, bootstrap, blocking and delivery timeouts from ``settings.kafka_request_timeout_ms``;
   topics are never auto-created (a typo must not create a new one).
+* a record larger than the topic's ``max.message.bytes`` (read once per topic) is not sent:
+  it counts as failed, and the first error names the limit (`RecordTooLarge`). The clients'
+  own caps are raised above any topic's limit (`MAX_REQUEST_BYTES`), so that check is the one
+  that speaks, for both clients alike.
 
 `KafkaPythonClient` (the default, the client the course uses) is pure Python: every record
 costs Python work in ``send`` and in its I/O thread, so its hot path does the least it can:
@@ -53,7 +57,7 @@ from kafka.partitioner.default import murmur2
 from hybridflow.config import Settings
 from hybridflow.errors import ConfigError, StackError
 from hybridflow.stack.process import parse_address, port_answers
-from hybridflow.stack.topics import describe_topics, unreachable
+from hybridflow.stack.topics import describe_topics, max_message_bytes, unreachable
 
 LINGER_MS = 20
 BATCH_SIZE = 64 * 1024
@@ -63,6 +67,9 @@ CLIENT_ID = "hybridflow-producer"
 KAFKA_PYTHON = "kafka-python"
 CONFLUENT = "confluent"
 CLIENTS = (KAFKA_PYTHON, CONFLUENT)
+# kafka-python caps a record at 1 MiB and librdkafka at 1,000,000 bytes, below the broker's default
+# max.message.bytes (1,048,588): raised, so the topic's own limit is the one checked (`RecordTooLarge`).
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 Headers = Sequence[tuple[str, bytes]]
 
@@ -81,8 +88,11 @@ class ProducerClient(Protocol):
         """Number of partitions of `topic` (raises StackError without metadata)."""
         ...
 
-    def sender(self, topic: str, headers: Headers | None) -> Callable[[bytes | None, bytes], None]:
-        """The per-record send function for `topic`: ``send(key, value)``, as cheap as the client allows."""
+    def sender(self, topic: str, headers: Headers | None, limit: int | None = None) -> Callable[[bytes | None, bytes], None]:
+        """The per-record send function for `topic`: ``send(key, value)``, as cheap as the client allows.
+
+        A record larger than `limit` bytes (the topic's max.message.bytes) is not sent but failed (`RecordTooLarge`).
+        """
         ...
 
     def serve(self) -> None:
@@ -98,19 +108,39 @@ class ProducerClient(Protocol):
         ...
 
 
+class RecordTooLarge(StackError):
+    """A record the broker would refuse: larger than its topic's max.message.bytes (never sent)."""
+
+    def __init__(self, topic: str, size: int, limit: int) -> None:
+        super().__init__(
+            f"a record of {size:,} bytes is larger than max.message.bytes of topic {topic!r} ({limit:,} bytes), "
+            "so it was not sent: shorten it, or raise the topic's max.message.bytes"
+        )
+
+
+def record_size(key: bytes | None, value: bytes) -> int:
+    """Bytes of a record's key and value (what max.message.bytes bounds, before compression and framing)."""
+    return len(value) + (len(key) if key is not None else 0)
+
+
 def check_broker(settings: Settings) -> None:
     """Fail at once, with the fix, when nothing listens at the bootstrap servers."""
     if not any(port_answers(*parse_address(s), timeout_s=2.0) for s in settings.bootstrap_list):
         raise unreachable(settings, "nothing listens there")
 
 
-def check_topic(settings: Settings, topic: str) -> None:
-    """A clear error at once when `topic` does not exist (a producer would wait max.block.ms for it)."""
+def check_topic(settings: Settings, topic: str) -> int:
+    """A clear error at once when `topic` does not exist (a producer would wait max.block.ms for it).
+
+    Returns:
+        the topic's max.message.bytes: the largest record the broker accepts there.
+    """
     if topic not in describe_topics(settings):
         raise StackError(
             f"Topic {topic!r} does not exist on {settings.kafka_bootstrap_servers}: "
             "run `make up` (it creates the pipeline's topics) or check TOPIC_TICKETS."
         )
+    return max_message_bytes(settings, topic)
 
 
 def delivery_timeout_ms(settings: Settings) -> int:
@@ -156,6 +186,7 @@ def make_kafka_python_producer(settings: Settings, **overrides: object) -> Kafka
         "max_block_ms": timeout_ms,
         "delivery_timeout_ms": delivery_timeout_ms(settings),
         "allow_auto_create_topics": False,
+        "max_request_size": MAX_REQUEST_BYTES,
     }
     config.update(overrides)
     use_gzip_level()
@@ -198,14 +229,18 @@ class KafkaPythonClient:
         except KafkaTimeoutError:
             raise unreachable(self.settings, f"no metadata for {topic!r}") from None
 
-    def sender(self, topic: str, headers: Headers | None) -> Callable[[bytes | None, bytes], None]:
+    def sender(self, topic: str, headers: Headers | None, limit: int | None = None) -> Callable[[bytes | None, bytes], None]:
         """``send(key, value)``: murmur2 partition cached per key, two callbacks, nothing else."""
         n_partitions = self.partitions(topic)
+        limit = limit or 1 << 62
         send, on_ok, on_error, settings = self.producer.send, self._on_ok, self._on_error, self.settings
         header_list = list(headers) if headers else None
         partition_of: dict[bytes, int] = {}
 
         def send_one(key: bytes | None, value: bytes) -> None:
+            if len(value) > limit - 1024 and record_size(key, value) > limit:  # one compare on the hot path
+                on_error(RecordTooLarge(topic, record_size(key, value), limit))
+                return
             if key is None:
                 partition = None  # spread by the client's own partitioner
             else:
@@ -273,6 +308,7 @@ def confluent_config(settings: Settings) -> dict[str, object]:
         "socket.connection.setup.timeout.ms": timeout_ms,
         "allow.auto.create.topics": False,
         "delivery.report.only.error": True,
+        "message.max.bytes": MAX_REQUEST_BYTES,
     }
 
 
@@ -289,11 +325,18 @@ class ConfluentClient:
         self.first_error: str | None = None
         self._handed = 0
         self._unflushed = 0
+        self._refused = 0  # failed before being handed over (too large, refused by produce())
         if producer is None:
             check_broker(settings)
             config = confluent_config(settings) | {"on_delivery": self._on_delivery} | overrides
             producer = _confluent().Producer(config)
         self.producer = producer
+
+    def _refuse(self, error: str) -> None:
+        self.failed += 1
+        self._refused += 1
+        if self.first_error is None:
+            self.first_error = error
 
     def _on_delivery(self, err: Any, _msg: Any) -> None:
         # Called from poll()/flush() on this thread; successes are not reported at all.
@@ -314,22 +357,31 @@ class ConfluentClient:
             raise unreachable(self.settings, f"no metadata for {topic!r}")
         return len(found.partitions)
 
-    def sender(self, topic: str, headers: Headers | None) -> Callable[[bytes | None, bytes], None]:
+    def sender(self, topic: str, headers: Headers | None, limit: int | None = None) -> Callable[[bytes | None, bytes], None]:
         """``send(key, value)``: one C call; when librdkafka's queue is full, serve it and retry."""
         produce, poll = self.producer.produce, self.producer.poll
         header_list = list(headers) if headers else None
+        limit = limit or 1 << 62
+        kafka_exception = _confluent().KafkaException
         # A producer we made reports failures through its configured callback; one passed in
         # may report nothing, so each record then carries the callback itself.
         callback = None if self.own else self._on_delivery
         client = self
 
         def send_one(key: bytes | None, value: bytes) -> None:
+            if len(value) > limit - 1024 and record_size(key, value) > limit:
+                error = RecordTooLarge(topic, record_size(key, value), limit)
+                client._refuse(f"{type(error).__name__}: {error}")
+                return
             while True:
                 try:
                     produce(topic, value, key, on_delivery=callback, headers=header_list)
                 except BufferError:
                     poll(0.05)  # the local queue is full: let deliveries drain it
                     continue
+                except kafka_exception as exc:  # refused at once (e.g. MSG_SIZE_TOO_LARGE): one failure, not a crash
+                    client._refuse(f"KafkaError: {exc.args[0].str() if exc.args else exc}")
+                    return
                 client._handed += 1
                 return
 
@@ -353,7 +405,7 @@ class ConfluentClient:
 
     def _settle(self) -> None:
         # Purged or timed-out records are reported as failures; those never reported are unknown: not acknowledged.
-        self.ok = max(0, self._handed - self.failed - self._unflushed)
+        self.ok = max(0, self._handed - (self.failed - self._refused) - self._unflushed)
 
 
 def open_client(settings: Settings, name: str | None = None, producer: Any | None = None, **overrides: object) -> ProducerClient:

@@ -180,8 +180,8 @@ def produce(
     bar = tqdm(total=count, unit="ev", desc=f"produce → {topic}", disable=not progress, mininterval=0.5)
     start = time.perf_counter()
     try:
-        check_topic(settings, topic)
-        send, serve = kafka.sender(topic, headers), kafka.serve
+        limit = check_topic(settings, topic)  # the topic's max.message.bytes: larger records fail, named
+        send, serve = kafka.sender(topic, headers, limit), kafka.serve
         # Made last: the topic check's time must not fill the bucket with a head-start burst.
         limiter = RateLimiter(rate)
         acquire = limiter.acquire if rate is not None else None
