@@ -28,8 +28,8 @@ RUN profiles=$(awk '/^[ \t]*<profile>[ \t]*$/{p=1} p && /<id>/{gsub(/.*<id>|<\/i
          ls "/jars/$profile"/*.jar > /dev/null || exit 1; \
        done
 
-# --- 2. the application: slim Python + Java 17 runtime + pinned Python packages -------------------------
-FROM ${PYTHON_IMAGE} AS app
+# --- 2. the runtime: slim Python + Java 17 + pinned Python packages + jars (no project code yet) ---------
+FROM ${PYTHON_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -46,7 +46,7 @@ RUN python -m venv /opt/venv \
     && groupadd --system --gid 10001 hybridflow \
     && useradd --system --uid 10001 --gid hybridflow --create-home --home-dir /home/hybridflow hybridflow
 WORKDIR /app
-# Layers from the least to the most often changed: pinned packages, jars, then the project itself.
+# Layers from the least to the most often changed: pinned packages, jars, then (next stages) the code.
 # JupyterLab is pinned in requirements.txt too, but only the jupyter stage installs it.
 COPY requirements.txt ./
 RUN grep -v -e '^-e ' -e '^jupyterlab==' requirements.txt > /tmp/requirements-deps.txt \
@@ -56,23 +56,26 @@ RUN grep -v -e '^-e ' -e '^jupyterlab==' requirements.txt > /tmp/requirements-de
 COPY --from=jars /jars /app/.state/jars
 COPY jvm/pom.xml jvm/pom.xml
 RUN for stamp in /app/.state/jars/*/; do touch "$stamp/.resolved"; done
-COPY pyproject.toml README.md ./
-COPY lib/ lib/
-RUN pip install --no-deps -e .
 # Everything the app user writes: data, logs, pids, Spark scratch, figures and the report.
 RUN mkdir -p /app/data /app/notebooks /app/report /app/diagrams /app/.state/logs /app/.state/run /app/.state/spark \
     && chown hybridflow:hybridflow /app/.state \
     && chown -R hybridflow:hybridflow /app/data /app/notebooks /app/report /app/diagrams \
        /app/.state/logs /app/.state/run /app/.state/spark
+
+# --- 3. the application: the runtime + the project, run as `hybridflow` ---------------------------------
+FROM runtime AS app
+COPY pyproject.toml README.md ./
+COPY lib/ lib/
+RUN pip install --no-deps -e .
 USER hybridflow
 ENTRYPOINT ["hybridflow"]
 CMD ["--help"]
 
-# --- 3. JupyterLab for the notebooks: same environment, plus what they and `make report` need -----------
+# --- 4. JupyterLab for the notebooks: the runtime, what they and `make report` need, then the project ---
+# (built from `runtime`, not `app`: a code change rebuilds the last layers only, not Chromium and Node)
 FROM ${VERSITYGW_IMAGE} AS versitygw
 
-FROM app AS jupyter
-USER root
+FROM runtime AS jupyter
 # Graphviz (schematics), Chromium + Node for the pinned mermaid-cli (diagrams), fonts for both.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends graphviz chromium nodejs npm fonts-dejavu-core \
@@ -82,14 +85,16 @@ RUN cd tools/mermaid \
     && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
     && touch node_modules/.install.stamp \
     && rm -rf /root/.npm
-COPY requirements.txt /tmp/requirements.txt
-RUN grep '^jupyterlab==' /tmp/requirements.txt > /tmp/requirements-jupyter.txt \
+RUN grep '^jupyterlab==' requirements.txt > /tmp/requirements-jupyter.txt \
     && pip install -r /tmp/requirements-jupyter.txt \
-    && rm /tmp/requirements.txt /tmp/requirements-jupyter.txt
-# Notebook 9 runs its own object store (the versitygw of the Compose file) and reads these two files.
+    && rm /tmp/requirements-jupyter.txt
+# Notebook 9 runs its own object store (the versitygw of the Compose file) and reads the two files below.
 COPY --from=versitygw /app/versitygw /usr/local/bin/versitygw
-COPY docker-compose.yml Dockerfile ./
 COPY docker/jupyter-entrypoint.sh /usr/local/bin/jupyter-entrypoint.sh
+COPY pyproject.toml README.md ./
+COPY lib/ lib/
+RUN pip install --no-deps -e .
+COPY docker-compose.yml Dockerfile ./
 EXPOSE 8888
 # Starts as root only to take the uid of a bind-mounted notebooks/ folder, then runs as `hybridflow`.
 # The token comes from JUPYTER_TOKEN (read by Jupyter itself), never from the image.

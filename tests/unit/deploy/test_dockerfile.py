@@ -73,16 +73,25 @@ def test_pinned_packages_come_from_requirements_txt():
     assert f"pyspark=={pom_property('spark.version')}" in requirements
     # JupyterLab: one pin, in requirements.txt; the app stage leaves it out, the jupyter stage installs it.
     assert re.search(r"^jupyterlab==\d+\.\d+\.\d+$", requirements, flags=re.M)
-    assert "-e '^jupyterlab=='" in TEXT and "grep '^jupyterlab==' /tmp/requirements.txt" in TEXT
+    assert "-e '^jupyterlab=='" in TEXT and "grep '^jupyterlab==' requirements.txt" in TEXT
+
+
+def test_both_targets_install_the_project_after_the_heavy_layers():
+    runtime, app, jupyter = (TEXT.split(marker)[1] for marker in ("AS runtime", "AS app", "FROM runtime AS jupyter"))
+    runtime = runtime.split("AS app")[0]
+    assert "COPY lib/" not in runtime  # a code change must not invalidate the packages, jars or Chromium
+    for stage in (app.split("AS versitygw")[0], jupyter):
+        assert "COPY lib/ lib/" in stage and "pip install --no-deps -e ." in stage
+    assert jupyter.index("npm ci") < jupyter.index("COPY lib/ lib/")
 
 
 def test_runs_as_a_non_root_user_with_the_cli_as_entry_point():
-    app_stage = TEXT.split("FROM app AS jupyter")[0]
+    app_stage = TEXT.split("FROM runtime AS jupyter")[0]
     users = re.findall(r"^USER (\S+)", app_stage, flags=re.M)
     assert users and users[-1] == "hybridflow"
     assert 'ENTRYPOINT ["hybridflow"]' in app_stage
     # JupyterLab: the entry point starts as root only to adopt the notebooks' owner, then drops root.
-    jupyter_stage = TEXT.split("FROM app AS jupyter")[1]
+    jupyter_stage = TEXT.split("FROM runtime AS jupyter")[1]
     assert 'ENTRYPOINT ["/usr/local/bin/jupyter-entrypoint.sh"]' in jupyter_stage
     execs = [line.strip() for line in ENTRYPOINT_SCRIPT.splitlines() if line.strip().startswith("exec ")]
     assert execs == ['exec "$@"', 'exec setpriv --reuid=hybridflow --regid=hybridflow --init-groups "$@"']
@@ -102,7 +111,7 @@ def test_the_app_user_can_write_where_the_notebooks_and_the_report_write():
 
 
 def test_the_jupyter_image_has_what_the_notebooks_read_and_run():
-    jupyter_stage = TEXT.split("FROM app AS jupyter")[1]
+    jupyter_stage = TEXT.split("FROM runtime AS jupyter")[1]
     for package in ("graphviz", "chromium", "nodejs", "npm"):
         assert re.search(rf"apt-get install[^\n]*\b{package}\b", jupyter_stage), package
     assert "npm ci" in jupyter_stage and "PUPPETEER_SKIP_DOWNLOAD=1" in jupyter_stage  # Debian's chromium, no download
