@@ -93,6 +93,16 @@ class LakeTable:
             return pd.DataFrame(columns=columns or [])
         return table.to_pandas(columns=columns)
 
+    def files(self, settings: Settings) -> list[tuple[str, int]]:
+        """The data files of the latest version, as the log lists them: (path relative to the table, bytes)."""
+        import pyarrow as pa
+
+        table = self.delta(settings)
+        if table is None:
+            return []
+        actions = pa.table(table.get_add_actions(flatten=True)).to_pydict()  # delta-rs returns an Arrow C stream
+        return list(zip(actions["path"], actions["size_bytes"]))
+
     def count(self, settings: Settings) -> int:
         """Rows in the latest version, from the log's file statistics and data (0 when absent)."""
         table = self.delta(settings)

@@ -56,6 +56,8 @@ def test_reader_sees_only_committed_files_not_strays(tmp_path):
     pq.write_table(pa.table({"ticket_id": ["a", "b"]}), folder / "part-00000-stray.parquet")
     assert sorted(lake.TICKETS.to_pandas(settings)["ticket_id"]) == ["a", "b"]
     assert lake.TICKETS.count(settings) == 2 and lake.TICKETS.version(settings) == 0
+    assert [path for path, _ in lake.TICKETS.files(settings)] != [] and all(
+        "stray" not in path for path, _ in lake.TICKETS.files(settings))
     con = lake.duckdb_connection()
     assert con.sql(f"SELECT count(*) FROM {lake.duckdb_scan(settings, lake.TICKETS)}").fetchone()[0] == 2
     assert pq.read_table(folder).num_rows == 4  # a naive Parquet reader would double-count: why the log matters

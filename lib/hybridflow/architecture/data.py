@@ -296,7 +296,7 @@ FLOWS: tuple[Flow, ...] = (
          rpo_minutes=5, rto_minutes=30, recovery_note="tampon disque de 24 h sur chaque passerelle"),
     Flow("stream_read", "streaming_broker", "processing", "Lecture Structured Streaming (micro-lots)", FlowKind.REALTIME,
          rpo_minutes=0, rto_minutes=15, recovery_note="reprise depuis les offsets du checkpoint"),
-    Flow("stream_write", "processing", "object_storage", "Parquet silver + agrégats gold", FlowKind.REALTIME,
+    Flow("stream_write", "processing", "object_storage", "Delta silver + agrégats gold", FlowKind.REALTIME,
          rpo_minutes=1, rto_minutes=15, recovery_note="écriture idempotente par checkpoint ; versioning du lac"),
     # batch / CDC from SQL Server and the SAN
     Flow("cdc_in", "sqlserver", "db_migration_cdc", "Chargement initial + CDC (tables cdc.*)", FlowKind.BATCH, _LINK,
@@ -537,7 +537,7 @@ TICKET_LIFECYCLE: tuple[tuple[str, str, str], ...] = (
     ("processing", "streaming_broker", f"poll : un micro-lot par trigger ({_TRIGGER!r})"),
     ("processing", "processing", "parse + validation du schéma, enrichissement (équipe, SLA)"),
     ("processing", "streaming_broker", f"billet malformé → {_DLQ} (avec le motif)"),
-    ("processing", "object_storage", "Parquet silver, partition par date"),
+    ("processing", "object_storage", "Delta silver (Parquet + journal), partition par date"),
     ("processing", "object_storage", f"agrégats fenêtrés (window {_WINDOW!r}, gold)"),
     ("data_warehouse", "object_storage", "lecture des tables gold (tables externes)"),
     ("bi_users", "data_warehouse", "tableau de bord « SLA du support »"),

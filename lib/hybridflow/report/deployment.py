@@ -108,9 +108,8 @@ def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory
                 delta = table.delta(cluster_lake)
                 if delta is None:
                     continue
-                files = delta.get_add_actions(flatten=True).to_pydict()
                 listing += [{"table": table.name, "version Delta": delta.version(), "fichier": path, "octets": size}
-                            for path, size in zip(files["path"], files["size_bytes"])]
+                            for path, size in table.files(cluster_lake)]
         finally:
             cluster.stop(s3)
             store.stop(s3)

@@ -137,9 +137,9 @@ def _objectstore_ls(args: argparse.Namespace) -> int:
         if delta is None:
             print(f"{table.uri(settings)}: no Delta table yet")
             continue
-        files = delta.get_add_actions(flatten=True).to_pydict()
-        size = sum(files.get("size_bytes", []))
-        print(f"{table.uri(settings)}: Delta version {delta.version()}, {len(files.get('path', []))} data files "
+        files = table.files(settings)
+        size = sum(n for _, n in files)
+        print(f"{table.uri(settings)}: Delta version {delta.version()}, {len(files)} data files "
               f"({size / 1024:.0f} KiB), {table.count(settings):,} rows")
     return 0
 
