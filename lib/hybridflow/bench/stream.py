@@ -271,6 +271,8 @@ class SteadyResult:
     visible: dict[str, float]
     alerts: dict[str, float]
     peak: Peak
+    visible_s: list[float] = field(default_factory=list, repr=False)  # every ticket's latency, for plots
+    alerts_s: list[float] = field(default_factory=list, repr=False)
 
     def lines(self) -> list[str]:
         """The printed table."""
@@ -320,7 +322,10 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path) -> St
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         sent = produce(live_tickets(), run, count=int(rate * seconds), rate=rate, progress=False)
-        time.sleep(10)  # the last micro-batch commits
+        drained = time.monotonic() + 120  # every ticket committed (the first one was produced before the start)
+        while lake.TICKETS.count(run) < sent.sent + 1 and time.monotonic() < drained and proc.poll() is None:
+            time.sleep(1)
+        time.sleep(2)  # the last alerts reach their topic
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=120)
         sampler_stop.set()
@@ -331,7 +336,8 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path) -> St
         if "proc" in locals() and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         delete_topics(run, [run.topic_tickets, run.topic_dlq, run.topic_alerts])
-    return SteadyResult(rate, seconds, sent.sent, percentiles(visible_latencies(run)), percentiles(alerts), peak)
+    visible = visible_latencies(run)
+    return SteadyResult(rate, seconds, sent.sent, percentiles(visible), percentiles(alerts), peak, visible, alerts)
 
 
 def main(argv: list[str] | None = None) -> int:
