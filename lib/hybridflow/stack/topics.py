@@ -178,7 +178,16 @@ def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[st
             dlq = settings.topic_dlq
             _create(admin, settings, {n: o for n, o in options.items() if n not in existing and n != dlq}, timeout_ms)
             if dlq not in existing:
-                room = _topic_limit(admin, settings.topic_tickets) + DLQ_HEADROOM_BYTES
+                # A topic created a moment ago may not show its configs yet: poll until it does.
+                def limit() -> int | None:
+                    try:
+                        return _topic_limit(admin, settings.topic_tickets)
+                    except KeyError:
+                        return None
+
+                room = wait_until(limit, timeout_s=timeout_ms / 1000, what=f"The configs of topic {settings.topic_tickets!r}",
+                                  fix="check `hybridflow status` and the broker log, then rerun", interval_s=0.1)
+                room += DLQ_HEADROOM_BYTES
                 _create(admin, settings, {dlq: options[dlq] | {"configs": {"max.message.bytes": str(room)}}}, timeout_ms)
             counts = _partition_counts(admin, list(wanted))
             grow = {n: p for n, p in wanted.items() if counts.get(n, p) < p}
