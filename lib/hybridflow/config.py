@@ -27,6 +27,8 @@ JVM_POM = PROJ_ROOT / "jvm" / "pom.xml"
 MERMAID_TOOL_DIR = PROJ_ROOT / "tools" / "mermaid"  # pinned mermaid-cli (npm), installed by `make setup`
 
 _DURATION = re.compile(r"^\s*\d+\s+(second|minute|hour|day)s?\s*$")
+_TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")  # Kafka's rule for topic names
+_JVM_MEMORY = re.compile(r"^[1-9][0-9]*([kmgtp]b?|b)?$", re.IGNORECASE)  # Spark's byte strings: 512m, 2g, 2gb
 
 
 def _env_file() -> Path | None:
@@ -53,7 +55,7 @@ class Settings(BaseSettings):
         "localhost:9092", description="Kafka-API bootstrap servers, host:port[,host:port]"
     )
     kafka_controller_port: int = Field(
-        9093, description="KRaft controller port of the local broker (`make up`)"
+        9093, ge=1, le=65535, description="KRaft controller port of the local broker (`make up`)"
     )
     topic_tickets: str = Field("client_tickets", description="Topic the tickets are produced to")
     topic_dlq: str = Field("client_tickets_dlq", description="Dead-letter topic for malformed events")
@@ -140,6 +142,34 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a duration like '30 seconds' or '1 minute'")
         return value.strip()
 
+    @field_validator("window_duration")
+    @classmethod
+    def _is_positive(cls, value: str) -> str:
+        if int(value.split()[0]) <= 0:
+            raise ValueError(f"{value!r} must be longer than 0")
+        return value
+
+    @field_validator("topic_tickets", "topic_dlq", "topic_alerts")
+    @classmethod
+    def _is_topic(cls, value: str) -> str:
+        if not _TOPIC.match(value) or value in (".", ".."):
+            raise ValueError(f"{value!r} is not a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)")
+        return value
+
+    @field_validator("spark_driver_memory")
+    @classmethod
+    def _is_memory(cls, value: str) -> str:
+        if not _JVM_MEMORY.match(value.strip()):
+            raise ValueError(f"{value!r} is not a JVM memory size such as 512m or 2g")
+        return value.strip()
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _is_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/:\s]+(:\d{1,5})?/?$", value):
+            raise ValueError(f"{value!r} is not an http(s)://host:port URL")
+        return value
+
     @field_validator("alert_priorities")
     @classmethod
     def _are_priorities(cls, value: str) -> str:
@@ -156,14 +186,14 @@ class Settings(BaseSettings):
     def _is_host_port_list(cls, value: str) -> str:
         for server in value.split(","):
             host, sep, port = server.strip().rpartition(":")
-            if not sep or not host or not port.isdigit():
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or re.search(r"[\s/]", host):
                 raise ValueError(f"{server!r} is not host:port")
         return value
 
     @field_validator("spark_master")
     @classmethod
     def _is_master(cls, value: str) -> str:
-        if not re.match(r"^(local(\[(\*|\d+)\])?|spark://[^:/]+:\d+(,[^:/]+:\d+)*)$", value):
+        if not re.match(r"^(local(\[(\*|[1-9]\d*)\])?|spark://[^:/]+:\d+(,[^:/]+:\d+)*)$", value):
             raise ValueError(f"{value!r} is not local[*], local[N] or spark://host:port")
         return value
 
@@ -172,12 +202,15 @@ class Settings(BaseSettings):
     def _is_uri(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        if not re.match(r"^(file|s3a)://", value):
-            raise ValueError(f"{value!r} must start with file:// or s3a://")
+        if not re.match(r"^(file:///.|s3a://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/|$))", value):
+            raise ValueError(f"{value!r} must be file:///absolute/path or s3a://bucket/prefix")
         return value.rstrip("/")
 
     @model_validator(mode="after")
     def _s3_needs_endpoint(self) -> "Settings":
+        topics = [self.topic_tickets, self.topic_dlq, self.topic_alerts]
+        if len(set(topics)) != len(topics):
+            raise ValueError("TOPIC_TICKETS, TOPIC_DLQ and TOPIC_ALERTS must be three different topics")
         if self.lake_uri.startswith("s3a://") and not self.s3_endpoint:
             raise ValueError("LAKE_URI is s3a:// but S3_ENDPOINT is not set")
         if self.s3_endpoint and not (self.s3_access_key and self.s3_secret_key):
@@ -251,10 +284,11 @@ def get_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         loc = first.get("loc") or ()
         field = str(loc[0]) if loc else ""
-        where = f"{_field_env(field)}" if field else "the S3/lake settings"
-        msg = first.get("msg", "invalid value").removeprefix("Value error, ")
+        msg = first.get("msg", "invalid value").removeprefix("Value error, ").replace("\n", " ")
+        if not field:  # a rule across settings: its message names them
+            raise ConfigError(f"Settings disagree ({msg}): fix them in .env or the environment (see .env.example).") from None
         raise ConfigError(
-            f"Setting {where} is invalid ({msg}): fix it in .env or the environment (see .env.example)."
+            f"Setting {_field_env(field)} is invalid ({msg}): fix it in .env or the environment (see .env.example)."
         ) from None
 
 
