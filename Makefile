@@ -98,6 +98,10 @@ cluster-up: setup ## Start a local Spark standalone cluster (1 master, 1 worker)
 cluster-down: ## Stop the local Spark standalone cluster
 	@test ! -x $(HF) || $(HF) cluster down
 
+.PHONY: audit
+audit: $(STAMP) ## Known vulnerabilities of the installed Python packages (pip-audit --strict: one it cannot check fails it)
+	$(VENV)/bin/pip-audit --strict --progress-spinner off --skip-editable
+
 .PHONY: lab compose-test
 lab: up ## JupyterLab on notebooks/ with the project's kernel, on 127.0.0.1 (token printed): make lab LAB_PORT=8888
 	@scripts/lab.sh
