@@ -11,6 +11,16 @@ from hybridflow.config import Settings
 from hybridflow.toolchain import check_java, jars
 
 
+def local_only(settings: Settings) -> bool:
+    """True when the driver needs no address but loopback: local[N], or a standalone master on this machine's loopback."""
+    from hybridflow.stack.process import is_loopback
+
+    if settings.spark_master.startswith("local"):
+        return True
+    hosts = [server.rsplit(":", 1)[0] for server in settings.spark_master.removeprefix("spark://").split(",")]
+    return all(is_loopback(host) for host in hosts)
+
+
 def spark_conf(settings: Settings) -> dict[str, str]:
     """Every Spark option the project sets, as data (also shown in the report)."""
     conf = {
@@ -31,6 +41,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # cluster, it costs seconds per micro-batch on a small machine. Follow the shuffle setting.
         "spark.databricks.delta.snapshotPartitions": str(settings.spark_shuffle_partitions),
     }
+    if local_only(settings) and os.environ.get("SPARK_LOCAL_IP", "127.0.0.1") == "127.0.0.1":  # else: told otherwise
+        # Otherwise the driver's RPC and block manager listen on the machine's network address
+        # (Spark picks the first non-loopback interface): nothing outside needs to reach them.
+        conf |= {"spark.driver.bindAddress": "127.0.0.1", "spark.driver.host": "127.0.0.1"}
     if settings.s3_endpoint:
         conf |= {
             "spark.hadoop.fs.s3a.endpoint": settings.s3_endpoint,
@@ -49,6 +63,9 @@ def get_spark(settings: Settings, app_name: str = "hybridflow") -> SparkSession:
     """Return a SparkSession configured from the settings (reuses the active one if any)."""
     check_java()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # executors use this venv's Python
+    if local_only(settings):
+        # The driver's web UI (4040…) listens on SPARK_LOCAL_IP, else on every interface (0.0.0.0).
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.appName(app_name)
     for key, value in spark_conf(settings).items():
         builder = builder.config(key, value)

@@ -213,7 +213,8 @@ class SparkCluster(Service):
     def daemons(self, settings: Settings) -> tuple[Daemon, ...]:
         """The master (ready when its UI says ALIVE), then the worker (ready when the master sees it)."""
         spec, paths = ClusterSpec.of(settings), ClusterPaths.of(settings)
-        env = spark_env()
+        # Their web UIs listen on SPARK_LOCAL_IP, else on every interface: keep them on the master's host.
+        env = spark_env() | {"SPARK_LOCAL_IP": spec.host}
         master = Daemon(
             name="master", command=lambda: master_command(spec), ready=lambda: _master_answers(spec),
             pid_file=paths.master_pid, marker=MASTER_CLASS, log=paths.master_log, env=env,

@@ -229,6 +229,23 @@ def ensure_binary(settings: Settings, force: bool = False) -> Path:
 # --- the service --------------------------------------------------------------------
 
 
+EXAMPLE_SECRET_PREFIX = "change-me"  # .env.example's placeholders
+
+
+def check_credentials(settings: Settings) -> None:
+    """Refuse to serve beyond loopback with .env.example's placeholder secret (or a short one)."""
+    host, _ = endpoint_address(settings)
+    if process.is_loopback(host):
+        return
+    secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else ""
+    if secret.startswith(EXAMPLE_SECRET_PREFIX) or len(secret) < 16:
+        raise StackError(
+            f"S3_ENDPOINT={settings.s3_endpoint} is reachable from other machines, and S3_SECRET_KEY is "
+            f"{'the example placeholder' if secret.startswith(EXAMPLE_SECRET_PREFIX) else 'shorter than 16 characters'}: "
+            "set a long random one in .env (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(24))'`)."
+        )
+
+
 def server_command(binary: Path, settings: Settings, paths: ObjectStorePaths) -> list[str]:
     """The gateway's command line (no secrets: those go through the environment)."""
     host, port = endpoint_address(settings)
@@ -271,6 +288,7 @@ class ObjectStore(Service):
                 )
             if not (settings.s3_access_key and settings.s3_secret_key):
                 raise StackError("S3_ACCESS_KEY / S3_SECRET_KEY are not set: set both in .env (see .env.example).")
+            check_credentials(settings)
             return server_command(binary, settings, paths)
 
         secret = {"ROOT_ACCESS_KEY": settings.s3_access_key, "ROOT_SECRET_KEY": settings.s3_secret_key}

@@ -7,6 +7,10 @@ listening on localhost only, its Unix socket kept inside the state folder (so it
 never collides with a system cluster in /var/run/postgresql). The CRM role and
 database are created idempotently over that socket by the local superuser.
 
+Authentication (initdb's pg_hba.conf): TCP connections need the role's password, checked
+with ``scram-sha-256`` (and stored as a SCRAM verifier); the Unix socket trusts the local
+superuser, so its folder is the server account's alone (mode 0700).
+
 PostgreSQL refuses to run as root: when the project runs as root (CI does), the
 server runs as the ``postgres`` system account the Debian package creates, and
 its folder under the state dir is handed to that account.
@@ -103,6 +107,7 @@ def _prepare_home(settings: Settings) -> None:
     home = pg_home(settings)
     for folder in (home, socket_dir(settings)):
         folder.mkdir(parents=True, exist_ok=True)
+    socket_dir(settings).chmod(0o700)  # the socket trusts whoever reaches it: only the server's account may
     account = _os_account()
     if account is None:
         return
@@ -207,6 +212,7 @@ class PostgresService(Service):
             command=lambda: [
                 str(bin_dir(settings) / "postgres"), "-D", str(data), "-p", str(settings.pg_port),
                 "-k", str(socket_dir(settings)), "-c", "listen_addresses=localhost",
+                "-c", "password_encryption=scram-sha-256",
             ],
             ready=lambda: _accepts_connections(settings),
             pid_file=data / "postmaster.pid", writes_pid_file=True,

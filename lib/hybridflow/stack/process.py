@@ -49,6 +49,17 @@ def is_local_host(host: str) -> bool:
     return host in _LOCAL_HOSTS or host in {socket.gethostname(), socket.getfqdn()}
 
 
+def is_loopback(host: str) -> bool:
+    """True when every address `host` resolves to is a loopback one (127.0.0.0/8, ::1): not reachable from outside."""
+    import ipaddress
+
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+
+
 def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
     """True when a TCP connection to host:port is accepted."""
     try:
