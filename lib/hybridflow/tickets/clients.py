@@ -274,7 +274,14 @@ class KafkaPythonClient:
     def close(self, timeout_s: float) -> None:
         """Close the producer if this client made it (closing fails what is still pending)."""
         if self.own:
-            self.producer.close(timeout=timeout_s)
+            try:
+                self.producer.close(timeout=timeout_s)
+            except KafkaTimeoutError:
+                # kafka-python's close() raises when records are still pending after the timeout (the broker
+                # was down longer than that): they count as failed (handed over, never acknowledged).
+                sender = getattr(self.producer, "_sender", None)  # its I/O thread would retry them forever
+                if sender is not None:
+                    sender.force_close()
 
 
 # --- confluent-kafka (librdkafka) ------------------------------------------------------------------
