@@ -13,7 +13,10 @@ def _stream(args: argparse.Namespace) -> int:
     from hybridflow.streaming.inspect import pipeline_summary
     from hybridflow.streaming.job import run_pipeline
 
+    from hybridflow.preflight import check_writable
+
     settings = get_settings()
+    check_writable(settings)  # before the broker and Spark: an unwritable lake is one sentence, not a stack trace
     ensure_topics(settings)
     spark = get_spark(settings, app_name="hybridflow-stream")
     mode = "available-now" if args.available_now else f"every {settings.trigger_interval} until Ctrl-C"
