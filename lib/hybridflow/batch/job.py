@@ -10,6 +10,7 @@ overwrite or merge — then records the new marks with the lake. It returns a
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -137,7 +138,7 @@ def run_table(spark: SparkSession, settings: Settings, spec: TableSpec, mode: Mo
     # Cache the raw rows: conform, rejects, dedup and load all read them, the source only once.
     raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        report.read = raw.count()
+        report.read = _count_source(raw, spec, report.source)
         report.extract_seconds = time.monotonic() - t0
         valid, rejects = conform(raw, spec, report.source)
         report.rejected = write_rejects(spark, settings, spec, rejects, run_id, replace=(mode == "full"))
@@ -157,6 +158,22 @@ def run_table(spark: SparkSession, settings: Settings, spec: TableSpec, mode: Mo
         current.version, current.rows = run_id, result.table_rows
     report.seconds = time.monotonic() - t0
     return report
+
+
+def _count_source(raw: DataFrame, spec: TableSpec, source: str) -> int:
+    """Read the source (the first action on it): a source lost mid-run is one sentence, not a Java stack trace."""
+    try:
+        return raw.count()
+    except Exception as exc:  # py4j wraps the driver's error (PSQLException, IOException) in a Java stack trace
+        text = str(exc)
+        # The driver's own error (PSQLException names host and port), not Spark's or py4j's wrapping of it.
+        found = re.search(r"\b((?:PSQL|SQL|IO|Connect|Socket|EOF)Exception: [^\n]+)", text)
+        cause = (found.group(1) if found else (text.splitlines() or [type(exc).__name__])[0])[:200]
+        raise BatchError(
+            f"Reading {source} for table {spec.name!r} failed during the run ({cause}): the lake table and its "
+            f"high-water mark are unchanged; start the source (`make up` for the local PostgreSQL) or fix the "
+            f"PG_* settings, then rerun `hybridflow batch`: it loads what this run did not."
+        ) from None
 
 
 def _merge(run_id: str):

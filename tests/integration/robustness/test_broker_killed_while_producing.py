@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,28 +40,14 @@ RATE = 4_000  # tickets/s: 25 s of sending, so the kill lands mid-run even on a 
 SUMMARY = re.compile(r"produce: (?P<sent>\d+) sent \(\d+ malformed on purpose\), (?P<failed>\d+) failed")
 
 
-def _port_outside_the_ephemeral_range() -> int:
-    """A free port below the kernel's ephemeral range: a client that keeps reconnecting to a dead port in that
-    range can end up connected to itself (its own source port), and then holds the port the broker restarts on."""
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for port in random.Random().sample(range(20_000, min(low, 32_000)), 200):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port below the ephemeral range")
-
-
 @pytest.fixture(scope="module")
-def broker(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def broker(settings: Settings, tmp_path_factory: pytest.TempPathFactory, module_stable_port) -> Iterator[Settings]:
     """A private broker on free ports with its own state dir (sharing the resolved jars); stopped at the end."""
     state = tmp_path_factory.mktemp("killed-broker")
     (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
     private = settings.model_copy(update={
-        "kafka_bootstrap_servers": f"localhost:{_port_outside_the_ephemeral_range()}",
-        "kafka_controller_port": _port_outside_the_ephemeral_range(), "state_dir": state,
+        "kafka_bootstrap_servers": f"localhost:{module_stable_port()}",
+        "kafka_controller_port": module_stable_port(), "state_dir": state,
     })  # fmt: skip
     KafkaBroker().start(private)
     yield private
