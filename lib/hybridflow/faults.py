@@ -1,0 +1,100 @@
+"""What the platform survives, as data: each fault, what the platform does, and the test that proves it.
+
+One list (`FAULTS`) renders the README's fault table (`faults_markdown`, kept in sync by a unit
+test) and the self-assessment notebook's (`frame`). A fault without a test says so: it is not
+claimed. Every named test must exist (a unit test checks the files and test functions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One thing that goes wrong, what the platform does about it, and the test (file::function) that proves it."""
+
+    fault: str
+    behaviour: str
+    test: str | None  # "path/to/test_file.py::test_name", or None when no test covers it yet
+    measured: str = ""
+
+
+FAULTS: tuple[Fault, ...] = (
+    Fault(
+        "Broker SIGKILLed and restarted during a 100,000-ticket `hybridflow produce` (private broker)",
+        "Short outage: the idempotent producer retries, nothing fails, exit 0, the topic holds each ticket exactly once. "
+        "Outage longer than the delivery timeout: the summary counts the failed tickets, exit 1, no ticket twice, "
+        "every acknowledged one in the topic.",
+        "tests/integration/robustness/test_broker_killed_while_producing.py::test_a_short_outage_loses_nothing_and_duplicates_nothing",
+        "broker down 26 s: 100,000 sent, 0 failed; down 38 s with a 8 s delivery timeout: 10,232 sent, 89,768 failed, exit 1",
+    ),
+    Fault(
+        "(same, long outage)",
+        "kafka-python's close() raised on records still pending, so the command died with a traceback "
+        "instead of its summary: fixed, they are counted failed.",
+        "tests/integration/robustness/test_broker_killed_while_producing.py::test_a_long_outage_is_counted_and_said_by_the_exit_status",
+    ),
+    Fault(
+        "Streaming job SIGKILLed three times while draining a backlog",
+        "Restarted from its checkpoints: the tickets table read without Spark equals the valid input exactly, the "
+        "dead-letter topic (read_committed) the malformed input exactly, each closed window once.",
+        "tests/integration/streaming/test_crash.py::test_tickets_read_without_spark_are_the_valid_input_exactly_once",
+    ),
+    Fault(
+        "PostgreSQL stopped in the middle of an incremental batch ETL run (private server)",
+        "One sentence naming the table and the fix (`Reading crm.clients for table 'clients' failed during the run "
+        "(PSQLException: Connection to localhost:… refused…): the lake table and its high-water mark are unchanged; …`); "
+        "the Delta table keeps its version and rows (readers see the previous version); the mark did not move; the next "
+        "run loads exactly the rows that were missed.",
+        "tests/integration/robustness/test_postgres_stopped_mid_batch.py::test_a_database_lost_mid_run_leaves_the_lake_and_the_mark_as_they_were",
+    ),
+    Fault(
+        "Unwritable lake or checkpoint location (permissions, read-only or immutable folder, a file in the way)",
+        "`hybridflow stream` stops at start, before the broker or Spark, with one sentence naming the location and "
+        "LAKE_URI / CHECKPOINT_URI; exit 2.",
+        "tests/unit/test_preflight.py::test_the_stream_command_fails_fast_in_one_line",
+    ),
+    Fault(
+        "A record larger than its topic's max.message.bytes",
+        "Not sent: counted failed with `RecordTooLarge: … larger than max.message.bytes of topic 'T' (L bytes) …`, "
+        "the rest delivered, exit 1 — with either client (librdkafka used to crash the run).",
+        "tests/integration/robustness/test_record_size.py::test_a_record_over_the_limit_fails_naming_the_limit_and_the_rest_is_sent",
+    ),
+    Fault(
+        "A record just under that limit (far over MAX_PAYLOAD_BYTES)",
+        "Dead-lettered as oversized_payload with its original bytes, beside its micro-batch's valid tickets; the "
+        "dead-letter topic has 64 KiB more room than the tickets topic.",
+        "tests/integration/robustness/test_record_size.py::test_a_record_just_under_the_limit_is_dead_lettered_without_breaking_its_batch",
+    ),
+    Fault(
+        "Broker restarted while the streaming job runs",
+        "Not proved by a test yet.",
+        None,
+    ),
+    Fault(
+        "Object store (versitygw) stopped while the job writes to S3",
+        "Not proved by a test yet.",
+        None,
+    ),
+)
+
+
+def frame() -> pd.DataFrame:
+    """The fault table for a notebook (French column names; the texts are the README's)."""
+    return pd.DataFrame(
+        [{"panne": f.fault, "ce que fait la plateforme": f.behaviour, "mesuré": f.measured,
+          "test qui le prouve": f.test or "aucun (pas encore prouvé)"} for f in FAULTS]  # fmt: skip
+    )
+
+
+def faults_markdown() -> str:
+    """The README's fault table (a unit test keeps the README in sync)."""
+    lines = ["| fault | what the platform does | proved by |", "|---|---|---|"]
+    for f in FAULTS:
+        measured = f" Measured: {f.measured}." if f.measured else ""
+        proof = f"`{f.test.replace('::', '` `')}`" if f.test else "*(no test yet)*"
+        lines.append(f"| {f.fault} | {f.behaviour}{measured} | {proof} |")
+    return "\n".join(lines)
