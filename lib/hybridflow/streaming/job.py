@@ -79,7 +79,7 @@ class TicketBatchWriter:
             if self._publisher is None:
                 self._publisher = sinks.DeadLetterPublisher(self.settings, self._app_id)
             # Dead letters are few (malformed events only, at most MAX_OFFSETS_PER_TRIGGER a batch).
-            published = self._publisher.publish(transforms.dead_letters(validated).toLocalIterator())
+            published = self._publisher.publish(transforms.dead_letters(validated).collect())
             self.stats["batches"] += 1
             self.stats["dead_letters"] += published
         finally:

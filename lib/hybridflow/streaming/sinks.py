@@ -122,6 +122,9 @@ class DeadLetterPublisher:
         # Fences an earlier incarnation of this query and aborts its open transaction, if any:
         # from here on, the marker read below is the last committed one.
         self._producer.init_transactions()
+        # Only the first batch after a start can be a replay (Spark re-runs the last uncommitted
+        # batch on restart); once this publisher committed one, later batches are new by construction.
+        self._may_be_replay = True
 
     def _published(self, marks: dict) -> bool:
         import time
@@ -158,8 +161,9 @@ class DeadLetterPublisher:
         for row in rows:
             tp = TopicPartition(row["source_topic"], row["source_partition"])
             marks[tp] = max(marks.get(tp, 0), row["source_offset"] + 1)
-        if self._published(marks):
+        if self._may_be_replay and self._published(marks):
             log.info("dead letters of offsets %s already committed: replayed batch, nothing published", marks)
+            self._may_be_replay = False
             return 0
         self._producer.begin_transaction()
         try:
@@ -173,6 +177,7 @@ class DeadLetterPublisher:
             offsets = {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in marks.items()}
             self._producer.send_offsets_to_transaction(offsets, self.group)
             self._producer.commit_transaction()
+            self._may_be_replay = False
         except Exception:
             self._producer.abort_transaction()
             raise
