@@ -6,7 +6,8 @@
 #  2. images, never pulled: a debootstrap'ed Debian 12 (scripts/base-image.sh), stand-ins for the Python,
 #     Maven, PostgreSQL, versitygw and Redpanda images (docker/standins/), and the real Dockerfile's app
 #     and jupyter targets built by `docker compose build` on those stand-ins (docker/compose.test.yml);
-#  3. tests/integration/deploy/test_compose_stack.py: `up --wait`, the checks, `down -v`.
+#  3. tests/integration/deploy/test_compose_stack.py: `up --wait`, the checks, `down -v`;
+#  all of it on a snapshot of the working tree taken at the start (others may edit it meanwhile).
 #
 # Published ports are the defaults + COMPOSE_TEST_PORT_OFFSET (10000), all on 127.0.0.1, so it runs beside
 # `make up`. The engine is stopped at the end whatever happens; its layers stay in DOCKER_STATE_DIR.
@@ -50,7 +51,19 @@ export DOCKER DOCKER_HOST
 [[ -n ${DOCKER_CONFIG:-} ]] && export DOCKER_CONFIG
 scripts/compose-plugin.sh
 
-# --- 2. the test's settings: fresh secrets, shifted ports, a notebooks folder owned by a desktop-like uid --
+# --- 2. a snapshot of the working tree (what git would commit, edits included): the build and the stack
+#        see one consistent version even if the tree changes during the run --------------------------------
+src=$work/src
+mkdir -p "$src"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z --cached --others --exclude-standard \
+    | while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done \
+    | tar --null -T - -cf - | tar -C "$src" -xf -
+else
+  src=$PWD
+fi
+
+# --- 3. the test's settings: fresh secrets, shifted ports, a notebooks folder owned by a desktop-like uid --
 env_file=$work/compose-test.env
 secret() { "$PY" -c 'import secrets; print(secrets.token_hex(12))'; }
 declare -A PORTS=(
@@ -58,7 +71,7 @@ declare -A PORTS=(
   [S3]=9000 [S3_WEBUI]=9001 [POSTGRES]=15432 [SPARK_MASTER_UI]=8090 [SPARK_WORKER_UI]=8091
   [SPARK_APP_UI]=4040 [JUPYTER]=8888
 )
-cp -r notebooks "$work/notebooks"
+cp -r "$src/notebooks" "$work/notebooks"
 find "$work/notebooks" -name '.ipynb_checkpoints' -prune -exec rm -rf {} +
 [[ $(id -u) -eq 0 ]] && chown -R 1000:1000 "$work/notebooks"
 {
@@ -82,9 +95,9 @@ find "$work/notebooks" -name '.ipynb_checkpoints' -prune -exec rm -rf {} +
     echo "HOST_PORT_$name=$port"
   done
 } > "$env_file"
-compose() { "$DOCKER" compose --env-file "$env_file" -f docker-compose.yml -f docker/compose.test.yml "$@"; }
+compose() { "$DOCKER" compose --env-file "$env_file" -f "$src/docker-compose.yml" -f "$src/docker/compose.test.yml" "$@"; }
 
-# --- 3. images, never pulled -----------------------------------------------------------------------------
+# --- 4. images, never pulled -----------------------------------------------------------------------------
 build_log=$DOCKER_STATE_DIR/compose-test-build.log
 : > "$build_log"
 build() {  # image, then `docker build` arguments; the classic builder, as Compose uses without buildx
@@ -98,13 +111,13 @@ build() {  # image, then `docker build` arguments; the classic builder, as Compo
   log "image $image ($(( $(date +%s) - t0 )) s)"
 }
 scripts/base-image.sh "$STANDIN/debian:bookworm"
-build "$STANDIN/python:3.11-bookworm" -f docker/standins/python.Dockerfile docker/standins
-build "$STANDIN/maven:bookworm" -f docker/standins/maven.Dockerfile docker/standins
+build "$STANDIN/python:3.11-bookworm" -f "$src/docker/standins/python.Dockerfile" "$src/docker/standins"
+build "$STANDIN/maven:bookworm" -f "$src/docker/standins/maven.Dockerfile" "$src/docker/standins"
 "${HF:-.venv/bin/hybridflow}" objectstore install >/dev/null  # versitygw from source, as `make setup` builds it
 mkdir -p "$work/versitygw"
 cp "$("$PY" -c 'from hybridflow.config import get_settings; from hybridflow.stack.objectstore import installed_binary; print(installed_binary(get_settings()))')" "$work/versitygw/versitygw"
-build "$STANDIN/versitygw:v1.8.0" -f docker/standins/versitygw.Dockerfile "$work/versitygw"
-build "$STANDIN/postgres:15-bookworm" -f docker/standins/postgres.Dockerfile .
+build "$STANDIN/versitygw:v1.8.0" -f "$src/docker/standins/versitygw.Dockerfile" "$work/versitygw"
+build "$STANDIN/postgres:15-bookworm" -f "$src/docker/standins/postgres.Dockerfile" "$src"
 # One service per image, one after the other: every app service shares the app image, and the jupyter
 # target reuses its layers (Compose would otherwise build them side by side, each from scratch).
 for service in bucket-init jupyter; do
@@ -116,14 +129,14 @@ for service in bucket-init jupyter; do
   fi
   log "image of $service from the real Dockerfile ($(( $(date +%s) - t0 )) s)"
 done
-build "$STANDIN/redpanda:v25.2.4" --build-arg "APP_IMAGE=$APP_IMAGE" -f docker/standins/redpanda.Dockerfile .
+build "$STANDIN/redpanda:v25.2.4" --build-arg "APP_IMAGE=$APP_IMAGE" -f "$src/docker/standins/redpanda.Dockerfile" "$src"
 # Replaced images leave their layers behind: prune them once a day, which keeps the cache bounded
 # without paying the (slow) prune on every run.
 if [[ -z $(find "$DOCKER_STATE_DIR/.last-prune" -mmin -1440 2>/dev/null) ]]; then
   "$DOCKER" image prune -f >/dev/null && touch "$DOCKER_STATE_DIR/.last-prune"
 fi
 
-# --- 4. up, check, down ----------------------------------------------------------------------------------
+# --- 5. up, check, down ----------------------------------------------------------------------------------
 log "images ready; running the stack checks"
-COMPOSE_TEST_ENV_FILE=$env_file "$PY" -m pytest tests/integration/deploy/test_compose_stack.py \
+COMPOSE_TEST_ENV_FILE=$env_file COMPOSE_TEST_PROJECT_DIR=$src "$PY" -m pytest tests/integration/deploy/test_compose_stack.py \
   -p no:cacheprovider -v -x

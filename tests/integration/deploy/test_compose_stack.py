@@ -31,14 +31,16 @@ if not ENV_FILE:
 
 pytestmark = pytest.mark.slow
 DOCKER = os.environ.get("DOCKER", "docker")
-FILES = ["-f", str(PROJ_ROOT / "docker-compose.yml"), "-f", str(PROJ_ROOT / "docker" / "compose.test.yml")]
+# The snapshot of the working tree the images were built from (scripts/compose-test.sh), else the tree.
+PROJECT = Path(os.environ.get("COMPOSE_TEST_PROJECT_DIR") or PROJ_ROOT)
+FILES = ["-f", str(PROJECT / "docker-compose.yml"), "-f", str(PROJECT / "docker" / "compose.test.yml")]
 UP_TIMEOUT_S = 1200
 EVIDENCE_TIMEOUT_S = 600
 
 
 def compose(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
     """`docker compose` on the real file + the test override, with the test's env file."""
-    done = subprocess.run([DOCKER, "compose", "--env-file", ENV_FILE, *FILES, *args], cwd=PROJ_ROOT,
+    done = subprocess.run([DOCKER, "compose", "--env-file", ENV_FILE, *FILES, *args], cwd=PROJECT,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if check and done.returncode != 0:
         raise AssertionError(f"docker compose {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -93,8 +95,7 @@ def stack(env):
 def _consumer(settings: Settings):
     from kafka import KafkaConsumer
 
-    return KafkaConsumer(bootstrap_servers=settings.bootstrap_list, request_timeout_ms=15000,
-                         api_version_auto_timeout_ms=10000, client_id="compose-test")
+    return KafkaConsumer(bootstrap_servers=settings.bootstrap_list, request_timeout_ms=15000, client_id="compose-test")
 
 
 def end_offsets(settings: Settings, topic: str) -> int:
@@ -127,8 +128,11 @@ def test_every_service_but_console_runs_and_one_shots_succeeded(stack):
 def test_topics_are_the_local_ones_and_auto_creation_is_off(stack, host):
     from hybridflow.stack.topics import describe_topics, wanted_topics
 
+    from hybridflow.stack.topics import DLQ_HEADROOM_BYTES, max_message_bytes
+
     topics = describe_topics(host)
     assert {name: topics.get(name) for name in wanted_topics(host)} == wanted_topics(host)  # DLQ: 1 partition
+    assert max_message_bytes(host, host.topic_dlq) == max_message_bytes(host, host.topic_tickets) + DLQ_HEADROOM_BYTES
     from kafka import KafkaProducer
     from kafka.errors import KafkaTimeoutError
 

@@ -209,15 +209,16 @@ def test_named_network_and_volumes(doc):
     assert {"redpanda-data", "s3-data"} <= set(doc["volumes"])
 
 
-def test_topic_init_creates_the_local_topics_with_their_partitions(resolved, services):
-    """The same topics and partition counts as `make up` (wanted_topics): the dead letters in 1 partition."""
-    script = " ".join(resolved["services"]["topic-init"]["command"])
-    assert "rpk topic create" in script and "set -e;" in script
-    created = dict(re.findall(r"create (\S+) (\d+)(?:;|$)", script))
-    env = {k.lower(): v for k, v in services["stream"].environment.items() if k in SETTINGS_VARS}
-    wanted = wanted_topics(Settings(_env_file=None, **env))
-    assert {t: int(p) for t, p in created.items()} == wanted
-    assert wanted[env["topic_dlq"]] == 1
+def test_topic_init_creates_the_local_topics_with_the_local_code(resolved, services):
+    """`hybridflow up` with LOCAL_SERVICES=false: ensure_topics only, as `make up` (DLQ: 1 partition + headroom)."""
+    topic_init = services["topic-init"]
+    assert topic_init.built and topic_init.command == ["up"] and topic_init.one_shot
+    assert topic_init.environment["LOCAL_SERVICES"] == "false"
+    assert topic_init.environment["KAFKA_BOOTSTRAP_SERVERS"] == "redpanda:9092"
+    env = {k.lower(): v for k, v in topic_init.environment.items() if k in SETTINGS_VARS}
+    assert wanted_topics(Settings(_env_file=None, **env))[env["topic_dlq"]] == 1
+    for name in ("producer", "stream"):
+        assert services[name].depends_on["topic-init"] == "service_completed_successfully", name
 
 
 def test_redpanda_auto_creation_is_off_and_its_memory_bounded(resolved):
