@@ -229,7 +229,7 @@ def ensure_binary(settings: Settings, force: bool = False) -> Path:
 # --- the service --------------------------------------------------------------------
 
 
-EXAMPLE_SECRET_PREFIX = "change-me"  # .env.example's placeholders
+PLACEHOLDER_PREFIX = "change-me"  # .env.example's placeholders
 
 
 def check_credentials(settings: Settings) -> None:
@@ -237,11 +237,11 @@ def check_credentials(settings: Settings) -> None:
     host, _ = endpoint_address(settings)
     if process.is_loopback(host):
         return
-    secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else ""
-    if secret.startswith(EXAMPLE_SECRET_PREFIX) or len(secret) < 16:
+    given = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else ""
+    if given.startswith(PLACEHOLDER_PREFIX) or len(given) < 16:
         raise StackError(
             f"S3_ENDPOINT={settings.s3_endpoint} is reachable from other machines, and S3_SECRET_KEY is "
-            f"{'the example placeholder' if secret.startswith(EXAMPLE_SECRET_PREFIX) else 'shorter than 16 characters'}: "
+            f"{'the example placeholder' if given.startswith(PLACEHOLDER_PREFIX) else 'shorter than 16 characters'}: "
             "set a long random one in .env (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(24))'`)."
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from pydantic import SecretStr
 
@@ -20,6 +22,9 @@ def test_loopback_means_every_address_is_a_loopback_one(host, loopback):
     assert is_loopback(host) is loopback
 
 
+RANDOM_KEY = secrets.token_urlsafe(24)  # made at run time: no key-like literal for the secret scanner to flag
+
+
 def _s3(endpoint: str, secret: str):
     return get_settings(s3_endpoint=endpoint, s3_access_key="hybridflow", s3_secret_key=secret)
 
@@ -32,7 +37,7 @@ def test_the_object_store_refuses_the_example_or_a_short_secret_beyond_loopback(
 
 def test_the_object_store_takes_the_example_secret_on_loopback_and_a_real_one_anywhere():
     check_credentials(_s3("http://localhost:9000", "change-me-please"))
-    check_credentials(_s3("http://0.0.0.0:9000", "q3JmVb7x2w9Kc4pTzL8sNf6hYr"))
+    check_credentials(_s3("http://0.0.0.0:9000", RANDOM_KEY))
 
 
 def test_the_broker_listens_where_kafka_bootstrap_servers_says_loopback_by_default():
@@ -63,6 +68,6 @@ def test_a_local_spark_driver_binds_loopback_a_remote_cluster_does_not(monkeypat
 def test_the_secret_never_reaches_a_command_line():
     from hybridflow.stack.objectstore import ObjectStore
 
-    daemon = ObjectStore().daemons(_s3("http://localhost:9000", "q3JmVb7x2w9Kc4pTzL8sNf6hYr"))[0]
-    assert daemon.env["ROOT_SECRET_KEY"] == "q3JmVb7x2w9Kc4pTzL8sNf6hYr"
+    daemon = ObjectStore().daemons(_s3("http://localhost:9000", RANDOM_KEY))[0]
+    assert daemon.env["ROOT_SECRET_KEY"] == RANDOM_KEY
     assert isinstance(_s3("http://localhost:9000", "x" * 20).s3_secret_key, SecretStr)
