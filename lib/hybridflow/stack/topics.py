@@ -22,6 +22,7 @@ topic accepted, the dead-letter topic accepts too (`max_message_bytes` reads the
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -138,7 +139,11 @@ def max_message_bytes(settings: Settings, topic: str) -> int:
     """
     try:
         with admin_client(settings) as admin:
-            return _topic_limit(admin, topic)
+            try:
+                return _topic_limit(admin, topic)
+            except KeyError:  # a topic created a moment ago may not show its configs yet: once more, shortly after
+                time.sleep(0.5)
+                return _topic_limit(admin, topic)
     except (KafkaError, KeyError) as exc:
         raise StackError(
             f"Cannot read max.message.bytes of topic {topic!r} on {settings.kafka_bootstrap_servers} "
