@@ -15,3 +15,7 @@ class ToolchainError(HybridflowError):
 
 class StackError(HybridflowError):
     """A local service (broker, object store, database, Spark cluster) cannot be started or reached."""
+
+
+class StreamingError(HybridflowError):
+    """A streaming query stopped on an error (the broker lost, a sink failing)."""
