@@ -60,7 +60,7 @@ from itertools import accumulate
 from typing import Any
 
 from hybridflow.tickets import prerender
-from hybridflow.tickets.malformed import Event, MalformedInjector, MalformedKind
+from hybridflow.tickets.malformed import Event, MalformedInjector, MalformedKind, malformed_positions
 from hybridflow.tickets.model import Priority, RequestType, Ticket
 
 DEFAULT_N_CLIENTS = 500
@@ -311,25 +311,16 @@ class TicketGenerator:
     def _mixed_events(
         self, malformed_ratio: float, max_payload_bytes: int, kinds: Iterable[MalformedKind] | None
     ) -> Iterator[Event]:
-        # The placement of `mix`, step for step (a unit test checks both give the same events).
+        # The placement of `mix` (a unit test checks both give the same events).
         injector = MalformedInjector(self.seed, max_payload_bytes, kinds)
-        placement = random.Random(f"placement:{self.seed}")
-        slot = 1.0 / malformed_ratio
-        slot_index, position = 0, 0
-
-        def next_bad(previous: int) -> int:
-            nonlocal slot_index
-            pos = int((slot_index + placement.random()) * slot)
-            slot_index += 1
-            return max(pos, previous + 1)
-
-        bad_at = next_bad(-1)
+        positions = malformed_positions(self.seed, malformed_ratio)
+        bad_at, position = next(positions), 0
         draws = self._draws(utf8=True)
         pending = next(draws)
         while True:
             if position == bad_at:
                 yield injector.make(self._ticket(pending))  # made from the next valid ticket, as in `mix`
-                bad_at = next_bad(bad_at)
+                bad_at = next(positions)
                 position += 1
             else:  # the valid run up to the next malformed event
                 yield from self._wire_events(itertools.chain((pending,), itertools.islice(draws, bad_at - position - 1)))

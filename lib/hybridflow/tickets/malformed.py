@@ -24,6 +24,7 @@ seeded (`random.Random`), so the same seed gives the same bytes.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator
@@ -212,6 +213,17 @@ class MalformedInjector:
         return malformed_event(self.next_kind(), base, self.rng, self.max_payload_bytes)
 
 
+def malformed_positions(seed: int, malformed_ratio: float) -> Iterator[int]:
+    """The stream positions of the malformed events: one at a random place in each slot of ``1 / ratio`` events."""
+    placement = random.Random(f"placement:{seed}")
+    slot = 1.0 / malformed_ratio
+    previous = -1
+    for slot_index in itertools.count():
+        # max(): slots shorter than 2 events could collide otherwise
+        previous = max(int((slot_index + placement.random()) * slot), previous + 1)
+        yield previous
+
+
 def mix(
     tickets: Iterable[Ticket],
     malformed_ratio: float,
@@ -236,22 +248,13 @@ def mix(
         yield from map(valid_event, it)
         return
     injector = MalformedInjector(seed, max_payload_bytes, kinds)
-    placement = random.Random(f"placement:{seed}")
-    slot = 1.0 / malformed_ratio
-    slot_index, position = 0, 0
-
-    def next_bad(previous: int) -> int:
-        nonlocal slot_index
-        pos = int((slot_index + placement.random()) * slot)
-        slot_index += 1
-        return max(pos, previous + 1)  # slots shorter than 2 events could collide otherwise
-
-    bad_at = next_bad(-1)
+    positions = malformed_positions(seed, malformed_ratio)
+    bad_at, position = next(positions), 0
     pending = next(it, None)
     while pending is not None:
         if position == bad_at:
             yield injector.make(pending)
-            bad_at = next_bad(bad_at)
+            bad_at = next(positions)
         else:
             yield valid_event(pending)
             pending = next(it, None)
