@@ -121,11 +121,16 @@ def to_frame(data: Any, max_rows: int = MAX_ROWS) -> pd.DataFrame:
 
 
 def show(data: Any, caption: str | None = None, max_rows: int = MAX_ROWS, index: bool = False) -> Table:
-    """Display-ready table of `data` (first `max_rows` rows); keep the index as a column if `index`."""
+    """Display-ready table of `data` (first `max_rows` rows); keep the index as a column if `index`.
+
+    Columns of codes (request type, priority, dead-letter reason, contract tier) show their French labels.
+    """
+    from hybridflow.tickets.labels import french_values
+
     frame = to_frame(data, max_rows)
     if index:
         frame = frame.reset_index()
-    return Table(frame, caption)
+    return Table(french_values(frame), caption)  # codes (billing, critical …) shown in French
 
 
 def image(path, width: int = 900):

@@ -14,15 +14,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from hybridflow.config import REPORT_DIR
+from hybridflow.tickets import labels
 
 REQUEST_TYPE_COLORS = {"technical": "#1f77b4", "billing": "#ff7f0e", "account": "#2ca02c", "general": "#9467bd"}
 PRIORITY_COLORS = {"low": "#9ecae1", "medium": "#4292c6", "high": "#fd8d3c", "critical": "#d62728"}
 PRIORITY_ORDER = ["low", "medium", "high", "critical"]
 TYPE_ORDER = ["technical", "billing", "account", "general"]
-LABELS_FR = {
-    "technical": "technique", "billing": "facturation", "account": "compte", "general": "général",
-    "low": "basse", "medium": "moyenne", "high": "haute", "critical": "critique",
-}  # fmt: skip
+LABELS_FR = labels.ALL  # the package's one mapping (hybridflow.tickets.labels)
 
 
 def figures_dir() -> Path:
@@ -48,8 +46,8 @@ def _fig(width: float = 8.0, height: float = 3.6, ncols: int = 1) -> tuple[Figur
 
 
 def fr(values) -> list[str]:
-    """French labels of request types / priorities."""
-    return [LABELS_FR.get(str(v), str(v)) for v in values]
+    """French labels of request types / priorities / dead-letter reasons."""
+    return labels.labels(values)
 
 
 # --- the generator (notebook 4) -----------------------------------------------------------------
@@ -151,7 +149,7 @@ def latency_distributions(paths: dict[str, dict], title: str) -> Figure:
     from matplotlib.ticker import FuncFormatter, LogLocator
 
     fig, (ax,) = _fig(9, 3.8)
-    for (label, p), color in zip(paths.items(), LATENCY_COLORS):
+    for (label, p), color in zip(paths.items(), LATENCY_COLORS, strict=False):
         if p.get("target"):
             ax.axvline(p["target"], color=color, ls="--", lw=0.8, alpha=0.7)
             ax.text(p["target"], 3, f" cible p95 ≤ {p['target']:g} s", color=color, fontsize=7, rotation=90, va="bottom")
@@ -240,8 +238,9 @@ def sla_exposure(buckets: pd.DataFrame, group_label: str) -> Figure:
     """Stacked bars: for each group (contract tier or priority), tickets by time left before their SLA deadline."""
     fig, (ax,) = _fig(8, 3.2)
     left = np.zeros(len(buckets))
-    for label, color in zip(buckets.columns, SLA_BUCKET_COLORS):
-        ax.barh([str(i) for i in buckets.index], buckets[label], left=left, color=color, label=f"échéance {label}")
+    for label, color in zip(buckets.columns, SLA_BUCKET_COLORS, strict=False):
+        ax.barh(labels.labels(buckets.index, labels.CONTRACT_TIER | labels.PRIORITY), buckets[label], left=left, color=color,
+                label=f"échéance {label}")
         left += buckets[label].to_numpy()
     ax.set_xlabel("tickets ouverts")
     ax.set_ylabel(group_label)
@@ -255,7 +254,7 @@ def dead_letter_reasons(reasons: pd.Series) -> Figure:
     """Dead letters per reason (a Series reason -> count)."""
     reasons = reasons.sort_values()
     fig, (ax,) = _fig(7, 3.0)
-    ax.barh(reasons.index, reasons.values, color="#756bb1")
+    ax.barh(labels.labels(reasons.index, labels.DEAD_LETTER_REASON), reasons.values, color="#756bb1")
     for y, v in enumerate(reasons.values):
         ax.text(v, y, f" {v}", va="center", fontsize=8)
     ax.set_xlabel("lettres mortes")
@@ -279,7 +278,7 @@ def cost_comparison(summary: pd.DataFrame) -> Figure:
         values = rows["3 ans (€)"].to_numpy() / 1000
         x = np.arange(len(scenarios)) + (i - (len(options) - 1) / 2) * width
         ax.bar(x, values, width, label=option, color=colors[i % len(colors)])
-        for xi, v in zip(x, values):
+        for xi, v in zip(x, values, strict=True):
             ax.text(xi, v, f"{v:,.0f} k€".replace(",", " "), ha="center", va="bottom", fontsize=8)
     ax.set_xticks(np.arange(len(scenarios)), scenarios)
     ax.set_ylabel("coût sur 3 ans (k€)")

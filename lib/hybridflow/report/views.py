@@ -6,10 +6,12 @@ import json
 import logging
 import random
 from collections.abc import Iterable
+from pathlib import Path
 
 import pandas as pd
 
 from hybridflow.config import Settings
+from hybridflow.tickets.labels import DEAD_LETTER_REASON, label, labels
 from hybridflow.tickets.malformed import Event, MalformedKind, malformed_event
 from hybridflow.tickets.model import Ticket
 
@@ -26,7 +28,8 @@ def model_table() -> pd.DataFrame:
     for name, prop in schema["properties"].items():
         if "$ref" in prop:  # enums are referenced definitions
             prop = prop | schema["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
-        constraint = prop.get("pattern") or (", ".join(prop["enum"]) if "enum" in prop else "")
+        # Enum codes stay as they travel on the wire, with their French label beside them.
+        constraint = prop.get("pattern") or (", ".join(f"{v} ({label(v)})" for v in prop["enum"]) if "enum" in prop else "")
         if prop.get("format"):
             constraint = prop["format"] + (f" ; {constraint}" if constraint else "")
         if "maxLength" in prop:
@@ -55,7 +58,7 @@ def shares(observed: pd.Series, target: dict[str, float]) -> pd.DataFrame:
     share = observed.value_counts(normalize=True)
     return pd.DataFrame(
         {
-            "valeur": list(target),
+            "valeur": labels(target),
             "cible %": [round(target[k] * 100, 2) for k in target],
             "observé %": [round(share.get(k, 0.0) * 100, 2) for k in target],
         }
@@ -71,7 +74,8 @@ def malformed_examples(base: Ticket, max_payload_bytes: int, seed: int = 7, widt
         text = event.value.decode("utf-8", errors="replace")
         rows.append(
             {
-                "raison attendue": kind.value,
+                "raison attendue": label(kind, DEAD_LETTER_REASON),
+                "code (en-tête dlq.reason)": kind.value,
                 "octets": len(event.value),
                 "début du message": text if len(text) <= width else text[: width - 1] + "…",
             }
@@ -81,7 +85,7 @@ def malformed_examples(base: Ticket, max_payload_bytes: int, seed: int = 7, widt
 
 def event_kinds(events: Iterable[Event]) -> pd.Series:
     """How many events of each kind (valid tickets counted as 'valide')."""
-    return pd.Series([e.kind.value if e.kind else "valide" for e in events]).value_counts()
+    return pd.Series([label(e.kind, DEAD_LETTER_REASON) if e.kind else "valide" for e in events]).value_counts()
 
 
 # --- the broker (notebook 5) ---------------------------------------------------------------------
@@ -106,7 +110,7 @@ def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.Dat
         isolation_level="read_committed",
         request_timeout_ms=settings.kafka_request_timeout_ms + 1000,
     )
-    rows = []
+    rows: list[dict[str, object]] = []
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         consumer.assign(partitions)
@@ -466,7 +470,7 @@ def findings(tickets: pd.DataFrame, letters: pd.DataFrame) -> str:
         reason = letters["reason"].value_counts()
         lines.append(
             f"- **{len(letters)} événements rejetés** vers la DLQ, {reason.size} raisons distinctes "
-            f"(la plus fréquente : `{reason.index[0]}`) ; aucun n'est perdu ni ne bloque le flux."
+            f"(la plus fréquente : « {label(reason.index[0], DEAD_LETTER_REASON)} ») ; aucun n'est perdu ni ne bloque le flux."
         )
     return "\n".join(lines)
 
@@ -478,7 +482,7 @@ def dockerfile_summary(path) -> pd.DataFrame:
     """The Dockerfile's structural lines (stages, pinned versions, user, entry point), with their line number."""
     keep = ("FROM", "ARG", "USER", "ENTRYPOINT", "CMD", "HEALTHCHECK", "EXPOSE")
     rows = []
-    for number, line in enumerate(open(path, encoding="utf-8").read().splitlines(), start=1):
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         word = line.strip().split(" ", 1)[0].upper()
         if word in keep:
             rows.append({"ligne": number, "instruction": line.strip()})
