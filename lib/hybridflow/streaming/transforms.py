@@ -55,14 +55,6 @@ def decode(kafka_df: DataFrame) -> DataFrame:
     )
 
 
-def _field(name: str) -> Column:
-    return F.expr(f"variant_get(doc, '$.{name}')")
-
-
-def _text(name: str) -> Column:
-    return F.expr(f"variant_get(doc, '$.{name}', 'string')")
-
-
 def _whole(pattern: str) -> str:
     """The model's pattern for Java's regex: `$` there also matches before a final newline, `\\z` does not."""
     return pattern.removesuffix("$") + r"\z"
@@ -71,6 +63,48 @@ def _whole(pattern: str) -> str:
 def _check(condition: Column, reason: str, detail: Column | str) -> Column:
     detail_col = F.lit(detail) if isinstance(detail, str) else detail
     return F.when(condition, F.struct(F.lit(reason).alias("reason"), detail_col.alias("detail")))
+
+
+# Per-field columns computed once per record (see `_parse`): the field as a VARIANT, its JSON
+# type, and its value as text. The checks and the typed output all read these columns.
+def _value(name: str) -> Column:
+    return F.col(f"_v_{name}")
+
+
+def _type(name: str) -> Column:
+    return F.col(f"_t_{name}")
+
+
+def _text(name: str) -> Column:
+    return F.col(f"_s_{name}")
+
+
+def _parse(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
+    """Parse each record once and extract every field once, as columns the checks share.
+
+    Spark does not share a sub-expression between the branches of a `coalesce`, so a
+    `variant_get` written inside each rule would run once per rule (measured: twice as slow
+    over 200,000 records). Separate projections compute each value once.
+    """
+    parseable = (F.col("payload_bytes") <= max_payload_bytes) & F.col("_utf8")
+    parsed = (
+        decoded.withColumn("_utf8", F.expr("is_valid_utf8(value)"))
+        # Spark's parser stops after the first JSON value: `wrapped` (the record inside [ ])
+        # turns what follows it into a syntax error or a second element (see the rule below).
+        .withColumn("wrapped", F.when(parseable, F.expr("try_parse_json(concat('[', raw, ']'))")))
+        .withColumn("doc", F.expr("variant_get(wrapped, '$[0]')"))
+    )
+    parsed = parsed.select(
+        "*",
+        F.expr("schema_of_variant(doc)").alias("_doc_type"),
+        *(F.expr(f"variant_get(doc, '$.{name}')").alias(f"_v_{name}") for name in FIELD_NAMES),
+    )
+    parsed = parsed.select(
+        "*",
+        *(F.expr(f"schema_of_variant(_v_{name})").alias(f"_t_{name}") for name in FIELD_NAMES),
+        *(F.expr(f"variant_get(_v_{name}, '$', 'string')").alias(f"_s_{name}") for name in FIELD_NAMES),
+    )
+    return parsed.withColumn("created_at_ts", F.expr("try_cast(_s_created_at AS TIMESTAMP)"))
 
 
 def _checks(max_payload_bytes: int) -> list[Column]:
@@ -82,10 +116,10 @@ def _checks(max_payload_bytes: int) -> list[Column]:
             "oversized_payload",
             F.format_string(f"%d bytes > {max_payload_bytes}", F.col("payload_bytes")),
         ),
-        _check(~F.expr("is_valid_utf8(value)"), "malformed_json", "not valid UTF-8"),
-        # Spark's parser stops after the first JSON value: `wrapped` (the record inside [ ]) makes
-        # what follows it a syntax error or a second element, except content that starts with `]`,
-        # which the record inside {"v": } catches (parsed only when a `]` is there at all).
+        _check(~F.col("_utf8"), "malformed_json", "not valid UTF-8"),
+        # Content after the first JSON value makes `wrapped` unparseable or gives it a second
+        # element, except content that starts with `]`, which the record inside {"v": } catches
+        # (parsed only when a `]` is there at all).
         _check(
             F.col("wrapped").isNotNull()
             & (
@@ -96,16 +130,11 @@ def _checks(max_payload_bytes: int) -> list[Column]:
             "content after the JSON value",
         ),
         _check(F.col("doc").isNull(), "malformed_json", "not parseable as JSON"),
-        _check(
-            ~F.expr("schema_of_variant(doc)").startswith("OBJECT"),
-            "not_an_object",
-            F.concat(F.lit("JSON "), F.expr("schema_of_variant(doc)")),
-        ),
+        _check(~F.col("_doc_type").startswith("OBJECT"), "not_an_object", F.concat(F.lit("JSON "), F.col("_doc_type"))),
     ]
     for name in FIELD_NAMES:
-        json_type = F.expr(f"schema_of_variant(variant_get(doc, '$.{name}'))")
-        checks.append(_check(_field(name).isNull() | (json_type == "VOID"), "missing_field", name))
-        checks.append(_check(json_type != "STRING", "wrong_type", F.concat(F.lit(f"{name}: "), json_type)))
+        checks.append(_check(_value(name).isNull() | (_type(name) == "VOID"), "missing_field", name))
+        checks.append(_check(_type(name) != "STRING", "wrong_type", F.concat(F.lit(f"{name}: "), _type(name))))
     checks += [
         _check(~_text("ticket_id").rlike(_whole(UUID_PATTERN)), "invalid_value", "ticket_id is not a UUID"),
         _check(~_text("client_id").rlike(_whole(CLIENT_ID_PATTERN)), "invalid_value", "client_id does not match C#####"),
@@ -134,12 +163,7 @@ def _checks(max_payload_bytes: int) -> list[Column]:
 
 def validate(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
     """Add `error` (struct reason/detail, null when valid) and the typed ticket fields."""
-    parseable = (F.col("payload_bytes") <= max_payload_bytes) & F.expr("is_valid_utf8(value)")
-    with_doc = (
-        decoded.withColumn("wrapped", F.when(parseable, F.expr("try_parse_json(concat('[', raw, ']'))")))
-        .withColumn("doc", F.expr("variant_get(wrapped, '$[0]')"))
-    ).withColumn("created_at_ts", F.expr("try_cast(variant_get(doc, '$.created_at', 'string') AS TIMESTAMP)"))
-    checked = with_doc.withColumn("error", F.coalesce(*_checks(max_payload_bytes)))
+    checked = _parse(decoded, max_payload_bytes).withColumn("error", F.coalesce(*_checks(max_payload_bytes)))
     # created_at only when valid: an out-of-range year (a dead letter) would break a Python reader of the batch.
     created_at = F.when(F.col("error").isNull(), F.col("created_at_ts"))
     typed = [(created_at if name == "created_at" else _text(name)).alias(name) for name in FIELD_NAMES]
