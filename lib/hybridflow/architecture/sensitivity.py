@@ -336,7 +336,9 @@ def _of(name: str) -> str:
 
 
 def _pct(value: float) -> str:
-    return f"{value * 100:.0f}\u00a0%".replace(".", ",")
+    """French percentage; one decimal where rounding would show 0 % or 100 % for a value that is neither."""
+    digits = 1 if 0 < value < 0.005 or 0.995 < value < 1 else 0
+    return f"{value * 100:.{digits}f}\u00a0%".replace(".", ",")
 
 
 def conclusion(arch: Architecture, draws: int = N_DRAWS) -> str:
@@ -368,3 +370,31 @@ def conclusion(arch: Architecture, draws: int = N_DRAWS) -> str:
     text += (f". Avec tous les prix unitaires à ±{_pct(PRICE_STEP)}, l'hybride reste moins cher que le tout on-premise "
              f"dans {_pct(prices.hybrid_cheaper)} des tirages au volume actuel et {_pct(prices_x10.hybrid_cheaper)} à ×10.")
     return text
+
+
+# --- tables as the report shows them -----------------------------------------------------------------
+
+
+def flip_table(arch: Architecture) -> pd.DataFrame:
+    """`flip_points` in French, shares as percentages: how far each criterion's weight can go."""
+    base = ranking(arch).winner.label
+    rows = []
+    for row in flip_points(arch).to_dict("records"):
+        low = f"{_pct(row['reste premier de'])} ({row['en dessous']} en dessous)" if row["en dessous"] else "0\u00a0%"
+        high = f"{_pct(row['à'])} ({row['au-dessus']} au-dessus)" if row["au-dessus"] else "100\u00a0%"
+        rows.append({"critère": row["critère"], "poids aujourd'hui": _pct(row["part actuelle"]),
+                     f"{base} reste premier de": low, "à": high})
+    return pd.DataFrame(rows)
+
+
+def price_draws_table(arch: Architecture, draws: int = 2_000, step: float = PRICE_STEP) -> pd.DataFrame:
+    """3-year cost of each option with every price drawn within ±`step`: 5th/50th/95th percentiles, per scenario."""
+    rows = []
+    for growth, scenario in ((1.0, "volume actuel"), (costs.GROWTH_FACTOR, f"×{costs.GROWTH_FACTOR:g}")):
+        result = monte_carlo_prices(arch, draws, step, growth)
+        for option in CostOption:
+            low, mid, high = result.quantiles(option)
+            rows.append({"scénario": scenario, "option": option.label, "P5 (k€)": round(low / 1000),
+                         "médiane (k€)": round(mid / 1000), "P95 (k€)": round(high / 1000),
+                         "hybride moins cher": _pct(result.hybrid_cheaper)})
+    return pd.DataFrame(rows)

@@ -21,8 +21,9 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
@@ -41,6 +42,9 @@ CELL_TIMEOUT_S = 900
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
              "septembre", "octobre", "novembre", "décembre")  # fmt: skip
 _NUMBERED = re.compile(r"^(\d{2})_[a-z0-9_]+\.ipynb$")
+# Reader-first export: cells tagged so are left out of the HTML and the PDF (nbconvert's TagRemovePreprocessor).
+REMOVE_CELL_TAGS = frozenset({"remove-cell", "parameters"})  # set-up, imports, smoke-mode parameters
+REMOVE_INPUT_TAGS = frozenset({"remove-input"})  # plumbing whose output matters, not its code
 
 
 @dataclass
@@ -82,6 +86,17 @@ def list_notebooks(folder: Path = NOTEBOOKS_DIR, only: list[str] | None = None) 
     return paths
 
 
+def runs_last(path: Path) -> bool:
+    """True for a notebook that sums up the others (metadata ``hybridflow.run = "last"``): run after them."""
+    return nbformat.read(path, as_version=4).metadata.get("hybridflow", {}).get("run") == "last"
+
+
+def execution_order(paths: list[Path]) -> list[Path]:
+    """`paths` in reading order, except the summing-up notebooks, which run once the others have."""
+    last = [p for p in paths if runs_last(p)]
+    return [p for p in paths if p not in last] + last
+
+
 def kernel_python(kernel_name: str = KERNEL_NAME) -> str:
     """The interpreter the kernel will run; must be this virtualenv's, where hybridflow is installed.
 
@@ -108,13 +123,11 @@ def kernel_python(kernel_name: str = KERNEL_NAME) -> str:
 
 
 def clean(nb: NotebookNode) -> NotebookNode:
-    """The notebook without outputs, execution counts or execution metadata (as it is committed)."""
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        cell.metadata.pop("execution", None)
-    return nb
+    """The notebook without outputs, execution counts or execution metadata (as it is committed), by nbstripout."""
+    from nbstripout import strip_output
+
+    # Cell ids stay: they are stable in the committed notebooks (`make lint` runs nbstripout --keep-id).
+    return strip_output(nb, keep_output=False, keep_count=False, keep_id=True, extra_keys=["cell.metadata.execution"])
 
 
 def _cell_label(nb_name: str, index: int, cell: NotebookNode) -> str:
@@ -136,7 +149,7 @@ def execute_notebook(path: Path, env: dict[str, str], timeout_s: int = CELL_TIME
     nb = clean(nbformat.read(path, as_version=4))
     code_cells = sum(c.cell_type == "code" for c in nb.cells)
     bar = tqdm(total=code_cells, desc=path.stem, unit="cell", leave=False, disable=not progress)
-    current: dict[str, object] = {}
+    current: dict[str, Any] = {}
 
     def on_cell_start(cell: NotebookNode, cell_index: int, **_: object) -> None:
         current.update(cell=cell, index=cell_index)
@@ -199,7 +212,7 @@ def git_commit(root: Path = PROJ_ROOT) -> str:
 
 def french_date(moment: datetime) -> str:
     """E.g. '25 novembre 2026, 18:30 UTC'."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return f"{moment.day} {MONTHS_FR[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"
 
 
@@ -216,6 +229,20 @@ def _anchor(stem: str) -> str:
     return "nb-" + stem.replace("_", "-")
 
 
+def figure_captions(notebooks) -> list[str]:
+    """Captions of the numbered figures (outputs carrying ``hybridflow.caption``), in order; tagged-out cells skipped."""
+    captions = []
+    for nb in notebooks:
+        for cell in nb.cells:
+            if cell.cell_type != "code" or set(cell.metadata.get("tags", [])) & (REMOVE_CELL_TAGS | {"html-only"}):
+                continue
+            for output in cell.get("outputs", []):
+                caption = output.get("metadata", {}).get("hybridflow", {}).get("caption")
+                if caption and "image/png" in output.get("data", {}):
+                    captions.append(caption)
+    return captions
+
+
 def combine(executed: list[tuple[str, NotebookNode]], date: str, commit: str) -> NotebookNode:
     """One notebook: an HTML title page and table of contents, then every notebook's cells in order.
 
@@ -223,12 +250,15 @@ def combine(executed: list[tuple[str, NotebookNode]], date: str, commit: str) ->
     """
     titles = [(stem, _title(nb, stem)) for stem, nb in executed]
     toc = "\n".join(f"1. [{title}](#{_anchor(stem)})" for stem, title in titles)
+    captions = figure_captions(nb for _, nb in executed)
+    figures = "\n".join(f"{i}. {caption}" for i, caption in enumerate(captions, start=1))
     title_page = (
         f"# {REPORT_TITLE}\n\n**{REPORT_SUBTITLE}**\n\n"
         f"Rapport généré le {date} — commit `{commit}`.\n\n"
         "Chaque section ci-dessous est un notebook du dossier `notebooks/`, exécuté de bout en bout "
         "contre la pile locale (broker Kafka, Spark, PostgreSQL) par `make report`.\n\n"
         f"## Sommaire\n\n{toc}\n"
+        + (f"\n## Table des figures\n\n{figures}\n" if figures else "")
     )
     cells = [nbformat.v4.new_markdown_cell(title_page, metadata={"tags": ["html-only"]})]
     for stem, nb in executed:
@@ -252,7 +282,8 @@ def html_exporter():
     from traitlets.config import Config
 
     config = Config()
-    config.TagRemovePreprocessor.remove_cell_tags = {"latex-only"}
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS | {"latex-only"})
+    config.TagRemovePreprocessor.remove_input_tags = set(REMOVE_INPUT_TAGS)
     config.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(
         config=config,
@@ -283,7 +314,8 @@ def export_latex(nb: NotebookNode, folder: Path) -> Path:
     from traitlets.config import Config
 
     config = Config()
-    config.TagRemovePreprocessor.remove_cell_tags = {"html-only"}
+    config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS | {"html-only"})
+    config.TagRemovePreprocessor.remove_input_tags = set(REMOVE_INPUT_TAGS)
     config.TagRemovePreprocessor.enabled = True
     exporter = LatexExporter(
         config=config,
@@ -372,7 +404,7 @@ def build_report(
 
     t0 = time.monotonic()
     out_dir = Path(out_dir)
-    paths = list_notebooks(notebooks_dir, only)
+    paths = execution_order(list_notebooks(notebooks_dir, only))
     kernel_python()
     for stale in ("executed", "notebooks", "figures", "latex"):
         shutil.rmtree(out_dir / stale, ignore_errors=True)
@@ -408,7 +440,8 @@ def build_report(
 
     if not executed:
         raise ReportError(f"Every notebook failed: {summary.failures}")
-    combined = combine(executed, french_date(datetime.now(timezone.utc)), git_commit())
+    executed.sort(key=lambda item: item[0])  # reading order: the synthesis (00) first, though it ran last
+    combined = combine(executed, french_date(datetime.now(UTC)), git_commit())
     summary.html = export_html(combined, out_dir / f"{REPORT_NAME}.html", title=REPORT_TITLE)
     if pdf:
         tex = export_latex(combined, out_dir / "latex")

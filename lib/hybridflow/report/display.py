@@ -92,7 +92,7 @@ class Table:
         )
         head = " & ".join(r"\textbf{" + latex_escape(c) + "}" for c in self.frame.columns)
         body = "\n".join(" & ".join(latex_escape(v) for v in row) + r" \\" for row in self._rows)
-        caption = f"\\captionof*{{table}}{{{latex_escape(self.caption)}}}\n" if self.caption else ""
+        caption = f"\\captionof{{table}}{{{latex_escape(self.caption)}}}\n" if self.caption else ""  # numbered
         return (
             "\\begin{center}\\footnotesize\n"
             + caption
@@ -133,17 +133,57 @@ def show(data: Any, caption: str | None = None, max_rows: int = MAX_ROWS, index:
     return Table(french_values(frame), caption)  # codes (billing, critical …) shown in French
 
 
-def image(path, width: int = 900):
-    """A PNG from disk as a notebook output (embedded, so it travels into the HTML and the PDF).
+class CaptionedImage:
+    """A PNG with a caption: a numbered figure in the PDF (LaTeX ``figure`` + ``\\caption``) and in the HTML.
+
+    The caption travels in the output's metadata (``hybridflow.caption``), which the report's LaTeX
+    template reads; the HTML form is a ``<figure>`` whose CSS counter numbers it. The PNG is embedded.
+    """
+
+    def __init__(self, png: bytes, caption: str | None, width: int | None = None) -> None:
+        self.png = png
+        self.caption = caption
+        self.width = width
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
+        import base64
+
+        encoded = base64.b64encode(self.png).decode("ascii")
+        width = f' width="{self.width}"' if self.width else ""
+        caption = f"<figcaption>{html.escape(self.caption)}</figcaption>" if self.caption else ""
+        data = {
+            "image/png": encoded,
+            "text/html": f'<figure class="hf-figure"><img src="data:image/png;base64,{encoded}"{width} '
+                         f'style="max-width:100%;height:auto" alt="{html.escape(self.caption or "")}"/>{caption}</figure>',
+            "text/plain": f"<figure: {self.caption or 'sans légende'}>",
+        }
+        metadata: dict[str, Any] = {"hybridflow": {"caption": self.caption}} if self.caption else {}
+        if self.width:
+            metadata["image/png"] = {"width": self.width}
+        return data, metadata
+
+
+def default_caption(stem: str) -> str:
+    """A caption from a file name: '01_architecture_hybride' -> 'Architecture hybride'."""
+    words = stem.split("_")
+    if words and words[0].isdigit():
+        words = words[1:]
+    text = " ".join(words).strip()
+    return text[:1].upper() + text[1:] if text else stem
+
+
+def image(path, width: int = 900, caption: str | None = None) -> CaptionedImage:
+    """A PNG from disk as a captioned, numbered figure (embedded, so it travels into the HTML and the PDF).
+
+    Args:
+        caption: the figure's caption (default: from the file name).
 
     Raises:
         ReportError: the file does not exist (with the command that makes it).
     """
     from pathlib import Path
 
-    from IPython.display import Image
-
     path = Path(path)
     if not path.is_file():
         raise ReportError(f"{path} does not exist: run `make diagrams` (or the notebook that renders it) first.")
-    return Image(filename=str(path), width=width)
+    return CaptionedImage(path.read_bytes(), caption or default_caption(path.stem), width)

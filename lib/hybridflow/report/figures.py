@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from hybridflow.config import REPORT_DIR
+from hybridflow.report.display import CaptionedImage, default_caption
 from hybridflow.tickets import labels
 
 REQUEST_TYPE_COLORS = {"technical": "#1f77b4", "billing": "#ff7f0e", "account": "#2ca02c", "general": "#9467bd"}
@@ -28,12 +29,28 @@ def figures_dir() -> Path:
     return Path(os.environ.get("HYBRIDFLOW_REPORT_DIR", REPORT_DIR)) / "figures"
 
 
-def save(fig: Figure, name: str) -> Figure:
-    """Save `fig` as figures/<name>.png (evidence for the self-assessment) and return it for display."""
+def caption_of(fig: Figure) -> str | None:
+    """The figure's own titles (suptitle, then each axes' title), joined: the default caption."""
+    titles = [fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]
+    titles = [t for t in dict.fromkeys(titles) if t]
+    return " ; ".join(titles) or None
+
+
+def save(fig: Figure, name: str, caption: str | None = None) -> CaptionedImage:
+    """Save `fig` as figures/<name>.png and return it as a numbered, captioned figure for display.
+
+    Args:
+        caption: the caption under the figure (default: the figure's titles).
+    """
+    import io
+
     folder = figures_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    fig.savefig(folder / f"{name}.png", dpi=110)
-    return fig
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    png = buffer.getvalue()
+    (folder / f"{name}.png").write_bytes(png)
+    return CaptionedImage(png, caption or caption_of(fig) or default_caption(name))
 
 
 def _fig(width: float = 8.0, height: float = 3.6, ncols: int = 1) -> tuple[Figure, list]:
@@ -296,3 +313,62 @@ def mermaid_image(source: str, name: str) -> Path:
     mmd = folder / f"{name}.mmd"
     mmd.write_text(source, encoding="utf-8")
     return render_mermaid(mmd, folder / f"{name}.png")
+
+
+# --- sensitivity of the architecture decision (notebooks 2 and 3) -----------------------------------
+
+
+def _short(label: str) -> str:
+    return label.split(" (")[0]
+
+
+def weight_sensitivity(tornado: pd.DataFrame, base_margin: float, winner: str, wins: dict[str, float], draws: int) -> Figure:
+    """Left: the winner's lead when each criterion weight moves ±25 % (tornado); right: wins over random weightings."""
+    fig, (left, right) = _fig(10, 3.8, ncols=2)
+    pivot = tornado.pivot_table(index="critère", columns="facteur", values="marge")
+    low_factor, high_factor = sorted(pivot.columns)
+    swing = (pivot[high_factor] - pivot[low_factor]).abs().sort_values()
+    pivot = pivot.loc[swing.index]
+    y = np.arange(len(pivot))
+    left.barh(y, pivot[low_factor] - base_margin, left=base_margin, color="#9ecae1",
+              label=f"poids × {low_factor:.2f}".replace(".", ","))
+    left.barh(y, pivot[high_factor] - base_margin, left=base_margin, color="#3182bd",
+              label=f"poids × {high_factor:.2f}".replace(".", ","))
+    left.axvline(base_margin, color="black", lw=0.8)
+    left.axvline(0, color="#d62728", ls="--", lw=1, label="bascule (avance nulle)")
+    left.set_yticks(y, [_short(c) for c in pivot.index], fontsize=8)
+    left.set_xlim(min(0, pivot.min().min()) - 0.01, max(base_margin, pivot.max().max()) * 1.15)
+    left.set_xlabel(f"avance de {winner} sur le 2e (points sur 5)")
+    left.set_title("Poids d'un critère à ±25 %")
+    left.grid(axis="x", alpha=0.3)
+    left.legend(frameon=False, fontsize=7, loc="lower right")
+    names = list(wins)
+    shares = [wins[n] * 100 for n in names]
+    bars = right.bar(names, shares, color=["#1f77b4" if n == winner else "#bdbdbd" for n in names])
+    for bar, share in zip(bars, shares, strict=True):
+        right.text(bar.get_x() + bar.get_width() / 2, share, f"{share:.0f} %", ha="center", va="bottom", fontsize=8)
+    right.set_ylim(0, 105)
+    right.set_ylabel("% des pondérations gagnées")
+    right.set_title(f"{draws:,} pondérations tirées au hasard".replace(",", " "))
+    return fig
+
+
+def price_sensitivity(tornado: pd.DataFrame, base_gap: float, top: int = 8) -> Figure:
+    """The hybrid option's 3-year advantage over on-premise when each unit price moves ±20 % (largest swings)."""
+    rows = tornado.head(top).iloc[::-1]
+    low = base_gap + rows["on-premise −"] - rows["hybride −"]
+    high = base_gap + rows["on-premise +"] - rows["hybride +"]
+    fig, (ax,) = _fig(9, 3.6)
+    y = np.arange(len(rows))
+    ax.barh(y, (low - base_gap) / 1000, left=base_gap / 1000, color="#9ecae1", label="prix × 0,8")
+    ax.barh(y, (high - base_gap) / 1000, left=base_gap / 1000, color="#3182bd", label="prix × 1,2")
+    ax.axvline(base_gap / 1000, color="black", lw=0.8)
+    ax.axvline(0, color="#d62728", ls="--", lw=1, label="bascule : l'on-premise devient moins cher")
+    labels_ = [label if len(label) <= 45 else label[:44] + "…" for label in rows["prix unitaire"]]
+    ax.set_yticks(y, labels_, fontsize=8)
+    ax.set_xlim(min(0, low.min(), high.min()) / 1000 - 10, max(low.max(), high.max()) / 1000 * 1.1)
+    ax.set_xlabel("économie sur 3 ans de l'hybride face au tout on-premise (k€)")
+    ax.set_title("Prix unitaires à ±20 % : l'avantage de l'hybride sur 3 ans")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(frameon=False, fontsize=7, loc="lower left")
+    return fig
