@@ -9,6 +9,9 @@ PY := $(VENV)/bin/python
 HF := $(VENV)/bin/hybridflow
 STAMP := $(VENV)/.requirements.stamp
 MMDC_STAMP := tools/mermaid/node_modules/.install.stamp
+REVEAL_STAMP := tools/reveal/node_modules/.install.stamp
+# JUnit XML of the last test runs: the self-assessment (notebook 10) reads each test's outcome from them.
+JUNIT_DIR := .state/test-results
 
 .PHONY: help setup objectstore cluster-up cluster-down sysdeps jars up down status demo stream produce test test-unit test-integration \
         diagrams bench clean distclean report
@@ -28,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 jars: $(STAMP) ## Resolve the JVM jars with Maven from jvm/pom.xml into .state/jars/
 	@$(HF) setup
 
-setup: sysdeps $(STAMP) jars $(MMDC_STAMP) objectstore ## Everything a fresh machine needs (idempotent)
+setup: sysdeps $(STAMP) jars $(MMDC_STAMP) $(REVEAL_STAMP) objectstore ## Everything a fresh machine needs (idempotent)
 
 objectstore: $(STAMP) ## Build the S3-API object store (versitygw, with Go) into .state/bin when S3_ENDPOINT is set
 	@$(HF) objectstore install --if-needed
@@ -54,19 +57,31 @@ produce: up ## Produce tickets: make produce ARGS="--count 1000 --rate 50"
 stream: up ## Run the streaming job until Ctrl-C: make stream ARGS="--available-now"
 	@$(HF) stream $(ARGS)
 
-test: up ## Run every test against the real stack (unit, integration)
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+test: up ## Run every test against the real stack (unit, integration); JUnit XML in .state/test-results/
+	$(PY) -m pytest tests --junitxml=$(JUNIT_DIR)/test.xml $(PYTEST_ARGS)
 
 test-unit: $(STAMP) ## Unit tests only (no stack)
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+	$(PY) -m pytest tests/unit --junitxml=$(JUNIT_DIR)/unit.xml $(PYTEST_ARGS)
 
 test-integration: up ## Integration tests only (real broker, real Spark)
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	$(PY) -m pytest tests/integration --junitxml=$(JUNIT_DIR)/integration.xml $(PYTEST_ARGS)
 
 # Mermaid renderer, offline: pinned mermaid-cli driving Debian's chromium (never downloads a browser).
 $(MMDC_STAMP): tools/mermaid/package.json tools/mermaid/package-lock.json
 	cd tools/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# reveal.js for the debrief slides, pinned and copied next to the deck (no CDN).
+$(REVEAL_STAMP): tools/reveal/package.json tools/reveal/package-lock.json
+	cd tools/reveal && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: slides video
+slides: $(STAMP) $(REVEAL_STAMP) ## Debrief slides (reveal.js, offline) from notebooks/slides/, with the report's figures: report/slides/
+	@$(HF) slides $(ARGS)
+
+video: up ## Record `make demo` in a real terminal (asciinema) -> report/video/ (cast, GIF for the HTML report, MP4)
+	@$(HF) video $(ARGS)
 
 diagrams: setup ## Regenerate every schematic, Mermaid diagram and table under diagrams/
 	@$(HF) diagrams
@@ -97,6 +112,13 @@ cluster-up: setup ## Start a local Spark standalone cluster (1 master, 1 worker)
 
 cluster-down: ## Stop the local Spark standalone cluster
 	@test ! -x $(HF) || $(HF) cluster down
+
+.PHONY: lint
+lint: $(STAMP) ## Lint: ruff (rules and format), mypy, notebooks committed without outputs (nbstripout)
+	$(VENV)/bin/ruff check lib tests scripts
+	$(VENV)/bin/ruff format --check lib tests scripts
+	$(VENV)/bin/mypy
+	$(VENV)/bin/nbstripout --verify --keep-id notebooks/*.ipynb
 
 .PHONY: audit
 audit: $(STAMP) ## Known vulnerabilities of the installed Python packages (pip-audit --strict: one it cannot check fails it)

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from hybridflow import logs
 from hybridflow.errors import HybridflowError
 
 # One module per concern; each defines register(subparsers).
@@ -28,6 +29,9 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered sub-command."""
     parser = argparse.ArgumentParser(prog="hybridflow", description="InduTechData hybrid data platform")
+    parser.add_argument(
+        "--log-level", choices=logs.LEVELS, default="INFO", help="the package's log lines on stderr (default INFO)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -37,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `hybridflow` script."""
     args = build_parser().parse_args(argv)
+    logs.configure(args.log_level)
     try:
         return int(args.func(args) or 0)
     except HybridflowError as exc:

@@ -3,8 +3,9 @@ run the stream, show what landed where."""
 
 from __future__ import annotations
 
+import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import SparkSession
 
@@ -18,12 +19,14 @@ from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import ProduceSummary, produce
 
+log = logging.getLogger(__name__)
+
 
 def produce_sample(
     settings: Settings, count: int = 2000, malformed_ratio: float = 0.02, seed: int = 42, span_s: float = 300.0
 ) -> ProduceSummary:
     """Produce `count` tickets whose event times span the last `span_s` seconds, some malformed."""
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=span_s)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span_s)
     generator = TicketGenerator(seed, start, arrival_rate=count / span_s)
     events = mix(generator.tickets(), malformed_ratio, seed=seed, max_payload_bytes=settings.max_payload_bytes)
     return produce(events, settings, count=count)
@@ -33,9 +36,9 @@ def ensure_client_dimension(spark: SparkSession, settings: Settings, scale: floa
     """Seed the on-premise sources and run a full batch ETL once, if the lake has no client dimension yet."""
     if dimension_version(spark, settings) is None:
         seeded, landing = seed_sources(settings, scale=scale)
-        print(seeded.summary())
-        print(landing.summary(settings.landing_dir))
-        print(run_batch(spark, settings, "full").summary().splitlines()[-1])
+        log.info(seeded.summary())
+        log.info(landing.summary(settings.landing_dir))
+        log.info(run_batch(spark, settings, "full").summary().splitlines()[-1])
     return dimension_version(spark, settings)
 
 
@@ -45,7 +48,7 @@ def run_demo(spark: SparkSession, settings: Settings, count: int = 2000, malform
     ensure_client_dimension(spark, settings)
     ensure_topics(settings)
     sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio)
-    print(sent.line())
+    log.info(sent.line())
     run_pipeline(spark, settings, available_now=True)
     summary = pipeline_summary(spark, settings)
     summary["seconds"] = round(time.monotonic() - t0, 1)

@@ -95,8 +95,15 @@ FAULTS: tuple[Fault, ...] = (
 def frame() -> pd.DataFrame:
     """The fault table for a notebook (French column names; the texts are the README's)."""
     return pd.DataFrame(
-        [{"panne": f.fault, "ce que fait la plateforme": f.behaviour, "mesuré": f.measured,
-          "test qui le prouve": f.test or "aucun (pas encore prouvé)"} for f in FAULTS]  # fmt: skip
+        [
+            {
+                "panne": f.fault,
+                "ce que fait la plateforme": f.behaviour,
+                "mesuré": f.measured,
+                "test qui le prouve": f.test or "aucun (pas encore prouvé)",
+            }
+            for f in FAULTS
+        ]
     )
 
 

@@ -86,7 +86,9 @@ class LakeTable:
         table = self.delta(settings)
         return None if table is None else table.version()
 
-    def to_pandas(self, settings: Settings, columns: list[str] | None = None, version: int | None = None) -> pd.DataFrame:
+    def to_pandas(
+        self, settings: Settings, columns: list[str] | None = None, version: int | None = None
+    ) -> pd.DataFrame:
         """Every committed row as a pandas DataFrame (empty when the table does not exist yet)."""
         table = self.delta(settings, version)
         if table is None:
@@ -101,7 +103,7 @@ class LakeTable:
         if table is None:
             return []
         actions = pa.table(table.get_add_actions(flatten=True)).to_pydict()  # delta-rs returns an Arrow C stream
-        return list(zip(actions["path"], actions["size_bytes"]))
+        return list(zip(actions["path"], actions["size_bytes"], strict=True))
 
     def count(self, settings: Settings) -> int:
         """Rows in the latest version, from the log's file statistics and data (0 when absent)."""

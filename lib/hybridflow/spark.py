@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 
 from hybridflow.config import Settings
 from hybridflow.toolchain import check_java, jars
@@ -52,8 +53,8 @@ def spark_conf(settings: Settings) -> dict[str, str]:
             "spark.hadoop.fs.s3a.path.style.access": "true",
             "spark.hadoop.fs.s3a.connection.ssl.enabled": str(settings.s3_endpoint.startswith("https")).lower(),
             "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
-            "spark.hadoop.fs.s3a.access.key": settings.s3_access_key.get_secret_value(),  # type: ignore[union-attr]
-            "spark.hadoop.fs.s3a.secret.key": settings.s3_secret_key.get_secret_value(),  # type: ignore[union-attr]
+            "spark.hadoop.fs.s3a.access.key": settings.s3_access_key.get_secret_value(),  # type: ignore[union-attr]  # Settings requires both keys with S3_ENDPOINT
+            "spark.hadoop.fs.s3a.secret.key": settings.s3_secret_key.get_secret_value(),  # type: ignore[union-attr]  # Settings requires both keys with S3_ENDPOINT
             "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         }
     return conf
@@ -72,3 +73,19 @@ def get_spark(settings: Settings, app_name: str = "hybridflow") -> SparkSession:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+def one_row(df: DataFrame) -> Row:
+    """The row of a query that returns exactly one (an aggregate); Spark's `first()` is typed as optional."""
+    row = df.first()
+    if row is None:
+        raise ValueError("expected one row (an aggregate query), got none")
+    return row
+
+
+def jvm(spark: SparkSession) -> Any:
+    """The py4j gateway to the driver's JVM (a live SparkContext always has one)."""
+    gateway = spark.sparkContext._jvm
+    if gateway is None:
+        raise RuntimeError("the SparkContext has no JVM gateway: it was stopped")
+    return gateway

@@ -64,7 +64,7 @@ def pom_property(name: str, pom: Path = JVM_POM) -> str:
     node = root.find(f"m:properties/m:{name}", _POM_NS)
     if node is None or not (node.text or "").strip():
         raise ToolchainError(f"{pom} has no <{name}> property: restore jvm/pom.xml from git.")
-    return node.text.strip()
+    return (node.text or "").strip()
 
 
 def jar_dir(settings: Settings, profile: str) -> Path:
@@ -95,12 +95,21 @@ def ensure_jars(settings: Settings, profiles: tuple[str, ...] = JAR_PROFILES, fo
         if force or not fresh:
             mvn = shutil.which("mvn")
             if not mvn:
-                raise ToolchainError("Maven is not installed: apt-get install maven (or put `mvn` on PATH), then rerun `make setup`.")
+                raise ToolchainError(
+                    "Maven is not installed: apt-get install maven (or put `mvn` on PATH), then rerun `make setup`."
+                )
             if folder.exists():
                 shutil.rmtree(folder)
             cmd = [
-                mvn, "-q", "-B", "-f", str(JVM_POM), "-P", profile,
-                "dependency:copy-dependencies", "-DincludeScope=runtime",
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(JVM_POM),
+                "-P",
+                profile,
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
                 f"-DoutputDirectory={folder}",
             ]
             done = subprocess.run(cmd, capture_output=True, text=True, check=False)

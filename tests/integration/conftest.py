@@ -20,6 +20,7 @@ also marks anything collected under ``tests/integration/`` so none slips through
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +48,7 @@ def stack(settings: Settings) -> StackUp:
 
 
 @pytest.fixture(scope="session")
-def spark(settings: Settings) -> Iterator["pyspark.sql.SparkSession"]:  # noqa: F821
+def spark(settings: Settings) -> Iterator[pyspark.sql.SparkSession]:  # noqa: F821
     """A SparkSession configured from the settings, stopped when the session ends."""
     from hybridflow.spark import get_spark  # imported here: unit-only runs never load pyspark
 
@@ -74,10 +75,8 @@ def isolated_copy(settings: Settings, base: Path) -> Settings:
 
 def drop_topics(isolated: Settings) -> None:
     """Delete the topics of an `isolated_copy` (cleanup never masks the test's own result)."""
-    try:
+    with contextlib.suppress(Exception):  # cleanup never masks the test's own result
         delete_topics(isolated, [isolated.topic_tickets, isolated.topic_dlq, isolated.topic_alerts])
-    except Exception:  # noqa: BLE001
-        pass
 
 
 @pytest.fixture
@@ -89,7 +88,9 @@ def isolated_settings(settings: Settings, stack: StackUp, tmp_path: Path) -> Ite
 
 
 @pytest.fixture(scope="module")
-def module_isolated_settings(settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def module_isolated_settings(
+    settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
     """Like `isolated_settings`, shared by the tests of one module (one produce + run, several assertions)."""
     isolated = isolated_copy(settings, tmp_path_factory.mktemp("isolated"))
     yield isolated

@@ -35,7 +35,9 @@ def lab(tmp_path: Path):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"JupyterLab did not answer: {(tmp_path / 'lab.log').read_text()[-2000:]}")
+                    raise AssertionError(
+                        f"JupyterLab did not answer: {(tmp_path / 'lab.log').read_text()[-2000:]}"
+                    ) from None
                 time.sleep(1)
         yield base, token, tmp_path / "lab.log"
     finally:

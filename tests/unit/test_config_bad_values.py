@@ -88,7 +88,9 @@ BAD = [
     ("LOCAL_SERVICES", "maybe"),
 ]
 
-ONE_SENTENCE = re.compile(r"^Setting (?P<var>[A-Z0-9_]+) is invalid \(.+\): fix it in \.env or the environment \(see \.env\.example\)\.$")
+ONE_SENTENCE = re.compile(
+    r"^Setting (?P<var>[A-Z0-9_]+) is invalid \(.+\): fix it in \.env or the environment \(see \.env\.example\)\.$"
+)
 
 
 @pytest.mark.parametrize(("variable", "value"), BAD, ids=[f"{v}={x[:20]!r}" for v, x in BAD])
@@ -116,7 +118,9 @@ def test_a_bad_value_fails_in_one_sentence_naming_the_variable(monkeypatch, vari
 def test_settings_that_disagree_fail_naming_each_variable(monkeypatch, env, named):
     for variable, value in env.items():
         monkeypatch.setenv(variable, value)
-    with pytest.raises(ConfigError, match=r"^Settings disagree \(.+\): fix them in \.env or the environment \(see \.env\.example\)\.$") as caught:
+    with pytest.raises(
+        ConfigError, match=r"^Settings disagree \(.+\): fix them in \.env or the environment \(see \.env\.example\)\.$"
+    ) as caught:
         get_settings()
     assert named in str(caught.value)
 
@@ -129,7 +133,9 @@ def test_a_bad_password_setting_is_not_echoed(monkeypatch):
     assert "AKIA-not-shown" not in str(caught.value)
 
 
-@pytest.mark.parametrize(("variable", "value"), [("SPARK_MASTER", "yarn"), ("TOPIC_PARTITIONS", "-1"), ("LAKE_URI", "/x")])
+@pytest.mark.parametrize(
+    ("variable", "value"), [("SPARK_MASTER", "yarn"), ("TOPIC_PARTITIONS", "-1"), ("LAKE_URI", "/x")]
+)
 def test_the_cli_prints_the_sentence_and_exits_2(monkeypatch, capsys, variable, value):
     monkeypatch.setenv(variable, value)
     assert main(["settings"]) == 2

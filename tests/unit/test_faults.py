@@ -35,4 +35,4 @@ def test_readme_fault_table_is_current():
 
 def test_the_notebook_frame_has_one_row_per_fault():
     table = frame()
-    assert len(table) == len(FAULTS) and list(table.columns)[0] == "panne"
+    assert len(table) == len(FAULTS) and next(iter(table.columns)) == "panne"

@@ -31,8 +31,9 @@ def test_unknown_table_names_the_known_ones():
 
 
 def test_s3a_uris_become_s3_with_the_endpoint_and_keys_of_the_settings():
-    settings = get_settings(s3_endpoint="http://127.0.0.1:7070", s3_access_key="ak", s3_secret_key="sk",
-                            lake_uri="s3a://bucket/prefix")
+    settings = get_settings(
+        s3_endpoint="http://127.0.0.1:7070", s3_access_key="ak", s3_secret_key="sk", lake_uri="s3a://bucket/prefix"
+    )
     location, options = lake.delta_rs_location(settings, lake.TICKETS.uri(settings))
     assert location == "s3://bucket/prefix/tickets"
     assert options["AWS_ENDPOINT_URL"] == "http://127.0.0.1:7070" and options["AWS_ALLOW_HTTP"] == "true"
@@ -57,7 +58,8 @@ def test_reader_sees_only_committed_files_not_strays(tmp_path):
     assert sorted(lake.TICKETS.to_pandas(settings)["ticket_id"]) == ["a", "b"]
     assert lake.TICKETS.count(settings) == 2 and lake.TICKETS.version(settings) == 0
     assert [path for path, _ in lake.TICKETS.files(settings)] != [] and all(
-        "stray" not in path for path, _ in lake.TICKETS.files(settings))
+        "stray" not in path for path, _ in lake.TICKETS.files(settings)
+    )
     con = lake.duckdb_connection()
     assert con.sql(f"SELECT count(*) FROM {lake.duckdb_scan(settings, lake.TICKETS)}").fetchone()[0] == 2
     assert pq.read_table(folder).num_rows == 4  # a naive Parquet reader would double-count: why the log matters

@@ -16,7 +16,6 @@ import pytest
 from detect_secrets.core import baseline as ds_baseline
 from detect_secrets.core.secrets_collection import SecretsCollection
 from detect_secrets.settings import transient_settings
-
 from pydantic import SecretStr
 
 from hybridflow.config import PROJ_ROOT, Settings
@@ -68,8 +67,13 @@ def test_the_scanner_catches_a_real_looking_key(tmp_path, monkeypatch):
 
 def test_the_local_env_file_is_ignored_and_never_tracked():
     assert subprocess.run(["git", "check-ignore", "-q", ".env"], cwd=PROJ_ROOT).returncode == 0
-    tracked = subprocess.run(["git", "ls-files", ".env", "*.pem", "*.key", "*.jks", "*.p12"], cwd=PROJ_ROOT,
-                             capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", ".env", "*.pem", "*.key", "*.jks", "*.p12"],
+        cwd=PROJ_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert tracked == []
 
 

@@ -40,7 +40,10 @@ def test_a_writable_lake_and_checkpoints_pass_and_are_created(tmp_path: Path) ->
 
 
 def test_an_unwritable_lake_names_the_location_and_lake_uri(read_only: Path) -> None:
-    with pytest.raises(ConfigError, match=rf"^The lake location {read_only}/lake is not writable \(.+\): fix its permissions or point LAKE_URI at a folder"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"^The lake location {read_only}/lake is not writable \(.+\): fix its permissions or point LAKE_URI at a folder",
+    ):
         check_writable(get_settings(lake_uri=(read_only / "lake").as_uri()))
 
 
@@ -57,8 +60,12 @@ def test_a_file_in_the_way_is_refused_too(tmp_path: Path) -> None:
 
 
 def test_the_stream_command_fails_fast_in_one_line(read_only: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "HYBRIDFLOW_ENV_FILE": os.devnull, "LAKE_URI": (read_only / "lake").as_uri(),
-           "KAFKA_BOOTSTRAP_SERVERS": "localhost:1"}  # fmt: skip  (nothing listens: the check comes first)
+    env = {
+        **os.environ,
+        "HYBRIDFLOW_ENV_FILE": os.devnull,
+        "LAKE_URI": (read_only / "lake").as_uri(),
+        "KAFKA_BOOTSTRAP_SERVERS": "localhost:1",
+    }  # fmt: skip  (nothing listens: the check comes first)
     began = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "hybridflow.cli", "stream", "--available-now"], env=env,
                           capture_output=True, text=True, timeout=120)  # fmt: skip

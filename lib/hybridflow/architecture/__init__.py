@@ -1,9 +1,9 @@
 """Exercise 1, the hybrid architecture as data: model, choices, costs, availability, and their renderings.
 
-    from hybridflow.architecture import build_architecture, render_all, tables
-    arch = build_architecture()
-    tables.cost_summary(arch)          # a DataFrame, French headers
-    render_all("diagrams")             # PNG schematics, Mermaid sources + images, CSV tables
+from hybridflow.architecture import build_architecture, render_all, tables
+arch = build_architecture()
+tables.cost_summary(arch)          # a DataFrame, French headers
+render_all("diagrams")             # PNG schematics, Mermaid sources + images, CSV tables
 """
 
 from hybridflow.architecture import tables

@@ -33,7 +33,9 @@ def node_sla(arch: Architecture, node_id: str) -> Sla:
         return arch.system(node_id).sla
     candidate = chosen(arch)[arch.need(node_id).id]
     if candidate.sla is None:
-        raise ModelError(f"Chosen candidate {candidate.id!r} has no SLA: add one in data.py (it is on a critical path).")
+        raise ModelError(
+            f"Chosen candidate {candidate.id!r} has no SLA: add one in data.py (it is on a critical path)."
+        )
     return candidate.sla
 
 

@@ -19,8 +19,10 @@ def _diagrams(args: argparse.Namespace) -> int:
     pngs = sum(p.suffix == ".png" for p in paths)
     mmds = sum(p.suffix == ".mmd" for p in paths)
     csvs = sum(p.suffix == ".csv" for p in paths)
-    print(f"diagrams: {pngs} PNG, {mmds} Mermaid sources, {csvs} CSV tables written to {shown}/ "
-          f"in {time.monotonic() - start:.1f} s")
+    print(
+        f"diagrams: {pngs} PNG, {mmds} Mermaid sources, {csvs} CSV tables written to {shown}/ "
+        f"in {time.monotonic() - start:.1f} s"
+    )
     return 0
 
 

@@ -39,7 +39,9 @@ def quantity(arch: Architecture, line: CostLine, growth: float = 1.0) -> float:
 
 def evaluate(arch: Architecture, growth: float = 1.0) -> list[LineCost]:
     """Every cost line priced for one growth factor."""
-    return [LineCost(line, growth, quantity(arch, line, growth), arch.price(line.price).amount) for line in arch.cost_lines]
+    return [
+        LineCost(line, growth, quantity(arch, line, growth), arch.price(line.price).amount) for line in arch.cost_lines
+    ]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Rendering uses the project's pinned `@mermaid-js/mermaid-cli` (tools/mermaid/, i
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -44,8 +45,7 @@ def flowchart_source(arch: Architecture) -> str:
     """Mermaid flowchart of every data flow (real time thick, batch plain), grouped by location and zone."""
     flows = [f for f in arch.flows if f.kind.carries_data]
     node_ids = list(dict.fromkeys(n for f in flows for n in (f.source, *f.via, f.target)))
-    lines = ["%% Generated from hybridflow.architecture (make diagrams): do not edit by hand.",
-             "flowchart LR"]
+    lines = ["%% Generated from hybridflow.architecture (make diagrams): do not edit by hand.", "flowchart LR"]
     for location in Location:
         zones = [z for z in arch.zones if z.location == location and any(_zone_of(arch, n) == z.id for n in node_ids)]
         if not zones:
@@ -60,7 +60,7 @@ def flowchart_source(arch: Architecture) -> str:
     for flow in flows:
         hops = [flow.source, *flow.via, flow.target]
         arrow = "==>" if flow.kind is FlowKind.REALTIME else "-->"
-        for i, (a, b) in enumerate(zip(hops, hops[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(hops)):
             last = i == len(hops) - 2
             if not last and (a, b) in seen:
                 continue
@@ -78,8 +78,11 @@ def flowchart_source(arch: Architecture) -> str:
 def sequence_source(arch: Architecture) -> str:
     """Mermaid sequence diagram of a ticket's life, from the portal to the dashboard."""
     participants = list(dict.fromkeys(n for step in arch.ticket_lifecycle for n in step[:2]))
-    lines = ["%% Generated from hybridflow.architecture (make diagrams): do not edit by hand.",
-             "sequenceDiagram", "  autonumber"]
+    lines = [
+        "%% Generated from hybridflow.architecture (make diagrams): do not edit by hand.",
+        "sequenceDiagram",
+        "  autonumber",
+    ]
     for n in participants:
         lines.append(f"  participant {n} as {_node_label(arch, n).replace(chr(10), ' ')}")
     for source, target, message in arch.ticket_lifecycle:
@@ -139,15 +142,36 @@ def render_mermaid(source: Path, target: Path) -> Path:
         config_path = Path(handle.name)
     try:
         result = subprocess.run(
-            [str(mmdc), "--puppeteerConfigFile", str(config_path), "-i", str(source), "-o", str(target),
-             "-t", "neutral", "-b", "white", "-s", "2", "-q"],
-            capture_output=True, text=True, timeout=RENDER_TIMEOUT_S, check=False,
+            [
+                str(mmdc),
+                "--puppeteerConfigFile",
+                str(config_path),
+                "-i",
+                str(source),
+                "-o",
+                str(target),
+                "-t",
+                "neutral",
+                "-b",
+                "white",
+                "-s",
+                "2",
+                "-q",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=RENDER_TIMEOUT_S,
+            check=False,
         )
     except subprocess.TimeoutExpired:
-        raise ArchitectureError(f"mmdc took more than {RENDER_TIMEOUT_S} s on {source.name}: is the machine overloaded?") from None
+        raise ArchitectureError(
+            f"mmdc took more than {RENDER_TIMEOUT_S} s on {source.name}: is the machine overloaded?"
+        ) from None
     finally:
         config_path.unlink(missing_ok=True)
     if result.returncode != 0 or not target.exists():
         detail = (result.stderr or result.stdout).strip().splitlines()
-        raise ArchitectureError(f"mmdc failed on {source.name}: {detail[-1] if detail else 'no output'} (check the source).")
+        raise ArchitectureError(
+            f"mmdc failed on {source.name}: {detail[-1] if detail else 'no output'} (check the source)."
+        )
     return target

@@ -28,8 +28,9 @@ def write_tables(arch: Architecture, out_dir: Path) -> list[Path]:
     return paths
 
 
-def render_all(out_dir: Path | str = DIAGRAMS_DIR, arch: Architecture | None = None,
-               progress: bool = True) -> list[Path]:
+def render_all(
+    out_dir: Path | str = DIAGRAMS_DIR, arch: Architecture | None = None, progress: bool = True
+) -> list[Path]:
     """Render the 4 schematics (PNG), the Mermaid sources and images, and the tables (CSV) into `out_dir`.
 
     Raises:
@@ -40,14 +41,18 @@ def render_all(out_dir: Path | str = DIAGRAMS_DIR, arch: Architecture | None = N
     schematics.require_dot()
     mermaid.require_mermaid()
 
-    steps: list[tuple[str, Callable[[], list[Path]]]] = [
-        (s.stem, lambda s=s: [schematics.render_schematic(arch, s, out_dir)]) for s in schematics.SCHEMATICS
-    ]
+    def _schematic(s: schematics.Schematic) -> Callable[[], list[Path]]:
+        return lambda: [schematics.render_schematic(arch, s, out_dir)]
+
+    steps: list[tuple[str, Callable[[], list[Path]]]] = [(s.stem, _schematic(s)) for s in schematics.SCHEMATICS]
     sources = out_dir / MERMAID_SUBDIR
 
     def _mermaid_images() -> list[Path]:
-        return [mermaid.render_mermaid(src, out_dir / f"{src.stem}.png") for src in sorted(sources.glob("*.mmd"))
-                if src.stem in mermaid.MERMAID_SOURCES]
+        return [
+            mermaid.render_mermaid(src, out_dir / f"{src.stem}.png")
+            for src in sorted(sources.glob("*.mmd"))
+            if src.stem in mermaid.MERMAID_SOURCES
+        ]
 
     steps += [
         ("sources Mermaid", lambda: mermaid.write_sources(arch, sources)),

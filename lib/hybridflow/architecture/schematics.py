@@ -8,6 +8,7 @@ model therefore adds it to every picture that shows its kind.
 from __future__ import annotations
 
 import importlib
+import itertools
 import shutil
 import textwrap
 from dataclasses import dataclass
@@ -41,13 +42,23 @@ class Schematic:
 
 
 SCHEMATICS: tuple[Schematic, ...] = (
-    Schematic("01_architecture_hybride", "Architecture hybride InduTechData : on-premise, liaison, cloud",
-              tuple(FlowKind), edge_labels=False),
+    Schematic(
+        "01_architecture_hybride",
+        "Architecture hybride InduTechData : on-premise, liaison, cloud",
+        tuple(FlowKind),
+        edge_labels=False,
+    ),
     Schematic("02_flux_temps_reel", "Flux temps réel : billets et IoT → Redpanda → Spark → lac", (FlowKind.REALTIME,)),
-    Schematic("03_flux_batch_cdc", "Flux batch et CDC : SQL Server et SAN → lac → entrepôt",
-              (FlowKind.BATCH, FlowKind.CONTROL)),
-    Schematic("04_identite_securite", "Identité et sécurité : fédération AD, clés, frontières réseau",
-              (FlowKind.SECURITY, FlowKind.NETWORK)),
+    Schematic(
+        "03_flux_batch_cdc",
+        "Flux batch et CDC : SQL Server et SAN → lac → entrepôt",
+        (FlowKind.BATCH, FlowKind.CONTROL),
+    ),
+    Schematic(
+        "04_identite_securite",
+        "Identité et sécurité : fédération AD, clés, frontières réseau",
+        (FlowKind.SECURITY, FlowKind.NETWORK),
+    ),
 )
 
 
@@ -55,7 +66,9 @@ def require_dot() -> str:
     """Path of Graphviz `dot`, or a RendererMissingError naming the fix."""
     dot = shutil.which("dot")
     if dot is None:
-        raise RendererMissingError("Graphviz `dot` is not installed: run `make setup` (installs the Debian package graphviz).")
+        raise RendererMissingError(
+            "Graphviz `dot` is not installed: run `make setup` (installs the Debian package graphviz)."
+        )
     return dot
 
 
@@ -72,7 +85,9 @@ def node_factory(icon: str):
     try:
         return getattr(importlib.import_module(f"diagrams.{module}"), cls)
     except (ImportError, AttributeError):
-        raise ModelError(f"Icon {icon!r} does not exist in the installed `diagrams`: pick another in data.py.") from None
+        raise ModelError(
+            f"Icon {icon!r} does not exist in the installed `diagrams`: pick another in data.py."
+        ) from None
 
 
 def flow_path(flow: Flow) -> list[str]:
@@ -114,18 +129,33 @@ def render_schematic(arch: Architecture, schematic: Schematic, out_dir: Path) ->
     node_ids = schematic_nodes(arch, schematic)
     info = {n: _node_info(arch, n) for n in node_ids}
 
-    graph_attr = {"fontname": FONT, "fontsize": "22", "labelloc": "t", "pad": "0.4", "nodesep": "0.7",
-                  "ranksep": "1.1", "dpi": "110"}
-    with Diagram(schematic.title, filename=str(out_dir / schematic.stem), outformat="png", show=False,
-                 direction="LR", graph_attr=graph_attr, node_attr={"fontname": FONT, "fontsize": "12"},
-                 edge_attr={"fontname": FONT, "fontsize": "11"}):
+    graph_attr = {
+        "fontname": FONT,
+        "fontsize": "22",
+        "labelloc": "t",
+        "pad": "0.4",
+        "nodesep": "0.7",
+        "ranksep": "1.1",
+        "dpi": "110",
+    }
+    with Diagram(
+        schematic.title,
+        filename=str(out_dir / schematic.stem),
+        outformat="png",
+        show=False,
+        direction="LR",
+        graph_attr=graph_attr,
+        node_attr={"fontname": FONT, "fontsize": "12"},
+        edge_attr={"fontname": FONT, "fontsize": "11"},
+    ):
         nodes = {}
         for location in Location:
             zones = [z for z in arch.zones if z.location == location and any(info[n][2] == z.id for n in node_ids)]
             if not zones:
                 continue
-            with Cluster(location.label, graph_attr={"bgcolor": LOCATION_COLOR[location], "fontname": FONT,
-                                                     "fontsize": "16"}):
+            with Cluster(
+                location.label, graph_attr={"bgcolor": LOCATION_COLOR[location], "fontname": FONT, "fontsize": "16"}
+            ):
                 for zone in zones:
                     with Cluster(zone.label, graph_attr={"bgcolor": "white", "fontname": FONT, "fontsize": "13"}):
                         for n in node_ids:
@@ -136,7 +166,7 @@ def render_schematic(arch: Architecture, schematic: Schematic, out_dir: Path) ->
         kind_of: dict[tuple[str, str], FlowKind] = {}
         for flow in flows:
             hops = flow_path(flow)
-            for i, (a, b) in enumerate(zip(hops, hops[1:])):
+            for i, (a, b) in enumerate(itertools.pairwise(hops)):
                 key = (a, b)
                 labels = drawn.setdefault(key, [])
                 kind_of.setdefault(key, flow.kind)

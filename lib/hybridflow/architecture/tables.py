@@ -16,29 +16,43 @@ def _flat(label: str) -> str:
 def context_table(arch: Architecture) -> pd.DataFrame:
     """Volumes and requirements of the existing estate, each with its rationale."""
     rows = [
-        {"Catégorie": "Volume", "Élément": v.label, "Valeur": f"{v.value:g} {v.unit}",
-         "Croît (scénario ×10)": "oui" if v.grows else "non", "Justification": v.rationale}
+        {
+            "Catégorie": "Volume",
+            "Élément": v.label,
+            "Valeur": f"{v.value:g} {v.unit}",
+            "Croît (scénario ×10)": "oui" if v.grows else "non",
+            "Justification": v.rationale,
+        }
         for v in arch.volumes
     ]
     rows += [
-        {"Catégorie": r.category, "Élément": r.label, "Valeur": r.target, "Croît (scénario ×10)": "",
-         "Justification": r.rationale}
+        {
+            "Catégorie": r.category,
+            "Élément": r.label,
+            "Valeur": r.target,
+            "Croît (scénario ×10)": "",
+            "Justification": r.rationale,
+        }
         for r in arch.requirements
     ]
     volumes = costs.volume_values(arch)
     initial_tb = volumes["sqlserver_tb"] + volumes["san_tb"]
     days = costs.initial_transfer_days(initial_tb, volumes["link_gbps"])
-    rows.append({"Catégorie": "Calculé", "Élément": "Chargement initial par la liaison (SQL Server + SAN)",
-                 "Valeur": f"{days:.1f} jours", "Croît (scénario ×10)": "",
-                 "Justification": f"{initial_tb:g} To à 70 % de {volumes['link_gbps']:g} Gbit/s : d'où le Data Box."})
+    rows.append(
+        {
+            "Catégorie": "Calculé",
+            "Élément": "Chargement initial par la liaison (SQL Server + SAN)",
+            "Valeur": f"{days:.1f} jours",
+            "Croît (scénario ×10)": "",
+            "Justification": f"{initial_tb:g} To à 70 % de {volumes['link_gbps']:g} Gbit/s : d'où le Data Box.",
+        }
+    )
     return pd.DataFrame(rows)
 
 
 def criteria_table(arch: Architecture) -> pd.DataFrame:
     """The selection criteria and their weights."""
-    return pd.DataFrame(
-        [{"Critère": c.label, "Poids": c.weight, "Pourquoi": c.rationale} for c in arch.criteria]
-    )
+    return pd.DataFrame([{"Critère": c.label, "Poids": c.weight, "Pourquoi": c.rationale} for c in arch.criteria])
 
 
 def scoring_matrix(arch: Architecture) -> pd.DataFrame:
@@ -47,7 +61,7 @@ def scoring_matrix(arch: Architecture) -> pd.DataFrame:
     rows = []
     for need in arch.needs:
         for cand in arch.candidates_for(need.id):
-            row = {"Besoin": need.label, "Fournisseur": cand.provider.label, "Candidat": cand.name}
+            row: dict[str, object] = {"Besoin": need.label, "Fournisseur": cand.provider.label, "Candidat": cand.name}
             row.update({crit.label: cand.scores[crit.id] for crit in arch.criteria})
             row["Score pondéré"] = round(weighted_score(arch, cand), 2)
             row["Choisi"] = "✔" if cand.id in picks else ""
@@ -57,9 +71,9 @@ def scoring_matrix(arch: Architecture) -> pd.DataFrame:
 
 def cloud_comparison(arch: Architecture) -> pd.DataFrame:
     """Per production need, each cloud's best candidate and score; last row the mean the primary cloud is chosen on."""
-    rows = []
+    rows: list[dict[str, str]] = []
     for need in (n for n in arch.needs if n.production):
-        row: dict[str, object] = {"Besoin": need.label}
+        row = {"Besoin": need.label}
         for cloud in CLOUDS:
             cands = [c for c in arch.candidates_for(need.id) if c.provider == cloud]
             best = max(cands, key=lambda c: weighted_score(arch, c), default=None)
@@ -67,9 +81,10 @@ def cloud_comparison(arch: Architecture) -> pd.DataFrame:
         rows.append(row)
     means = cloud_scores(arch)
     primary = primary_cloud(arch)
-    rows.append({"Besoin": "Score moyen (fournisseur principal ✔)"} | {
-        cloud.label: f"{means[cloud]:.2f}{' ✔' if cloud == primary else ''}" for cloud in CLOUDS if cloud in means
-    })
+    rows.append(
+        {"Besoin": "Score moyen (fournisseur principal ✔)"}
+        | {cloud.label: f"{means[cloud]:.2f}{' ✔' if cloud == primary else ''}" for cloud in CLOUDS if cloud in means}
+    )
     return pd.DataFrame(rows)
 
 
@@ -77,8 +92,13 @@ def chosen_components(arch: Architecture) -> pd.DataFrame:
     """The chosen component of each need with its score and justification."""
     return pd.DataFrame(
         [
-            {"Besoin": arch.need(need_id).label, "Composant choisi": c.name, "Fournisseur": c.provider.label,
-             "Score": round(weighted_score(arch, c), 2), "Justification": c.note}
+            {
+                "Besoin": arch.need(need_id).label,
+                "Composant choisi": c.name,
+                "Fournisseur": c.provider.label,
+                "Score": round(weighted_score(arch, c), 2),
+                "Justification": c.note,
+            }
             for need_id, c in chosen(arch).items()
         ]
     )
@@ -89,10 +109,19 @@ def compatibility_matrix(arch: Architecture) -> pd.DataFrame:
     picks = chosen(arch)
     return pd.DataFrame(
         [
-            {"Composant": picks[e.need].name, "Système existant": _flat(arch.system(e.system).label),
-             "Protocole": e.protocol, "Port": e.port, "Authentification": e.authentication,
-             "Chiffrement": e.encryption, "Sens": e.direction, "Fréquence": e.frequency,
-             "Verdict": e.verdict.label, "Risque": e.risk, "Atténuation": e.mitigation}
+            {
+                "Composant": picks[e.need].name,
+                "Système existant": _flat(arch.system(e.system).label),
+                "Protocole": e.protocol,
+                "Port": e.port,
+                "Authentification": e.authentication,
+                "Chiffrement": e.encryption,
+                "Sens": e.direction,
+                "Fréquence": e.frequency,
+                "Verdict": e.verdict.label,
+                "Risque": e.risk,
+                "Atténuation": e.mitigation,
+            }
             for e in arch.compatibility
         ]
     )
@@ -102,8 +131,13 @@ def security_controls(arch: Architecture) -> pd.DataFrame:
     """The security controls and the components they apply to."""
     return pd.DataFrame(
         [
-            {"Domaine": s.domain, "Mesure": s.control, "Mise en œuvre": s.implementation,
-             "S'applique à": ", ".join(_flat(node_label(arch, n)) for n in s.applies_to), "Référence": s.reference}
+            {
+                "Domaine": s.domain,
+                "Mesure": s.control,
+                "Mise en œuvre": s.implementation,
+                "S'applique à": ", ".join(_flat(node_label(arch, n)) for n in s.applies_to),
+                "Référence": s.reference,
+            }
             for s in arch.security_controls
         ]
     )
@@ -114,11 +148,25 @@ def sla_table(arch: Architecture) -> pd.DataFrame:
     rows = []
     for need_id, c in chosen(arch).items():
         if c.sla is not None:
-            rows.append({"Élément": c.name, "Rôle": arch.need(need_id).label, "Disponibilité": c.sla.availability,
-                         "Source": c.sla.source, "Date": c.sla.as_of})
+            rows.append(
+                {
+                    "Élément": c.name,
+                    "Rôle": arch.need(need_id).label,
+                    "Disponibilité": c.sla.availability,
+                    "Source": c.sla.source,
+                    "Date": c.sla.as_of,
+                }
+            )
     for s in arch.systems:
-        rows.append({"Élément": _flat(s.label), "Rôle": "Existant on-premise", "Disponibilité": s.sla.availability,
-                     "Source": s.sla.source, "Date": s.sla.as_of})
+        rows.append(
+            {
+                "Élément": _flat(s.label),
+                "Rôle": "Existant on-premise",
+                "Disponibilité": s.sla.availability,
+                "Source": s.sla.source,
+                "Date": s.sla.as_of,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -128,9 +176,16 @@ def critical_paths(arch: Architecture) -> pd.DataFrame:
     for p in arch.critical_paths:
         a = availability.path_availability(arch, p)
         chain = " → ".join(" ∥ ".join(_flat(node_label(arch, n)) for n in stage) for stage in p.stages)
-        rows.append({"Chemin critique": p.label, "Chaîne (∥ = redondant)": chain, "Disponibilité calculée": a,
-                     "Arrêt attendu (h/an)": round(availability.downtime_hours_per_year(a), 1), "Cible": p.target,
-                     "Cible atteinte": "oui" if a >= p.target else "non"})
+        rows.append(
+            {
+                "Chemin critique": p.label,
+                "Chaîne (∥ = redondant)": chain,
+                "Disponibilité calculée": a,
+                "Arrêt attendu (h/an)": round(availability.downtime_hours_per_year(a), 1),
+                "Cible": p.target,
+                "Cible atteinte": "oui" if a >= p.target else "non",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -138,8 +193,15 @@ def recovery_objectives(arch: Architecture) -> pd.DataFrame:
     """RPO and RTO of every data flow."""
     return pd.DataFrame(
         [
-            {"Flux": f.label, "De": _flat(node_label(arch, f.source)), "Vers": _flat(node_label(arch, f.target)),
-             "Type": f.kind.label, "RPO (min)": f.rpo_minutes, "RTO (min)": f.rto_minutes, "Comment": f.recovery_note}
+            {
+                "Flux": f.label,
+                "De": _flat(node_label(arch, f.source)),
+                "Vers": _flat(node_label(arch, f.target)),
+                "Type": f.kind.label,
+                "RPO (min)": f.rpo_minutes,
+                "RTO (min)": f.rto_minutes,
+                "Comment": f.recovery_note,
+            }
             for f in arch.flows
             if f.kind.carries_data
         ]
@@ -149,7 +211,10 @@ def recovery_objectives(arch: Architecture) -> pd.DataFrame:
 def unit_prices(arch: Architecture) -> pd.DataFrame:
     """Every unit price with its source and date."""
     return pd.DataFrame(
-        [{"Prix": p.label, "Montant": p.amount, "Unité": p.unit, "Source": p.source, "Date": p.as_of} for p in arch.prices]
+        [
+            {"Prix": p.label, "Montant": p.amount, "Unité": p.unit, "Source": p.source, "Date": p.as_of}
+            for p in arch.prices
+        ]
     )
 
 
@@ -160,11 +225,19 @@ def cost_lines(arch: Architecture) -> pd.DataFrame:
     rows = []
     for now, later in zip(today, grown, strict=True):
         price = arch.price(now.line.price)
-        rows.append({"Option": now.line.option.label, "Poste": now.line.label, "Prix unitaire": price.amount,
-                     "Unité": price.unit, "Quantité": round(now.quantity, 2), "Montant": round(now.amount, 2),
-                     f"Quantité ×{costs.GROWTH_FACTOR:g}": round(later.quantity, 2),
-                     f"Montant ×{costs.GROWTH_FACTOR:g}": round(later.amount, 2),
-                     "Périodicité": "ponctuel" if now.line.one_time else "mensuel"})
+        rows.append(
+            {
+                "Option": now.line.option.label,
+                "Poste": now.line.label,
+                "Prix unitaire": price.amount,
+                "Unité": price.unit,
+                "Quantité": round(now.quantity, 2),
+                "Montant": round(now.amount, 2),
+                f"Quantité ×{costs.GROWTH_FACTOR:g}": round(later.quantity, 2),
+                f"Montant ×{costs.GROWTH_FACTOR:g}": round(later.amount, 2),
+                "Périodicité": "ponctuel" if now.line.one_time else "mensuel",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -174,9 +247,16 @@ def cost_summary(arch: Architecture) -> pd.DataFrame:
     for growth, scenario in ((1.0, "Volume actuel"), (costs.GROWTH_FACTOR, f"Volume ×{costs.GROWTH_FACTOR:g}")):
         for option in CostOption:
             t = costs.totals(arch, option, growth)
-            rows.append({"Scénario": scenario, "Option": option.label, "Mensuel (€)": round(t.monthly),
-                         "Ponctuel (€)": round(t.one_time), "Année 1 (€)": round(t.yearly),
-                         "3 ans (€)": round(t.three_years)})
+            rows.append(
+                {
+                    "Scénario": scenario,
+                    "Option": option.label,
+                    "Mensuel (€)": round(t.monthly),
+                    "Ponctuel (€)": round(t.one_time),
+                    "Année 1 (€)": round(t.yearly),
+                    "3 ans (€)": round(t.three_years),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -20,11 +20,15 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.tables import (
-    CONTRACT_TIERS, JDBC_TABLES, PG_SCHEMA, SEGMENTS, table,
+    CONTRACT_TIERS,
+    JDBC_TABLES,
+    PG_SCHEMA,
+    SEGMENTS,
+    table,
 )
 from hybridflow.config import Settings
 from hybridflow.tickets.generator import client_ids, client_weights
@@ -32,17 +36,27 @@ from hybridflow.tickets.model import Priority, RequestType, new_ticket_id
 from hybridflow.tickets.reference import SUPPORT_TEAMS
 
 # Fixed epoch: the seeded history ends here, whatever the day it is generated.
-EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 HISTORY_DAYS = 730
 
 SEGMENT_WEIGHTS = {"smb": 0.55, "mid_market": 0.25, "enterprise": 0.15, "public_sector": 0.05}
 TIER_WEIGHTS = {"bronze": 0.50, "silver": 0.30, "gold": 0.15, "platinum": 0.05}
 COUNTRY_WEIGHTS = {"FR": 0.50, "BE": 0.10, "DE": 0.10, "CH": 0.08, "ES": 0.07, "IT": 0.07, "MA": 0.05, "LU": 0.03}
-REGION_OF = {"FR": "france", "BE": "benelux", "LU": "benelux", "DE": "dach", "CH": "dach",
-             "ES": "south", "IT": "south", "MA": "south"}
+REGION_OF = {
+    "FR": "france",
+    "BE": "benelux",
+    "LU": "benelux",
+    "DE": "dach",
+    "CH": "dach",
+    "ES": "south",
+    "IT": "south",
+    "MA": "south",
+}
 ACCOUNT_TEAMS = {
-    "AM-FR-1": ("Comptes France Nord", "france"), "AM-FR-2": ("Comptes France Sud", "france"),
-    "AM-BNL": ("Comptes Benelux", "benelux"), "AM-DACH": ("Comptes DACH", "dach"),
+    "AM-FR-1": ("Comptes France Nord", "france"),
+    "AM-FR-2": ("Comptes France Sud", "france"),
+    "AM-BNL": ("Comptes Benelux", "benelux"),
+    "AM-DACH": ("Comptes DACH", "dach"),
     "AM-SUD": ("Comptes Europe du Sud", "south"),
 }
 NAME_PARTS = (
@@ -50,13 +64,26 @@ NAME_PARTS = (
     ("du Rhône", "de Savoie", "Rhénane", "Atlantique", "des Alpes", "du Nord", "Lorraine", "de Provence"),
     ("SA", "SAS", "SARL", "GmbH", "SpA", "SL"),
 )
-FIRST_NAMES = ("Camille", "Lucas", "Léa", "Hugo", "Chloé", "Nathan", "Manon", "Karim", "Sofia", "Jonas", "Inès", "Yanis")
+FIRST_NAMES = (
+    "Camille",
+    "Lucas",
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Nathan",
+    "Manon",
+    "Karim",
+    "Sofia",
+    "Jonas",
+    "Inès",
+    "Yanis",
+)
 LAST_NAMES = ("Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Garnier", "Haddad", "Schmitt", "Rossi", "Garcia")
 
 # Every Nth row is dirty in a way the cleaning fixes, or breaks a rule (rejected).
 FIXABLE_EVERY = 50
-REJECT_CLOSED_EVERY = 500   # ticket_history: closed_at before created_at
-REJECT_SATISF_EVERY = 700   # ticket_history: satisfaction 9
+REJECT_CLOSED_EVERY = 500  # ticket_history: closed_at before created_at
+REJECT_SATISF_EVERY = 700  # ticket_history: satisfaction 9
 REJECT_CONTRACT_EVERY = 400  # contracts: end_date before start_date
 
 
@@ -70,10 +97,12 @@ class CrmSize:
     ticket_history: int
 
     @classmethod
-    def of(cls, scale: float) -> "CrmSize":
+    def of(cls, scale: float) -> CrmSize:
         """The sizes at `scale` (1 = ~30,000 rows in all)."""
         if scale <= 0:
-            raise BatchError(f"--scale must be positive, got {scale}: use e.g. 0.05 for tests, 1 for a demo, 100 for a benchmark.")
+            raise BatchError(
+                f"--scale must be positive, got {scale}: use e.g. 0.05 for tests, 1 for a demo, 100 for a benchmark."
+            )
         return cls(
             clients=min(99_999, max(10, round(2_000 * scale))),
             contracts_per_client=1.5,
@@ -94,7 +123,9 @@ class SeedReport:
         """One line: rows per table, total, time."""
         total = sum(self.rows.values())
         per = ", ".join(f"{n} {t}" for t, n in self.rows.items())
-        return f"seed-crm: {total:,} rows ({per}) in {self.seconds:.1f} s ({total / max(self.seconds, 1e-9):,.0f} rows/s)"
+        return (
+            f"seed-crm: {total:,} rows ({per}) in {self.seconds:.1f} s ({total / max(self.seconds, 1e-9):,.0f} rows/s)"
+        )
 
 
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
@@ -121,7 +152,13 @@ class CrmGenerator:
     def contract_tiers(self) -> Iterator[tuple]:
         """tier, label, first_response_hours, resolution_hours, updated_at."""
         for t in CONTRACT_TIERS:
-            yield (t.tier, t.label, t.first_response_hours, t.resolution_hours, _ts(EPOCH - timedelta(days=HISTORY_DAYS)))
+            yield (
+                t.tier,
+                t.label,
+                t.first_response_hours,
+                t.resolution_hours,
+                _ts(EPOCH - timedelta(days=HISTORY_DAYS)),
+            )
 
     def teams(self) -> Iterator[tuple]:
         """team_id, team_name, kind, region, updated_at: the support teams of the stream, plus account teams."""
@@ -137,10 +174,20 @@ class CrmGenerator:
         support = [t.team_id for t in SUPPORT_TEAMS]
         for n in range(1, self.size.agents + 1):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            email = f"{first}.{last}{n}@indutechdata.example".lower().replace("é", "e").replace("è", "e").replace("ï", "i")
+            email = (
+                f"{first}.{last}{n}@indutechdata.example".lower().replace("é", "e").replace("è", "e").replace("ï", "i")
+            )
             hired = EPOCH.date() - timedelta(days=rng.randint(30, 3650))
             updated = EPOCH - timedelta(days=rng.randint(0, 400), seconds=rng.randint(0, 86_399))
-            yield (n, f"{first} {last}", email, support[n % len(support)], hired.isoformat(), rng.random() > 0.08, _ts(updated))
+            yield (
+                n,
+                f"{first} {last}",
+                email,
+                support[n % len(support)],
+                hired.isoformat(),
+                rng.random() > 0.08,
+                _ts(updated),
+            )
 
     def clients(self) -> list[tuple]:
         """client_no, client_id, name, segment, country, contract_tier, account_team_id, created_at, updated_at."""
@@ -172,16 +219,29 @@ class CrmGenerator:
         for client in self.clients():
             cid, tier = client[1], client[5]
             # The current contract matches the client's tier; about half the clients also have an expired one.
-            history = [("expired", _weighted(rng, TIER_WEIGHTS))] if rng.random() < self.size.contracts_per_client - 1 else []
+            history = (
+                [("expired", _weighted(rng, TIER_WEIGHTS))] if rng.random() < self.size.contracts_per_client - 1 else []
+            )
             for status, ctier in [*history, ("active", tier)]:
                 contract_id += 1
-                start = EPOCH.date() - timedelta(days=rng.randint(400, 1500) if status == "expired" else rng.randint(0, 399))
+                start = EPOCH.date() - timedelta(
+                    days=rng.randint(400, 1500) if status == "expired" else rng.randint(0, 399)
+                )
                 end = start + timedelta(days=365) if status == "expired" else None
                 if contract_id % REJECT_CONTRACT_EVERY == 0:
                     end = start - timedelta(days=30)  # a data-entry error the batch job rejects
                 value = round(rng.lognormvariate(9.5, 0.8), 2)
                 updated = EPOCH - timedelta(days=rng.randint(0, 365), seconds=rng.randint(0, 86_399))
-                yield (contract_id, cid, ctier, start.isoformat(), end.isoformat() if end else None, f"{value:.2f}", status, _ts(updated))
+                yield (
+                    contract_id,
+                    cid,
+                    ctier,
+                    start.isoformat(),
+                    end.isoformat() if end else None,
+                    f"{value:.2f}",
+                    status,
+                    _ts(updated),
+                )
 
     def ticket_history(self) -> Iterator[tuple]:
         """history_id, ticket_id, client_id, created_at, closed_at, request_type, priority, agent_id, status,
@@ -208,8 +268,19 @@ class CrmGenerator:
                 satisfaction = 9
             agent = rng.randint(1, self.size.agents)
             updated = closed if closed and closed > created else created + timedelta(minutes=5)
-            yield (n, new_ticket_id(rng), cid, _ts(created), _ts(closed) if closed else None, rtype, prio, agent,
-                   status, satisfaction, _ts(updated))
+            yield (
+                n,
+                new_ticket_id(rng),
+                cid,
+                _ts(created),
+                _ts(closed) if closed else None,
+                rtype,
+                prio,
+                agent,
+                status,
+                satisfaction,
+                _ts(updated),
+            )
 
     def rows(self, table_name: str) -> Iterable[tuple]:
         """The rows of one table."""
@@ -241,7 +312,7 @@ class _CopyStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, out) -> int:  # type: ignore[override]
+    def readinto(self, out) -> int:
         while len(self._buf) < len(out):
             chunk = []
             for _ in range(2_000):
@@ -270,8 +341,12 @@ def connect(settings: Settings, database: str | None = None):
 
     try:
         return psycopg2.connect(
-            host=settings.pg_host, port=settings.pg_port, dbname=database or settings.pg_database,
-            user=settings.pg_user, password=settings.pg_password.get_secret_value(), connect_timeout=10,
+            host=settings.pg_host,
+            port=settings.pg_port,
+            dbname=database or settings.pg_database,
+            user=settings.pg_user,
+            password=settings.pg_password.get_secret_value(),
+            connect_timeout=10,
         )
     except psycopg2.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreachable"
@@ -293,8 +368,9 @@ def create_schema(conn) -> None:
     conn.commit()
 
 
-def seed(settings: Settings, scale: float = 1.0, seed: int = 42, database: str | None = None,
-         progress: bool = True) -> SeedReport:
+def seed(
+    settings: Settings, scale: float = 1.0, seed: int = 42, database: str | None = None, progress: bool = True
+) -> SeedReport:
     """(Re)create the CRM schema and fill it at `scale` with COPY; deterministic for a seed."""
     from tqdm import tqdm
 
@@ -343,8 +419,9 @@ class ChangeSet:
         return set(self.updated) | set(self.inserted)
 
 
-def apply_client_changes(settings: Settings, n_updates: int, n_inserts: int, seed: int = 7,
-                         database: str | None = None) -> ChangeSet:
+def apply_client_changes(
+    settings: Settings, n_updates: int, n_inserts: int, seed: int = 7, database: str | None = None
+) -> ChangeSet:
     """Simulate CRM activity: upgrade `n_updates` clients' contract tier and add `n_inserts` clients.
 
     Updated rows get ``updated_at = now()``, as an application trigger would set it.
@@ -369,7 +446,9 @@ def apply_client_changes(settings: Settings, n_updates: int, n_inserts: int, see
             for k in range(1, n_inserts + 1):
                 no = top + k
                 if no > 99_999:
-                    raise BatchError("The CRM already holds 99,999 clients, the most a C\\d{5} id allows: reseed smaller.")
+                    raise BatchError(
+                        "The CRM already holds 99,999 clients, the most a C\\d{5} id allows: reseed smaller."
+                    )
                 cid = f"C{no:05d}"
                 cur.execute(
                     f"INSERT INTO {spec.pg_table} VALUES (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), clock_timestamp())",

@@ -41,14 +41,15 @@ def read_client_dimension(spark: SparkSession, settings: Settings) -> DataFrame:
     contract_sla_hours, account_team_id, account_team_name.
     """
     versions = table_versions(settings)
-    missing = [spec.name for spec, version in zip(DIMENSION_TABLES, versions) if version is None]
+    missing = [spec.name for spec, version in zip(DIMENSION_TABLES, versions, strict=True) if version is None]
     if missing:
         raise BatchError(
             f"The lake has no {', '.join(missing)} table under {settings.lake_path('reference')}: "
             "run `hybridflow seed-crm` then `hybridflow batch --full` first."
         )
     clients, tiers, teams = (
-        reference_table(spec).read(spark, settings, version) for spec, version in zip(DIMENSION_TABLES, versions)
+        reference_table(spec).read(spark, settings, version)
+        for spec, version in zip(DIMENSION_TABLES, versions, strict=True)
     )
     return build_client_dimension(clients, tiers, teams)
 
@@ -70,7 +71,9 @@ def dimension_version(spark: SparkSession | None, settings: Settings) -> str | N
     versions = table_versions(settings)
     if all(v is None for v in versions):
         return None
-    return "/".join(f"{spec.name}@{'-' if v is None else v}" for spec, v in zip(DIMENSION_TABLES, versions))
+    return "/".join(
+        f"{spec.name}@{'-' if v is None else v}" for spec, v in zip(DIMENSION_TABLES, versions, strict=True)
+    )
 
 
 class ClientDimension:

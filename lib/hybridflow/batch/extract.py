@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.tables import TableSpec
 from hybridflow.config import Settings
+from hybridflow.spark import one_row
 
 JDBC_DRIVER = "org.postgresql.Driver"
 MIN_ROWS_PER_PARTITION = 10_000
@@ -67,8 +68,14 @@ class ExtractPlan:
     max_updated_at: str | None  # the high-water mark after this extract (ISO-8601 UTC)
 
 
-def plan_extract(spark: SparkSession, settings: Settings, spec: TableSpec, high_water_mark: str | None,
-                 database: str | None = None, min_rows_per_partition: int = MIN_ROWS_PER_PARTITION) -> ExtractPlan:
+def plan_extract(
+    spark: SparkSession,
+    settings: Settings,
+    spec: TableSpec,
+    high_water_mark: str | None,
+    database: str | None = None,
+    min_rows_per_partition: int = MIN_ROWS_PER_PARTITION,
+) -> ExtractPlan:
     """Count the rows to extract and compute the partition bounds, in one round trip."""
     where = changed_since(spec, high_water_mark)
     pcol = spec.jdbc_partition_column
@@ -79,8 +86,9 @@ def plan_extract(spark: SparkSession, settings: Settings, spec: TableSpec, high_
         f"FROM {spec.pg_table} WHERE {where}"
     )
     try:
-        row = spark.read.format("jdbc").options(**jdbc_options(settings, database)).option("query", query).load().first()
-    except Exception as exc:  # py4j wraps the driver's SQLException; say what to do instead
+        reader = spark.read.format("jdbc").options(**jdbc_options(settings, database))
+        row = one_row(reader.option("query", query).load())
+    except Exception as exc:  # noqa: BLE001 - py4j wraps the driver's SQLException; say what to do instead
         text = str(exc).splitlines()[0][:300]
         raise BatchError(
             f"Cannot read {spec.pg_table} over JDBC at {jdbc_url(settings, database)} ({text}): "
@@ -91,23 +99,29 @@ def plan_extract(spark: SparkSession, settings: Settings, spec: TableSpec, high_
     if pcol and n > 0 and row["lo"] is not None:
         parts = max(1, min(settings.jdbc_num_partitions, math.ceil(n / min_rows_per_partition)))
     return ExtractPlan(
-        table=spec.name, where=where, rows=n,
+        table=spec.name,
+        where=where,
+        rows=n,
         lower_bound=int(row["lo"]) if row["lo"] is not None else None,
         upper_bound=int(row["hi"]) if row["hi"] is not None else None,
-        num_partitions=parts, max_updated_at=row["hwm"] or high_water_mark,
+        num_partitions=parts,
+        max_updated_at=row["hwm"] or high_water_mark,
     )
 
 
-def read_table(spark: SparkSession, settings: Settings, spec: TableSpec, plan: ExtractPlan,
-               database: str | None = None) -> DataFrame:
+def read_table(
+    spark: SparkSession, settings: Settings, spec: TableSpec, plan: ExtractPlan, database: str | None = None
+) -> DataFrame:
     """The rows of `plan` as a DataFrame, read by `plan.num_partitions` parallel JDBC queries."""
     cols = ", ".join(spec.column_names)
     where = plan.where
     if plan.max_updated_at is not None:
         # Bound the extract by the mark it will record: a row committed after plan_extract waits for the next run.
         where = f"({where}) AND {spec.updated_at} <= TIMESTAMPTZ '{plan.max_updated_at}'"
-    reader = spark.read.format("jdbc").options(**jdbc_options(settings, database)).option(
-        "dbtable", f"(SELECT {cols} FROM {spec.pg_table} WHERE {where}) AS src"
+    reader = (
+        spark.read.format("jdbc")
+        .options(**jdbc_options(settings, database))
+        .option("dbtable", f"(SELECT {cols} FROM {spec.pg_table} WHERE {where}) AS src")
     )
     if plan.num_partitions > 1:
         if plan.lower_bound is None or plan.upper_bound is None:

@@ -14,15 +14,15 @@ import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
+from hybridflow.batch.crm import SeedReport
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.extract import plan_extract, read_table
-from hybridflow.batch.crm import SeedReport
 from hybridflow.batch.landing import LandingReport, landing_files, read_landing
 from hybridflow.batch.load import load_full, load_merge, rejects_uri, table_uri, write_rejects
 from hybridflow.batch.state import BatchState, load_state, save_state
@@ -104,11 +104,18 @@ class BatchReport:
 
 def new_run_id() -> str:
     """A sortable, unique run id: UTC time plus a short random suffix."""
-    return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def _extract(spark: SparkSession, settings: Settings, spec: TableSpec, mode: Mode, state: BatchState,
-             report: TableReport, database: str | None) -> tuple[DataFrame | None, dict]:
+def _extract(
+    spark: SparkSession,
+    settings: Settings,
+    spec: TableSpec,
+    mode: Mode,
+    state: BatchState,
+    report: TableReport,
+    database: str | None,
+) -> tuple[DataFrame | None, dict]:
     """The raw rows to process and the state updates to record once they are loaded."""
     current = state.table(spec.name)
     if spec.source == "jdbc":
@@ -126,10 +133,19 @@ def _extract(spark: SparkSession, settings: Settings, spec: TableSpec, mode: Mod
     return read_landing(spark, files, spec), {"files": loaded}
 
 
-def run_table(spark: SparkSession, settings: Settings, spec: TableSpec, mode: Mode, state: BatchState, run_id: str,
-              database: str | None = None) -> TableReport:
+def run_table(
+    spark: SparkSession,
+    settings: Settings,
+    spec: TableSpec,
+    mode: Mode,
+    state: BatchState,
+    run_id: str,
+    database: str | None = None,
+) -> TableReport:
     """Extract, conform, load one table; update `state` in memory (the caller saves it)."""
-    report = TableReport(spec.name, spec.pg_table if spec.source == "jdbc" else f"{settings.landing_dir}/{spec.csv_glob}", mode)
+    report = TableReport(
+        spec.name, spec.pg_table if spec.source == "jdbc" else f"{settings.landing_dir}/{spec.csv_glob}", mode
+    )
     t0 = time.monotonic()
     raw, updates = _extract(spark, settings, spec, mode, state, report, database)
     if raw is None:  # nothing to read (no change since the mark, no new export): nothing to write
@@ -164,7 +180,7 @@ def _count_source(raw: DataFrame, spec: TableSpec, source: str) -> int:
     """Read the source (the first action on it): a source lost mid-run is one sentence, not a Java stack trace."""
     try:
         return raw.count()
-    except Exception as exc:  # py4j wraps the driver's error (PSQLException, IOException) in a Java stack trace
+    except Exception as exc:  # noqa: BLE001 - py4j wraps the driver's error (PSQLException, IOException) in a Java stack trace
         text = str(exc)
         # The driver's own error (PSQLException names host and port), not Spark's or py4j's wrapping of it.
         found = re.search(r"\b((?:PSQL|SQL|IO|Connect|Socket|EOF)Exception: [^\n]+)", text)
@@ -180,8 +196,14 @@ def _merge(run_id: str):
     return lambda spark, settings, spec, latest: load_merge(spark, settings, spec, latest, run_id)
 
 
-def run_batch(spark: SparkSession, settings: Settings, mode: Mode = "incremental", tables: list[str] | None = None,
-              database: str | None = None, progress: bool = True) -> BatchReport:
+def run_batch(
+    spark: SparkSession,
+    settings: Settings,
+    mode: Mode = "incremental",
+    tables: list[str] | None = None,
+    database: str | None = None,
+    progress: bool = True,
+) -> BatchReport:
     """Run the batch ETL over every table (or `tables`) and return the per-table report.
 
     The state (high-water marks, loaded files) is saved after each table, so an
@@ -216,12 +238,14 @@ def run_batch(spark: SparkSession, settings: Settings, mode: Mode = "incremental
 def lake_outputs(settings: Settings) -> dict[str, str]:
     """Where the batch job writes: every reference table, the rejects, the state."""
     return {spec.name: table_uri(settings, spec) for spec in TABLES} | {
-        "rejects": rejects_uri(settings), "state": settings.lake_path("_state/batch.json"),
+        "rejects": rejects_uri(settings),
+        "state": settings.lake_path("_state/batch.json"),
     }
 
 
-def showcase(spark: SparkSession, settings: Settings, scale: float = 0.05, n_updates: int = 3, n_inserts: int = 2,
-             seed: int = 42):
+def showcase(
+    spark: SparkSession, settings: Settings, scale: float = 0.05, n_updates: int = 3, n_inserts: int = 2, seed: int = 42
+):
     """The batch ETL in four runs, for a notebook: full, change K clients, incremental, the same again.
 
     Re-seeds PG_DATABASE and re-writes LANDING_DIR (give it settings with a lake of its own).
@@ -239,15 +263,18 @@ def showcase(spark: SparkSession, settings: Settings, scale: float = 0.05, n_upd
     delete(spark, settings.lake_path("_state/batch.json"))
     runs = {"1 full": run_batch(spark, settings, "full", progress=False)}
     apply_client_changes(settings, n_updates, n_inserts)
-    runs[f"2 incremental after {n_updates} updates + {n_inserts} inserts"] = run_batch(spark, settings, "incremental", progress=False)
+    runs[f"2 incremental after {n_updates} updates + {n_inserts} inserts"] = run_batch(
+        spark, settings, "incremental", progress=False
+    )
     runs["3 same incremental again"] = run_batch(spark, settings, "incremental", progress=False)
     frames = [r.to_pandas().reset_index().assign(run=name) for name, r in runs.items()]
     cols = ["run", "table", "read", "rejected", "duplicates", "written", "seconds", "rows_per_s"]
     return pd.concat(frames)[cols].set_index(["run", "table"])
 
 
-def seed_sources(settings: Settings, scale: float = 1.0, seed: int = 42, export_files: int = 3,
-                 progress: bool = True) -> tuple[SeedReport, LandingReport]:
+def seed_sources(
+    settings: Settings, scale: float = 1.0, seed: int = 42, export_files: int = 3, progress: bool = True
+) -> tuple[SeedReport, LandingReport]:
     """Fill the on-premise sources: the CRM/ERP database (started if local) and the SAN-style CSV exports."""
     from hybridflow.batch.crm import CrmSize
     from hybridflow.batch.crm import seed as seed_crm
@@ -258,7 +285,10 @@ def seed_sources(settings: Settings, scale: float = 1.0, seed: int = 42, export_
         SERVICE.start(settings)  # idempotent: the database the seeder fills must be up
     seeded = seed_crm(settings, scale=scale, seed=seed, progress=progress)
     landing = write_invoice_exports(
-        settings.landing_dir, n_files=export_files, rows_per_file=max(20, round(500 * scale)),
-        n_clients=CrmSize.of(scale).clients, seed=seed,
+        settings.landing_dir,
+        n_files=export_files,
+        rows_per_file=max(20, round(500 * scale)),
+        n_clients=CrmSize.of(scale).clients,
+        seed=seed,
     )
     return seeded, landing

@@ -38,10 +38,10 @@ class LandingReport:
     """What the export generator wrote and what the batch job must make of it."""
 
     files: tuple[str, ...]
-    lines: int           # data lines, header excluded
-    broken: int          # lines the job must reject
+    lines: int  # data lines, header excluded
+    broken: int  # lines the job must reject
     exact_duplicates: int  # lines identical to one of the previous export
-    resent_changed: int    # lines re-sending an earlier invoice with a later updated_at
+    resent_changed: int  # lines re-sending an earlier invoice with a later updated_at
     distinct_invoices: int  # invoices the lake must hold afterwards
 
     def summary(self, folder: object = "") -> str:
@@ -52,7 +52,7 @@ class LandingReport:
 
 def _amount_fr(value: float) -> str:
     whole, cents = f"{value:.2f}".split(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
@@ -60,8 +60,14 @@ def _amount_fr(value: float) -> str:
     return f"{' '.join(groups)},{cents}"
 
 
-def write_invoice_exports(landing_dir: Path, n_files: int = 3, rows_per_file: int = 200, n_clients: int = 100,
-                          seed: int = 42, first_day: date = date(2026, 1, 5)) -> LandingReport:
+def write_invoice_exports(
+    landing_dir: Path,
+    n_files: int = 3,
+    rows_per_file: int = 200,
+    n_clients: int = 100,
+    seed: int = 42,
+    first_day: date = date(2026, 1, 5),
+) -> LandingReport:
     """Write `n_files` daily invoice exports into `landing_dir`; deterministic for a seed."""
     rng = random.Random(f"{seed}:invoices")
     landing_dir = Path(landing_dir)
@@ -92,8 +98,18 @@ def write_invoice_exports(landing_dir: Path, n_files: int = 3, rows_per_file: in
             status = rng.choices(INVOICE_STATUSES, weights=(60, 25, 12, 3))[0]
             client = rng.choice(clients)
             padded = f"  {client} " if rng.random() < 0.05 else client  # hand-typed: trimmed by the job
-            fresh.append(";".join([inv, padded, f"{issued:%d/%m/%Y}", _amount_fr(rng.lognormvariate(7, 1.0)),
-                                   status.upper() if rng.random() < 0.05 else status, stamp]))
+            fresh.append(
+                ";".join(
+                    [
+                        inv,
+                        padded,
+                        f"{issued:%d/%m/%Y}",
+                        _amount_fr(rng.lognormvariate(7, 1.0)),
+                        status.upper() if rng.random() < 0.05 else status,
+                        stamp,
+                    ]
+                )
+            )
             invoices.add(inv)
         lines += fresh
         for kind in BROKEN_KINDS:
@@ -129,6 +145,8 @@ def landing_files(landing_dir: Path, spec: TableSpec = INVOICES_SPEC) -> list[Pa
 def read_landing(spark: SparkSession, files: list[Path], spec: TableSpec = INVOICES_SPEC) -> DataFrame:
     """Read export files with the explicit (all-string) schema; adds the source file name of each line."""
     if not files:
-        raise BatchError(f"No {spec.csv_glob} files to read: drop the exports in LANDING_DIR or run `hybridflow seed-crm`.")
+        raise BatchError(
+            f"No {spec.csv_glob} files to read: drop the exports in LANDING_DIR or run `hybridflow seed-crm`."
+        )
     df = spark.read.options(**CSV_OPTIONS).schema(spec.raw_csv_schema()).csv([p.resolve().as_uri() for p in files])
     return df.withColumn(SOURCE_FILE_COLUMN, F.element_at(F.split(F.input_file_name(), "/"), -1))

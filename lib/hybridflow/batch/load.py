@@ -26,8 +26,16 @@ from hybridflow.batch.transforms import affected_partitions, newer_than
 from hybridflow.config import Settings
 from hybridflow.lake import FORMAT, REFERENCE, REJECTS, reference_table
 
-__all__ = ["REFERENCE", "load_full", "load_merge", "read_reference", "read_rejects", "rejects_uri", "table_uri",
-           "write_rejects"]
+__all__ = [
+    "REFERENCE",
+    "load_full",
+    "load_merge",
+    "read_reference",
+    "read_rejects",
+    "rejects_uri",
+    "table_uri",
+    "write_rejects",
+]
 
 
 def table_uri(settings: Settings, spec: TableSpec | str) -> str:
@@ -93,11 +101,13 @@ def load_merge(spark: SparkSession, settings: Settings, spec: TableSpec, changes
             return LoadResult(written=0, partitions_rewritten=0, table_rows=existing.count())
         n_parts = (
             affected_partitions(existing, newer, spec.key, spec.lake_partition_by).count()
-            if spec.lake_partition_by else 1
+            if spec.lake_partition_by
+            else 1
         )
         key, ts = spec.key, spec.updated_at
         (
-            DeltaTable.forPath(spark, table_uri(settings, spec)).alias("t")
+            DeltaTable.forPath(spark, table_uri(settings, spec))
+            .alias("t")
             .merge(newer.select(*spec.lake_schema().fieldNames()).alias("s"), f"t.{key} = s.{key}")
             .whenMatchedUpdateAll(condition=f"s.{ts} > t.{ts}")
             .whenNotMatchedInsertAll()
@@ -105,14 +115,19 @@ def load_merge(spark: SparkSession, settings: Settings, spec: TableSpec, changes
         )
     finally:
         newer.unpersist()
-    return LoadResult(written=written, partitions_rewritten=n_parts, table_rows=read_reference(spark, settings, spec).count())
+    return LoadResult(
+        written=written, partitions_rewritten=n_parts, table_rows=read_reference(spark, settings, spec).count()
+    )
 
 
-def write_rejects(spark: SparkSession, settings: Settings, spec: TableSpec, rejects: DataFrame, run_id: str,
-                  replace: bool) -> int:
+def write_rejects(
+    spark: SparkSession, settings: Settings, spec: TableSpec, rejects: DataFrame, run_id: str, replace: bool
+) -> int:
     """Store rejected rows with their reason; a full run replaces the table's earlier rejects, an incremental appends."""
-    out = rejects.withColumn("run_id", F.lit(run_id)).withColumn("rejected_at", F.current_timestamp()).persist(
-        StorageLevel.MEMORY_AND_DISK
+    out = (
+        rejects.withColumn("run_id", F.lit(run_id))
+        .withColumn("rejected_at", F.current_timestamp())
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
     try:
         n = out.count()

@@ -16,6 +16,7 @@ from pyspark.sql import SparkSession
 
 from hybridflow.batch.errors import BatchError
 from hybridflow.config import Settings
+from hybridflow.spark import jvm
 
 STATE_DATASET = "_state/batch.json"
 
@@ -45,15 +46,14 @@ class BatchState:
         return json.dumps({"tables": {k: asdict(v) for k, v in sorted(self.tables.items())}}, indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "BatchState":
+    def from_json(cls, text: str) -> BatchState:
         """Parse the JSON form."""
         raw = json.loads(text)
         return cls({k: TableState(**v) for k, v in raw.get("tables", {}).items()})
 
 
 def _fs_path(spark: SparkSession, uri: str):
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
+    path = jvm(spark).org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
@@ -64,7 +64,7 @@ def read_text(spark: SparkSession, uri: str) -> str | None:
         return None
     stream = fs.open(path)
     try:
-        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        return jvm(spark).org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
     finally:
         stream.close()
 
@@ -72,7 +72,7 @@ def read_text(spark: SparkSession, uri: str) -> str | None:
 def write_text(spark: SparkSession, uri: str, text: str) -> None:
     """Write a small text file on the lake (overwrite; temp file + rename where the store allows)."""
     fs, path = _fs_path(spark, uri)
-    tmp = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri + ".tmp")
+    tmp = jvm(spark).org.apache.hadoop.fs.Path(uri + ".tmp")
     out = fs.create(tmp, True)
     try:
         out.write(bytearray(text.encode("utf-8")))
@@ -113,4 +113,3 @@ def load_state(spark: SparkSession, settings: Settings) -> BatchState:
 def save_state(spark: SparkSession, settings: Settings, state: BatchState) -> None:
     """Store the state with the lake."""
     write_text(spark, settings.lake_path(STATE_DATASET), state.to_json() + "\n")
-

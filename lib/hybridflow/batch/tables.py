@@ -12,7 +12,15 @@ import re
 from dataclasses import dataclass
 
 from pyspark.sql.types import (
-    BooleanType, DataType, DateType, DecimalType, IntegerType, LongType, StringType, StructField, StructType,
+    BooleanType,
+    DataType,
+    DateType,
+    DecimalType,
+    IntegerType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
     TimestampType,
 )
 
@@ -21,8 +29,12 @@ from hybridflow.tickets.model import CLIENT_ID_PATTERN, UUID_PATTERN, Priority, 
 PG_SCHEMA = "crm"
 
 _SIMPLE_TYPES: dict[str, DataType] = {
-    "string": StringType(), "int": IntegerType(), "bigint": LongType(), "date": DateType(),
-    "timestamp": TimestampType(), "boolean": BooleanType(),
+    "string": StringType(),
+    "int": IntegerType(),
+    "bigint": LongType(),
+    "date": DateType(),
+    "timestamp": TimestampType(),
+    "boolean": BooleanType(),
 }
 
 
@@ -287,7 +299,13 @@ INVOICES_SPEC = TableSpec(
 
 # Load order: small reference tables first, the big fact-like table last.
 TABLES: tuple[TableSpec, ...] = (
-    CONTRACT_TIERS_SPEC, TEAMS_SPEC, AGENTS_SPEC, CLIENTS_SPEC, CONTRACTS_SPEC, TICKET_HISTORY_SPEC, INVOICES_SPEC,
+    CONTRACT_TIERS_SPEC,
+    TEAMS_SPEC,
+    AGENTS_SPEC,
+    CLIENTS_SPEC,
+    CONTRACTS_SPEC,
+    TICKET_HISTORY_SPEC,
+    INVOICES_SPEC,
 )
 JDBC_TABLES: tuple[TableSpec, ...] = tuple(t for t in TABLES if t.source == "jdbc")
 

@@ -54,7 +54,9 @@ def conform(df: DataFrame, spec: TableSpec, source: str) -> tuple[DataFrame, Dat
     """
     missing = [c for c in spec.column_names if c not in df.columns]
     if missing:
-        raise BatchError(f"{spec.name}: the source has no column(s) {', '.join(missing)}: check the export/table layout.")
+        raise BatchError(
+            f"{spec.name}: the source has no column(s) {', '.join(missing)}: check the export/table layout."
+        )
     in_types = dict(df.dtypes)
     record = F.to_json(F.struct(*[F.col(c) for c in spec.column_names]))
     source_col = F.col("_source_file") if "_source_file" in df.columns else F.lit(source)
@@ -71,33 +73,40 @@ def conform(df: DataFrame, spec: TableSpec, source: str) -> tuple[DataFrame, Dat
             elif col.case == "upper":
                 text = F.upper(text)
             value = _parse(text, col)
-            reasons.append(F.when(text.isNotNull() & value.isNull(), F.concat(F.lit(f"unparseable {col.name}: "), _quote(text))))
+            reasons.append(
+                F.when(text.isNotNull() & value.isNull(), F.concat(F.lit(f"unparseable {col.name}: "), _quote(text)))
+            )
         else:
             value = raw.cast(spark_type(col.spark_type))
         clean[col.name] = value
         if col.required:
             reasons.append(F.when(value.isNull(), F.lit(f"missing {col.name}")))
         if col.pattern:
-            reasons.append(F.when(~value.cast("string").rlike(col.pattern), F.concat(F.lit(f"invalid {col.name}: "), _quote(value))))
+            reasons.append(
+                F.when(
+                    ~value.cast("string").rlike(col.pattern), F.concat(F.lit(f"invalid {col.name}: "), _quote(value))
+                )
+            )
         if col.allowed:
             reasons.append(F.when(~value.isin(*col.allowed), F.concat(F.lit(f"invalid {col.name}: "), _quote(value))))
 
     # Column reasons refer to the raw columns: evaluate them in the same projection that cleans them.
     staged = df.select(
         *[v.alias(k) for k, v in clean.items()],
-        record.alias(RECORD), source_col.alias("source"),
+        record.alias(RECORD),
+        source_col.alias("source"),
         F.coalesce(*reasons).alias("_col_reason") if reasons else F.lit(None).cast("string").alias("_col_reason"),
     )
     # Row checks then read the clean, typed columns; a check on a null input passes (that is `required`'s job).
     row_reasons = [F.when(~F.coalesce(F.expr(expr), F.lit(True)), F.lit(reason)) for reason, expr in spec.checks]
-    staged = staged.withColumn(REASON, F.coalesce(F.col("_col_reason"), *row_reasons) if row_reasons else F.col("_col_reason"))
+    staged = staged.withColumn(
+        REASON, F.coalesce(F.col("_col_reason"), *row_reasons) if row_reasons else F.col("_col_reason")
+    )
     valid = staged.where(F.col(REASON).isNull())
     for name, expr, typ in spec.derived:
         valid = valid.withColumn(name, F.expr(expr).cast(typ))
     valid = valid.select(*spec.lake_schema().fieldNames())
-    rejects = staged.where(F.col(REASON).isNotNull()).select(
-        F.lit(spec.name).alias("table"), "source", REASON, RECORD
-    )
+    rejects = staged.where(F.col(REASON).isNotNull()).select(F.lit(spec.name).alias("table"), "source", REASON, RECORD)
     return valid, rejects
 
 
@@ -138,12 +147,26 @@ def affected_partitions(existing: DataFrame, changes: DataFrame, key: str, parti
 # --- The client dimension and the stream's enrichment -----------------------------------------------
 
 DIMENSION_COLUMNS = (
-    "client_id", "client_name", "segment", "country", "contract_tier", "sla_first_response_hours",
-    "contract_sla_hours", "account_team_id", "account_team_name",
+    "client_id",
+    "client_name",
+    "segment",
+    "country",
+    "contract_tier",
+    "sla_first_response_hours",
+    "contract_sla_hours",
+    "account_team_id",
+    "account_team_name",
 )
 ENRICHMENT_COLUMNS = (
-    "client_name", "segment", "country", "contract_tier", "account_team_id", "account_team_name",
-    "contract_sla_hours", "sla_deadline", "client_known",
+    "client_name",
+    "segment",
+    "country",
+    "contract_tier",
+    "account_team_id",
+    "account_team_name",
+    "contract_sla_hours",
+    "sla_deadline",
+    "client_known",
 )
 
 
@@ -156,7 +179,9 @@ def build_client_dimension(clients: DataFrame, tiers: DataFrame, teams: DataFram
     )
     a = teams.select(F.col("team_id").alias("account_team_id"), F.col("team_name").alias("account_team_name"))
     return (
-        clients.select("client_id", F.col("name").alias("client_name"), "segment", "country", "contract_tier", "account_team_id")
+        clients.select(
+            "client_id", F.col("name").alias("client_name"), "segment", "country", "contract_tier", "account_team_id"
+        )
         .join(F.broadcast(t), on="contract_tier", how="left")
         .join(F.broadcast(a), on="account_team_id", how="left")
         .select(*DIMENSION_COLUMNS)

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from hybridflow.config import get_settings
+from hybridflow.spark import one_row
 
 BENCH_DATABASE = "hf_bench"
 
@@ -31,7 +32,7 @@ def _extract_rate(spark, settings, spec, partitions: int) -> tuple[float, int]:
     start = time.perf_counter()
     # A sum over every column forces each row to be fetched and decoded (count() alone may prune columns).
     df = read_table(spark, settings, spec, plan)
-    n = df.selectExpr("count(*) AS n", "sum(hash(*)) AS h").first()["n"]
+    n = one_row(df.selectExpr("count(*) AS n", "sum(hash(*)) AS h"))["n"]
     return n / (time.perf_counter() - start), n
 
 
@@ -54,13 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     SERVICE.start(base)
     ensure_role_and_database(base, BENCH_DATABASE)
     work = Path(tempfile.mkdtemp(prefix="hf-bench-batch-"))
-    settings = base.model_copy(update={
-        "pg_database": BENCH_DATABASE, "lake_uri": (work / "lake").as_uri(), "landing_dir": work / "landing",
-    })
+    settings = base.model_copy(
+        update={
+            "pg_database": BENCH_DATABASE,
+            "lake_uri": (work / "lake").as_uri(),
+            "landing_dir": work / "landing",
+        }
+    )
     try:
         seeded = seed(settings, scale=args.scale, seed=args.seed)
         print(seeded.summary())
-        write_invoice_exports(settings.landing_dir, n_files=3, rows_per_file=max(20, round(500 * args.scale)), seed=args.seed)
+        write_invoice_exports(
+            settings.landing_dir, n_files=3, rows_per_file=max(20, round(500 * args.scale)), seed=args.seed
+        )
         spark = get_spark(settings, app_name="hybridflow-bench-batch")
         cores = spark.sparkContext.defaultParallelism
         print(f"spark: {settings.spark_master} ({cores} cores), fetchsize {settings.jdbc_fetch_size}")
@@ -71,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{'table':<15} {'read':>10} {'written':>10} {'extract rows/s':>15} {'load rows/s':>12} {'total s':>8}")
         for t in report.tables:
             load_s = max(t.seconds - t.extract_seconds, 1e-9)
-            print(f"{t.table:<15} {t.read:>10,} {t.written:>10,} {t.extract_rows_per_s:>15,.0f} "
-                  f"{t.written / load_s:>12,.0f} {t.seconds:>8.1f}")
+            print(
+                f"{t.table:<15} {t.read:>10,} {t.written:>10,} {t.extract_rows_per_s:>15,.0f} "
+                f"{t.written / load_s:>12,.0f} {t.seconds:>8.1f}"
+            )
         print(report.summary().splitlines()[-1])
     finally:
         if not args.keep:

@@ -38,7 +38,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +51,7 @@ from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import Event
 from hybridflow.tickets.producer import produce
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 JAVA_TOOL = "Kafka ProducerPerformance (Java)"
 GENERATOR = "generator alone (per CPU-second)"
 PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
@@ -84,7 +84,11 @@ def scratch_topic(settings: Settings, prefix: str = "bench_tickets") -> Iterator
     from hybridflow.stack.topics import delete_topics, ensure_topics
 
     uid = uuid.uuid4().hex[:8]
-    names = {"topic_tickets": f"{prefix}_{uid}", "topic_dlq": f"{prefix}_dlq_{uid}", "topic_alerts": f"{prefix}_alerts_{uid}"}
+    names = {
+        "topic_tickets": f"{prefix}_{uid}",
+        "topic_dlq": f"{prefix}_dlq_{uid}",
+        "topic_alerts": f"{prefix}_alerts_{uid}",
+    }
     scratch = settings.model_copy(update=names)
     ensure_topics(scratch)
     try:
@@ -113,6 +117,7 @@ def write_payload_file(batch: Sequence[Event], path: Path) -> Path:
 
 def perf_tool_command(settings: Settings, topic: str, count: int, payload_file: Path) -> list[str]:
     """The java command line of Kafka's ProducerPerformance, configured as our producers are."""
+    from hybridflow.stack.kafka_security import write_client_properties
     from hybridflow.toolchain import check_java, ensure_jars, jar_dir
 
     ensure_jars(settings, ("kafka-tools",))  # resolved by `make setup`; resolves now if not
@@ -124,10 +129,13 @@ def perf_tool_command(settings: Settings, topic: str, count: int, payload_file: 
         "linger.ms": LINGER_MS,
         "batch.size": BATCH_SIZE,
     }
+    # The producer principal's login goes in a 0600 file, not on the command line (`ps` shows that to everyone).
+    security = write_client_properties(settings, "producer", payload_file.with_name("perf-producer.properties"))
     return [
         check_java(), "-Xms256m", "-Xmx1g", "-Dlog4j2.level=WARN", "-cp", f"{jar_dir(settings, 'kafka-tools')}/*",
         PERF_CLASS, "--topic", topic, "--num-records", str(count), "--throughput", "-1",
-        "--payload-file", str(payload_file), "--producer-props", *(f"{k}={v}" for k, v in props.items()),
+        "--payload-file", str(payload_file), "--producer.config", str(security),
+        "--producer-props", *(f"{k}={v}" for k, v in props.items()),
     ]  # fmt: skip
 
 
@@ -142,7 +150,9 @@ def perf_tool_rate(settings: Settings, count: int, payload_file: Path) -> float:
     totals = _TOTAL.findall(done.stdout)
     if done.returncode != 0 or not totals:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
-        raise ToolchainError(f"Kafka's ProducerPerformance failed (exit {done.returncode}); rerun `make setup`.\n{tail}")
+        raise ToolchainError(
+            f"Kafka's ProducerPerformance failed (exit {done.returncode}); rerun `make setup`.\n{tail}"
+        )
     sent, per_s = totals[-1]
     if int(sent) != count:
         raise ToolchainError(f"ProducerPerformance sent {sent} of {count} records: check the broker log.")
@@ -165,6 +175,10 @@ class Measurement:
         return statistics.median(self.runs)
 
 
+def _client_step(batch: list[Event], settings: Settings, client: str) -> Callable[[], float]:
+    return lambda: client_rate(batch, settings, client)
+
+
 def measure(
     settings: Settings,
     count: int = 200_000,
@@ -185,7 +199,7 @@ def measure(
             payload = write_payload_file(batch, workdir / "tickets.jsonl")
             steps.append((JAVA_TOOL, lambda: perf_tool_rate(settings, count, payload)))
         for client in clients:
-            steps.append((f"produce() via {client}", lambda client=client: client_rate(batch, settings, client)))
+            steps.append((f"produce() via {client}", _client_step(batch, settings, client)))
     steps.append((GENERATOR, lambda: generator_rate(count, seed)))
     for run in range(1, runs + 1):
         for label, step in steps:
@@ -223,7 +237,7 @@ def chart(frame: pd.DataFrame) -> Figure:
     ax.spines[["top", "right"]].set_visible(False)
     colors = ["#7f7f7f" if p == JAVA_TOOL else "#2ca02c" if p == GENERATOR else "#1f77b4" for p in frame["producer"]]
     ax.barh(frame["producer"], frame["events/s (median)"], color=colors)
-    for y, (value, ratio) in enumerate(zip(frame["events/s (median)"], frame["vs Kafka's tool"])):
+    for y, (value, ratio) in enumerate(zip(frame["events/s (median)"], frame["vs Kafka's tool"], strict=True)):
         label = f" {value:,.0f}".replace(",", "\u202f") + (f"  ({ratio:.2f}×)" if pd.notna(ratio) else "")
         ax.text(value, y, label, va="center", fontsize=8)
     ax.invert_yaxis()
@@ -282,6 +296,7 @@ def timestamp_span(settings: Settings, topic: str) -> tuple[int, float]:
         enable_auto_commit=False,
         request_timeout_ms=settings.kafka_request_timeout_ms + 5000,
         max_poll_records=1,
+        **settings.kafka_client_options("kafka-python", "admin"),  # reads any topic: the operator's principal
     )
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
@@ -326,17 +341,22 @@ def _load() -> str:
     return f"load average {one:.1f} (5 min: {five:.1f}) on {os.cpu_count()} cores"
 
 
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the producer table, then the rate checks."""
     parser = argparse.ArgumentParser(prog="python -m hybridflow.bench produce", description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=200_000, help="events per run (default 200000)")
     parser.add_argument("--runs", type=int, default=2, help="runs per producer; the median is shown (default 2)")
-    parser.add_argument("--clients", default=",".join(CLIENTS), help=f"our clients to measure (default {','.join(CLIENTS)})")
+    parser.add_argument(
+        "--clients", default=",".join(CLIENTS), help=f"our clients to measure (default {','.join(CLIENTS)})"
+    )
     parser.add_argument("--no-java", action="store_true", help="skip Kafka's ProducerPerformance")
     parser.add_argument("--no-broker", action="store_true", help="generator only (no Kafka needed)")
-    parser.add_argument("--rate", type=float, default=5_000, help="rate of the throttled check, events/s (default 5000)")
-    parser.add_argument("--rate-seconds", type=float, default=30, help="length of each throttled check (0: skip; default 30)")
+    parser.add_argument(
+        "--rate", type=float, default=5_000, help="rate of the throttled check, events/s (default 5000)"
+    )
+    parser.add_argument(
+        "--rate-seconds", type=float, default=30, help="length of each throttled check (0: skip; default 30)"
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]

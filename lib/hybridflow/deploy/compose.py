@@ -147,19 +147,21 @@ def topology(doc: dict | None = None) -> list[ComposeService]:
     for name, svc in doc.get("services", {}).items():
         deps = svc.get("depends_on") or {}
         if isinstance(deps, list):
-            deps = {d: "service_started" for d in deps}
-        services.append(ComposeService(
-            name=name,
-            image=svc.get("image"),
-            built="build" in svc,
-            command=svc.get("command"),
-            ports=[str(p) for p in svc.get("ports", [])],
-            depends_on={d: (c or {}).get("condition", "service_started") for d, c in deps.items()},
-            healthcheck=bool(svc.get("healthcheck")) and not svc["healthcheck"].get("disable", False),
-            one_shot=str(svc.get("restart", "no")) == "no",
-            environment=environment_of(svc),
-            build_target=svc["build"].get("target") if isinstance(svc.get("build"), dict) else None,
-        ))
+            deps = dict.fromkeys(deps, "service_started")
+        services.append(
+            ComposeService(
+                name=name,
+                image=svc.get("image"),
+                built="build" in svc,
+                command=svc.get("command"),
+                ports=[str(p) for p in svc.get("ports", [])],
+                depends_on={d: (c or {}).get("condition", "service_started") for d, c in deps.items()},
+                healthcheck=bool(svc.get("healthcheck")) and not svc["healthcheck"].get("disable", False),
+                one_shot=str(svc.get("restart", "no")) == "no",
+                environment=environment_of(svc),
+                build_target=svc["build"].get("target") if isinstance(svc.get("build"), dict) else None,
+            )
+        )
     return services
 
 
@@ -180,6 +182,7 @@ def service_table(doc: dict | None = None) -> list[dict[str, str]]:
 
 def mermaid(doc: dict | None = None) -> str:
     """A Mermaid flowchart of the services and their start-up dependencies."""
+
     def node(name: str) -> str:
         return name.replace("-", "_")  # Mermaid ids: no hyphens
 

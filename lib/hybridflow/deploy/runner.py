@@ -19,7 +19,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
 from hybridflow.stack.cluster import ClusterSpec, master_json, worker_json
@@ -46,7 +45,10 @@ class StreamRun:
 
 
 def run_stream(
-    settings: Settings, event_log_dir: Path | None = None, timeout_s: float = 900, extra_env: dict[str, str] | None = None
+    settings: Settings,
+    event_log_dir: Path | None = None,
+    timeout_s: float = 900,
+    extra_env: dict[str, str] | None = None,
 ) -> StreamRun:
     """Run the streaming job available-now in a child process with these settings; raise if it fails."""
     env = {**os.environ, **settings_env(settings), **(extra_env or {})}
@@ -65,12 +67,16 @@ def run_stream(
     try:
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
-        raise StackError(f"`hybridflow stream` on {settings.spark_master} ran over {timeout_s:.0f} s: check the cluster UI and logs.") from None
+        raise StackError(
+            f"`hybridflow stream` on {settings.spark_master} ran over {timeout_s:.0f} s: check the cluster UI and logs."
+        ) from None
     seconds = time.monotonic() - begin
     output = done.stdout + done.stderr
     if done.returncode != 0:
         tail = "\n".join(line for line in output.splitlines() if not line.startswith("\tat "))[-3000:]
-        raise StackError(f"`hybridflow stream` on {settings.spark_master} exited {done.returncode}: read its output.\n{tail}")
+        raise StackError(
+            f"`hybridflow stream` on {settings.spark_master} exited {done.returncode}: read its output.\n{tail}"
+        )
     new_logs = sorted(set(event_log_dir.iterdir()) - before) if event_log_dir is not None else []
     return StreamRun(settings.spark_master, seconds, output, new_logs[-1] if new_logs else None)
 
@@ -91,8 +97,13 @@ def _app_id_of(path: Path) -> str:
 
 
 def _event_lines(path: Path):
-    files = [path] if path.is_file() else sorted(
-        path.glob("events_*"), key=lambda p: int(p.name.split("_")[1]) if p.name.split("_")[1].isdigit() else 0)
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(
+            path.glob("events_*"), key=lambda p: int(p.name.split("_")[1]) if p.name.split("_")[1].isdigit() else 0
+        )
+    )
     for file in files:
         with file.open() as fh:
             yield from fh
@@ -100,7 +111,9 @@ def _event_lines(path: Path):
 
 def read_event_log(path: Path) -> EventLogSummary:
     """Executors added and tasks ended per executor, from a plain (uncompressed) Spark event log, rolling or not."""
-    app_id, executors, tasks, finished = _app_id_of(path), {}, Counter(), False
+    app_id, finished = _app_id_of(path), False
+    executors: dict[str, str] = {}
+    tasks: Counter[str] = Counter()
     for line in _event_lines(path):
         event = json.loads(line)
         kind = event.get("Event")
@@ -138,7 +151,9 @@ def cluster_evidence(spec: ClusterSpec, run: StreamRun) -> ClusterEvidence:
         raise StackError("The run has no event log: pass event_log_dir to run_stream.")
     log = read_event_log(run.event_log)
     master = master_json(spec)
-    app = next((a for a in master.get("completedapps", []) + master.get("activeapps", []) if a["id"] == log.app_id), None)
+    app = next(
+        (a for a in master.get("completedapps", []) + master.get("activeapps", []) if a["id"] == log.app_id), None
+    )
     worker = worker_json(spec)
     mine = [
         {"id": e["id"], "cores": e.get("appdesc", {}).get("cores"), "memory": e.get("memory")}
@@ -171,14 +186,21 @@ class Comparison:
     def table(self) -> list[dict[str, object]]:
         """One row per run, for a notebook or the report."""
         return [
-            {"master": run.master, "seconds": round(run.seconds, 1),
-             **{f"{d} rows": r[i] for d, r in self.rows.items()}, "app": run.app_id or ""}
+            {
+                "master": run.master,
+                "seconds": round(run.seconds, 1),
+                **{f"{d} rows": r[i] for d, r in self.rows.items()},
+                "app": run.app_id or "",
+            }
             for i, run in enumerate((self.local, self.cluster))
         ]
 
 
 def compare_local_and_cluster(
-    settings: Settings, spec: ClusterSpec, workdir: Path, local_master: str = "local[2]",
+    settings: Settings,
+    spec: ClusterSpec,
+    workdir: Path,
+    local_master: str = "local[2]",
     cluster_lake_uri: str | None = None,
 ) -> Comparison:
     """Run the job on `local_master` and on the cluster `spec` (same topics), compare the lakes, prove the cluster ran it.
@@ -187,10 +209,16 @@ def compare_local_and_cluster(
     """
     from hybridflow import lake
 
-    local = settings.model_copy(update={"spark_master": local_master, "lake_uri": (workdir / "local-lake").as_uri(),
-                                        "checkpoint_uri": None})
-    remote = settings.model_copy(update={"spark_master": spec.master_url, "checkpoint_uri": None,
-                                         "lake_uri": cluster_lake_uri or (workdir / "cluster-lake").as_uri()})
+    local = settings.model_copy(
+        update={"spark_master": local_master, "lake_uri": (workdir / "local-lake").as_uri(), "checkpoint_uri": None}
+    )
+    remote = settings.model_copy(
+        update={
+            "spark_master": spec.master_url,
+            "checkpoint_uri": None,
+            "lake_uri": cluster_lake_uri or (workdir / "cluster-lake").as_uri(),
+        }
+    )
     local_run = run_stream(local, event_log_dir=workdir / "event-logs")
     cluster_run = run_stream(remote, event_log_dir=workdir / "event-logs")
     rows, same = {}, {}
@@ -199,8 +227,15 @@ def compare_local_and_cluster(
         a, b = table.to_pandas(local), table.to_pandas(remote)
         rows[dataset] = (len(a), len(b))
         cols = sorted(a.columns)
-        same[dataset] = len(a) == len(b) and cols == sorted(b.columns) and (
-            a[cols].astype(str).sort_values(cols).reset_index(drop=True)
-            .equals(b[cols].astype(str).sort_values(cols).reset_index(drop=True))
+        same[dataset] = (
+            len(a) == len(b)
+            and cols == sorted(b.columns)
+            and (
+                a[cols]
+                .astype(str)
+                .sort_values(cols)
+                .reset_index(drop=True)
+                .equals(b[cols].astype(str).sort_values(cols).reset_index(drop=True))
+            )
         )
     return Comparison(local_run, cluster_run, local, remote, rows, same, cluster_evidence(spec, cluster_run))

@@ -25,13 +25,21 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 DATA_DIR = Path("/var/lib/redpanda/data")
 KAFKA_JARS = Path("/app/.state/jars/kafka")
 DEFAULT_MEMORY = "1G"
 # Flags the stand-in understands, and those it accepts but cannot honour (no Kafka equivalent).
-WITHOUT_EQUIVALENT = ("pandaproxy-addr", "advertise-pandaproxy-addr", "schema-registry-addr", "advertise-rpc-addr",
-                      "default-log-level", "unsafe-bypass-fsync", "overprovisioned", "reserve-memory", "check")
+WITHOUT_EQUIVALENT = (
+    "pandaproxy-addr",
+    "advertise-pandaproxy-addr",
+    "schema-registry-addr",
+    "advertise-rpc-addr",
+    "default-log-level",
+    "unsafe-bypass-fsync",
+    "overprovisioned",
+    "reserve-memory",
+    "check",
+)
 UNDERSTOOD = ("kafka-addr", "advertise-kafka-addr", "rpc-addr", "memory", "smp", "mode", "set", *WITHOUT_EQUIVALENT)
 
 
@@ -154,8 +162,16 @@ def kafka_properties(flags: RedpandaFlags, data_dir: Path = DATA_DIR) -> dict[st
 
 
 def _java(flags: RedpandaFlags, main: str, *args: str) -> list[str]:
-    return ["java", f"-Xmx{heap_size(flags.memory)}", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
-            "-cp", f"{KAFKA_JARS}/*", main, *args]
+    return [
+        "java",
+        f"-Xmx{heap_size(flags.memory)}",
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Djava.awt.headless=true",
+        "-cp",
+        f"{KAFKA_JARS}/*",
+        main,
+        *args,
+    ]
 
 
 def start_broker(argv: list[str], data_dir: Path = DATA_DIR) -> int:
@@ -168,10 +184,26 @@ def start_broker(argv: list[str], data_dir: Path = DATA_DIR) -> int:
     config.write_text("".join(f"{k}={v}\n" for k, v in kafka_properties(flags, data_dir / "log").items()))
     if not (data_dir / "log" / "meta.properties").exists():
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=").replace("-", "_")
-        subprocess.run(_java(flags, "kafka.tools.StorageTool", "format", "--cluster-id", cluster_id,
-                             "--config", str(config), "--ignore-formatted"), check=True, stdout=subprocess.DEVNULL)
-    print(f"redpanda stand-in: Kafka broker, listeners {flags.listeners}, advertised {flags.advertised}, "
-          f"heap {heap_size(flags.memory)}, auto-create {flags.auto_create_topics}", file=sys.stderr, flush=True)
+        subprocess.run(
+            _java(
+                flags,
+                "kafka.tools.StorageTool",
+                "format",
+                "--cluster-id",
+                cluster_id,
+                "--config",
+                str(config),
+                "--ignore-formatted",
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    print(
+        f"redpanda stand-in: Kafka broker, listeners {flags.listeners}, advertised {flags.advertised}, "
+        f"heap {heap_size(flags.memory)}, auto-create {flags.auto_create_topics}",
+        file=sys.stderr,
+        flush=True,
+    )
     os.execvp("java", _java(flags, "kafka.Kafka", str(config)))
     return 1  # not reached
 
@@ -183,8 +215,13 @@ def _rpk_options(argv: list[str]) -> tuple[list[str], dict[str, str]]:
     """Positional words and options of an rpk call (-X brokers=…, -p N, -r N, --partitions …)."""
     words: list[str] = []
     options: dict[str, str] = {}
-    aliases = {"-p": "partitions", "--partitions": "partitions", "-r": "replicas", "--replicas": "replicas",
-               "--brokers": "brokers"}
+    aliases = {
+        "-p": "partitions",
+        "--partitions": "partitions",
+        "-r": "replicas",
+        "--replicas": "replicas",
+        "--brokers": "brokers",
+    }
     i = 0
     while i < len(argv):
         arg = argv[i]

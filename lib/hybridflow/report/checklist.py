@@ -186,7 +186,7 @@ def _crash_test(settings: Settings) -> Evidence:
         return Evidence(MISSING, f"{CRASH_TEST} absent : aucune preuve de reprise après crash")
     tree = ast.parse(path.read_text())
     tests = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
-    constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
+    constants: dict[str, object] = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
                  for t in n.targets if isinstance(t, ast.Name)}
     proven = [claim for name, claim in CRASH_CLAIMS.items() if name in tests]
     events = constants.get("N_EVENTS")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 from hybridflow import lake
@@ -144,13 +145,13 @@ def produce_sample(settings: Settings, count: int, malformed_ratio: float, seed:
     Same sample as the demo's, without a progress bar (it would clutter the exported report).
     Returns the producer's `ProduceSummary`.
     """
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from hybridflow.tickets.generator import TicketGenerator
     from hybridflow.tickets.malformed import mix
     from hybridflow.tickets.producer import produce
 
-    start = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=span_s)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span_s)
     n_valid = round(count * (1 - malformed_ratio))
     generator = TicketGenerator(seed, start, arrival_rate=max(n_valid, 1) / span_s)
     events = mix(generator.tickets(), malformed_ratio, seed=seed, max_payload_bytes=settings.max_payload_bytes)
@@ -212,20 +213,20 @@ def prepare_crm(settings: Settings, scale: float, seed: int = 42, export_files: 
     return seed_sources(settings, scale=scale, seed=seed, export_files=export_files, progress=False)
 
 
-def setup_notebook() -> None:
-    """Inline figures, readable pandas output, quiet loggers and warnings: the first call of each notebook."""
-    import logging
+def setup_notebook(log_level: str = "WARNING") -> None:
+    """Inline figures, readable pandas output, the package's log level, quiet warnings: each notebook's first call."""
     import warnings
 
     import pandas as pd
+
+    from hybridflow import logs
 
     # tqdm.auto warns that ipywidgets is missing, then falls back to text bars: fine for a report.
     warnings.filterwarnings("ignore", message="IProgress not found")
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
     pd.set_option("display.max_colwidth", 80)
-    for noisy in ("kafka", "py4j"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    logs.configure(log_level)  # the notebook chooses; third-party chatter (kafka, py4j) only on errors
     try:
         from IPython import get_ipython
     except ImportError:  # plain Python: nothing to configure

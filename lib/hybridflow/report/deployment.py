@@ -14,12 +14,16 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from hybridflow.config import Settings
-from hybridflow.stack.process import free_port
 from hybridflow.report.context import report_data_dir, reset_topics
+from hybridflow.stack.process import free_port
+
+if TYPE_CHECKING:
+    from hybridflow.deploy.runner import Comparison
 
 BUCKET = "report-lake"
 
@@ -28,7 +32,7 @@ BUCKET = "report-lake"
 class DeploymentResult:
     """What the deployment run produced (the `Comparison` of the runner, plus the bucket's listing)."""
 
-    comparison: object
+    comparison: Comparison
     bucket_objects: pd.DataFrame
     s3_settings: Settings
 

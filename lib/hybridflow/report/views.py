@@ -15,6 +15,8 @@ from hybridflow.tickets.labels import DEAD_LETTER_REASON, label, labels
 from hybridflow.tickets.malformed import Event, MalformedKind, malformed_event
 from hybridflow.tickets.model import Ticket
 
+log = logging.getLogger(__name__)
+
 # --- tickets and malformed events (notebook 4) -------------------------------------------------
 
 
@@ -139,7 +141,7 @@ def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.Dat
         try:
             wait_until(read_to_end, timeout_s, what=f"Reading {topic} to its end", fix="check the broker", interval_s=0)
         except StackError:  # show what arrived within timeout_s, as the notebook always did
-            logging.getLogger(__name__).warning("%s was not read to its end within %.0f s", topic, timeout_s)
+            log.warning("%s was not read to its end within %.0f s", topic, timeout_s)
     finally:
         consumer.close()
     return pd.DataFrame(rows, columns=["partition", "offset", "key", "timestamp", "bytes", "value", "headers"])

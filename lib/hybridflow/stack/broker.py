@@ -51,7 +51,7 @@ class BrokerPaths:
     server_log: Path
 
     @classmethod
-    def of(cls, settings: Settings) -> "BrokerPaths":
+    def of(cls, settings: Settings) -> BrokerPaths:
         """The paths for these settings."""
         root = Path(settings.state_dir) / "kafka"
         logs = Path(settings.state_dir) / "logs"

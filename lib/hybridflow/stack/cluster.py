@@ -65,7 +65,7 @@ class ClusterSpec:
     worker_memory: str
 
     @classmethod
-    def of(cls, settings: Settings, env: Mapping[str, str] | None = None) -> "ClusterSpec":
+    def of(cls, settings: Settings, env: Mapping[str, str] | None = None) -> ClusterSpec:
         """The spec for these settings (SPARK_MASTER) and Spark's own SPARK_MASTER_*/SPARK_WORKER_* variables."""
         env = os.environ if env is None else env
         host, port = "127.0.0.1", 7077
@@ -112,7 +112,7 @@ class ClusterPaths:
     worker_log: Path
 
     @classmethod
-    def of(cls, settings: Settings) -> "ClusterPaths":
+    def of(cls, settings: Settings) -> ClusterPaths:
         """The paths for these settings."""
         state = Path(settings.state_dir)
         return cls(

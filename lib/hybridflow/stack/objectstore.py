@@ -57,7 +57,7 @@ class ObjectStorePaths:
     log: Path
 
     @classmethod
-    def of(cls, settings: Settings) -> "ObjectStorePaths":
+    def of(cls, settings: Settings) -> ObjectStorePaths:
         """The paths for these settings."""
         state = Path(settings.state_dir)
         return cls(

@@ -27,8 +27,8 @@ from pathlib import Path
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
-from hybridflow.stack.process import is_local_host
 from hybridflow.stack.base import Daemon, Port, Service
+from hybridflow.stack.process import is_local_host
 
 SUPERUSER = "postgres"  # the bootstrap superuser initdb creates; reachable only through the private socket
 _OS_ACCOUNT_WHEN_ROOT = "postgres"

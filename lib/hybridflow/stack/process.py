@@ -20,10 +20,10 @@ import signal
 import socket
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import filelock
 import psutil
@@ -57,7 +57,7 @@ def is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(host, None)
     except OSError:
         return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+    return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
 
 
 def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
@@ -213,16 +213,14 @@ def stop_process(pid: int, timeout_s: float = 20.0, sig: int = signal.SIGTERM) -
     if not alive:
         return False
     for member in family:
-        try:
+        with suppress(psutil.NoSuchProcess):
             member.kill()
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(family, timeout=5)  # SIGKILL is immediate, but the kernel needs a moment to release ports
     return True
 
 
 def wait_until(
-    check: Callable[[], T],
+    check: Callable[[], T | None],
     timeout_s: float,
     what: str,
     fix: str,
@@ -240,7 +238,7 @@ def wait_until(
         StackError: on timeout or early death, naming `what`, `fix` and the log's last lines.
     """
 
-    def attempt() -> T:
+    def attempt() -> T | None:
         result = check()
         if not result and pid is not None and not pid_alive(pid):
             raise StackError(f"{what} exited while starting: {fix}{_log_hint(log_file)}")
@@ -252,7 +250,7 @@ def wait_until(
         retry=tenacity.retry_if_result(lambda result: not result) | tenacity.retry_if_exception_type(retry_on),
     )
     try:
-        return retrying(attempt)
+        return cast(T, retrying(attempt))  # retried until truthy: never None here
     except tenacity.RetryError as exc:
         exc.last_attempt.result()  # re-raises the last `retry_on` exception, if the last attempt raised one
         raise StackError(f"{what} was not ready after {timeout_s:.0f} s: {fix}{_log_hint(log_file)}") from None

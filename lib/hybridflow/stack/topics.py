@@ -80,7 +80,7 @@ def admin_client(settings: Settings, timeout_ms: int | None = None) -> Iterator[
     # leak per failed readiness probe in a long-lived process such as pytest or Jupyter).
     admin = KafkaAdminClient.__new__(KafkaAdminClient)
     try:
-        admin.__init__(  # type: ignore[misc]
+        admin.__init__(
             bootstrap_servers=settings.bootstrap_list,
             client_id="hybridflow-admin",
             request_timeout_ms=timeout_ms,
@@ -102,7 +102,7 @@ def _discard(admin: KafkaAdminClient) -> None:
         if part is not None:
             try:
                 getattr(part, method)()
-            except Exception:  # noqa: BLE001 - best effort on an already failed client
+            except Exception:
                 log.debug("could not %s %s", method, attr, exc_info=True)
 
 

@@ -13,11 +13,10 @@ from hybridflow.spark import get_spark
 
 
 def _stream(args: argparse.Namespace) -> int:
+    from hybridflow.preflight import check_writable
     from hybridflow.stack.topics import ensure_topics
     from hybridflow.streaming.inspect import pipeline_summary
     from hybridflow.streaming.job import run_pipeline
-
-    from hybridflow.preflight import check_writable
 
     settings = get_settings()
     check_writable(settings)  # before the broker and Spark: an unwritable lake is one sentence, not a stack trace

@@ -7,6 +7,7 @@ from pyspark.sql import functions as F
 
 from hybridflow import lake
 from hybridflow.config import Settings
+from hybridflow.spark import one_row
 from hybridflow.streaming import sinks, sources, transforms
 
 
@@ -33,7 +34,7 @@ def pipeline_summary(spark: SparkSession, settings: Settings) -> dict[str, objec
         "known_clients": 0 if tickets is None else tickets.where("client_known").count(),
         "tickets_path": settings.lake_path(sinks.TICKETS),
         "windows": 0 if windows is None else windows.count(),
-        "windowed_tickets": 0 if windows is None else (windows.agg(F.sum("tickets")).first()[0] or 0),
+        "windowed_tickets": 0 if windows is None else (one_row(windows.agg(F.sum("tickets")))[0] or 0),
         "windows_path": settings.lake_path(sinks.WINDOWS),
         "dead_letters": sum(reasons.values()),
         "dead_letter_reasons": reasons,

@@ -85,7 +85,7 @@ def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> Stre
     )
     if real_time_possible(task_slots, settings):
         # The duration is how often Real-time Mode checkpoints, not a latency: records are emitted as they come.
-        return writer.trigger(realTime=settings.alerts_checkpoint_interval).start()
+        return writer.trigger(realTime=settings.alerts_checkpoint_interval).start()  # type: ignore[call-overload]  # Real-time Mode: not in pyspark 4.2's stubs
     log.warning(
         "alerts: %d task slots < %d partitions + 2, so Real-time Mode would starve the other queries: "
         "running micro-batches as fast as possible instead (raise N in SPARK_MASTER=local[N] or the workers' cores)",

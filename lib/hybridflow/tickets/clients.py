@@ -43,6 +43,7 @@ the failures, less what was still queued when the final flush gave up.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import zlib
@@ -266,10 +267,8 @@ class KafkaPythonClient:
 
     def flush(self, timeout_s: float) -> None:
         """Flush; a timeout leaves the rest to `close` (counted as failed)."""
-        try:
+        with contextlib.suppress(KafkaTimeoutError):
             self.producer.flush(timeout=timeout_s)
-        except KafkaTimeoutError:
-            pass
 
     def close(self, timeout_s: float) -> None:
         """Close the producer if this client made it (closing fails what is still pending)."""

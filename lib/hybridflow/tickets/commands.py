@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hybridflow.config import get_settings
 from hybridflow.tickets.generator import (
@@ -21,7 +21,7 @@ def _iso(value: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not ISO-8601, e.g. 2026-01-31T09:00:00Z") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _ratio(value: str) -> float:
@@ -47,7 +47,7 @@ def _count(value: str) -> int:
 
 def _produce(args: argparse.Namespace) -> int:
     settings = get_settings()
-    start = args.start or datetime.now(timezone.utc).replace(microsecond=0)
+    start = args.start or datetime.now(UTC).replace(microsecond=0)
     generator = TicketGenerator(
         args.seed,
         start,

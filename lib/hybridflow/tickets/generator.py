@@ -55,7 +55,7 @@ import itertools
 import math
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
@@ -91,9 +91,7 @@ PRIORITY_GIVEN_TYPE: Mapping[RequestType, Mapping[Priority, float]] = {
 
 def priority_marginals() -> dict[Priority, float]:
     """Overall share of each priority implied by the two tables above."""
-    return {
-        p: sum(REQUEST_TYPE_WEIGHTS[t] * PRIORITY_GIVEN_TYPE[t][p] for t in REQUEST_TYPE_WEIGHTS) for p in Priority
-    }
+    return {p: sum(REQUEST_TYPE_WEIGHTS[t] * PRIORITY_GIVEN_TYPE[t][p] for t in REQUEST_TYPE_WEIGHTS) for p in Priority}
 
 
 def client_ids(n_clients: int = DEFAULT_N_CLIENTS) -> list[str]:
@@ -201,7 +199,7 @@ class TicketGenerator:
         if late_ratio > 0 and max_lateness_s < 1:
             raise ValueError(f"max_lateness_s must be >= 1 second, got {max_lateness_s}")
         self.seed = seed
-        self.start = start.astimezone(timezone.utc)
+        self.start = start.astimezone(UTC)
         self.n_clients = n_clients
         self.zipf_s = zipf_s
         self.arrival_rate = arrival_rate
@@ -212,15 +210,23 @@ class TicketGenerator:
         self._client_cum = list(accumulate(client_weights(n_clients, zipf_s)))
         # (request type, priority) drawn jointly: one draw instead of two, same joint distribution.
         self._cells = [
-            (t, p) for t, row in PRIORITY_GIVEN_TYPE.items() for p, share in row.items() if share * REQUEST_TYPE_WEIGHTS[t] > 0
+            (t, p)
+            for t, row in PRIORITY_GIVEN_TYPE.items()
+            for p, share in row.items()
+            if share * REQUEST_TYPE_WEIGHTS[t] > 0
         ]
         self._cell_cum = list(accumulate(REQUEST_TYPE_WEIGHTS[t] * PRIORITY_GIVEN_TYPE[t][p] for t, p in self._cells))
         self._wire_tails = [prerender.wire_tail(t.value, p.value) for t, p in self._cells]
         rendered = prerender.render_all(
             (*(tuple(TEMPLATES[t]) for t in RequestType), tuple(OUTAGE_TEMPLATES)),
-            CLOSINGS, PRODUCTS, tuple(_OF.items()), SITES, ERROR_CODES, MONTHS,
+            CLOSINGS,
+            PRODUCTS,
+            tuple(_OF.items()),
+            SITES,
+            ERROR_CODES,
+            MONTHS,
         )
-        by_type = dict(zip(RequestType, rendered[:-1]))
+        by_type = dict(zip(RequestType, rendered[:-1], strict=True))
         outage = rendered[-1]
         self._cell_templates = [
             outage if (t, p) == (RequestType.TECHNICAL, Priority.CRITICAL) else by_type[t] for t, p in self._cells
@@ -267,7 +273,7 @@ class TicketGenerator:
             text = variants[int(rnd() * len(variants))]
             if rendered.holes:
                 parts = iter(text)
-                pieces = [next(parts)]
+                pieces: list[Any] = [next(parts)]  # str, or bytes for the wire form
                 for hole in rendered.holes:
                     if hole == prerender.INVOICE:
                         filled = f"{invoice_prefix}{1 + int(rnd() * 999_999):06d}"  # randrange(1, 10**6)
@@ -323,7 +329,9 @@ class TicketGenerator:
                 bad_at = next(positions)
                 position += 1
             else:  # the valid run up to the next malformed event
-                yield from self._wire_events(itertools.chain((pending,), itertools.islice(draws, bad_at - position - 1)))
+                yield from self._wire_events(
+                    itertools.chain((pending,), itertools.islice(draws, bad_at - position - 1))
+                )
                 position = bad_at
                 pending = next(draws)
 
@@ -344,7 +352,10 @@ class TicketGenerator:
         """Valid events built from utf8 draws: key = client_id, value = the JSON bytes `Ticket.to_bytes()` gives."""
         keys, tails, millis, join = self._client_keys, self._wire_tails, prerender.WIRE_MILLIS, b"".join
         head, mid_client, mid_created, mid_request = (
-            prerender.WIRE_HEAD, prerender.WIRE_CLIENT, prerender.WIRE_CREATED, prerender.WIRE_REQUEST
+            prerender.WIRE_HEAD,
+            prerender.WIRE_CLIENT,
+            prerender.WIRE_CREATED,
+            prerender.WIRE_REQUEST,
         )
         minute_iso, seconds = prerender.minute_iso, prerender.WIRE_SECONDS
         last_second = last_minute = None

@@ -78,7 +78,7 @@ def _malformed_json(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
         return text[: rng.randrange(1, len(text) - 1)].encode("utf-8")
     if variant == 1:
         return (text[:-1] + ",}").encode("utf-8")
-    return f"ticket {doc['client_id']}: {doc['request']}".encode("utf-8")
+    return f"ticket {doc['client_id']}: {doc['request']}".encode()
 
 
 def _not_an_object(rng: random.Random, doc: dict[str, Any], _: int) -> Any:

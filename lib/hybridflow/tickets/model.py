@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, get_args, get_origin
 
@@ -77,13 +77,13 @@ class Ticket(BaseModel):
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
         try:
-            return value.astimezone(timezone.utc)
+            return value.astimezone(UTC)
         except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59: past year 9999 in UTC
             raise ValueError("created_at is out of range once converted to UTC") from None
 
     @field_serializer("created_at")
     def _serialize_created_at(self, value: datetime) -> str:
-        return value.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def to_json(self) -> str:
         """The wire form: compact JSON with the fields in model order."""
@@ -94,7 +94,7 @@ class Ticket(BaseModel):
         return self.to_json().encode("utf-8")
 
     @classmethod
-    def from_json(cls, data: str | bytes) -> "Ticket":
+    def from_json(cls, data: str | bytes) -> Ticket:
         """Parse and validate one wire event (raises ValueError: pydantic.ValidationError or a JSON error).
 
         Stricter than pydantic's JSON parser where the pipeline's Spark validation is: a duplicate
@@ -102,7 +102,9 @@ class Ticket(BaseModel):
         """
         ticket = cls.model_validate_json(data)
         # Numbers are not converted (parse_int=len): Python's int() refuses over 4,300 digits, JSON does not.
-        json.loads(data, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant, parse_int=len, parse_float=len)
+        json.loads(
+            data, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant, parse_int=len, parse_float=len
+        )
         return ticket
 
 
@@ -138,7 +140,10 @@ def _spark_type(annotation: Any) -> DataType:
 def spark_schema() -> StructType:
     """The typed Spark schema of a valid ticket, derived field by field from `Ticket`."""
     return StructType(
-        [StructField(name, _spark_type(field.annotation), nullable=False) for name, field in Ticket.model_fields.items()]
+        [
+            StructField(name, _spark_type(field.annotation), nullable=False)
+            for name, field in Ticket.model_fields.items()
+        ]
     )
 
 
@@ -158,7 +163,7 @@ def example() -> Ticket:
     return Ticket(
         ticket_id="3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e6f",
         client_id="C00042",
-        created_at=datetime(2026, 1, 31, 9, 15, tzinfo=timezone.utc),
+        created_at=datetime(2026, 1, 31, 9, 15, tzinfo=UTC),
         request="Ma facture de janvier est facturée deux fois.",
         request_type=RequestType.BILLING,
         priority=Priority.MEDIUM,

@@ -17,8 +17,9 @@ import json
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from hybridflow.tickets.model import FIELD_NAMES
 
@@ -28,7 +29,7 @@ AMOUNT = "amount"
 _HOLES = (INVOICE, AMOUNT)
 _SENTINEL = "\x00{}\x00"  # cannot occur in a template: marks where a hole goes while rendering
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,15 @@ class Rendered:
     utf8: tuple[bytes, ...] | tuple[tuple[bytes, ...], ...]
 
 
-def _slot_values(products: Sequence[tuple[str, str]], of: Mapping[str, str], sites: Sequence[str],
-                 errors: Sequence[str], months: Sequence[str]) -> dict[str, list[dict[str, object]]]:
+def _slot_values(
+    products: Sequence[tuple[str, str]],
+    of: Mapping[str, str],
+    sites: Sequence[str],
+    errors: Sequence[str],
+    months: Sequence[str],
+) -> dict[str, list[dict[str, object]]]:
     """Each low-cardinality slot group and its values (product, Product and of_product come from one draw)."""
-    product_values = []
+    product_values: list[dict[str, object]] = []
     for article, name in products:
         product = f"{article} {name}".replace("' ", "'")
         product_values.append(
@@ -76,7 +82,7 @@ def render_template(template: str, closings: Sequence[str], slots: Mapping[str, 
     groups = list(dict.fromkeys(_GROUP_OF[f] for f in fields if f in _GROUP_OF))
     holes = tuple(f for f in fields if f in _HOLES)
     marks = {hole: _SENTINEL.format(hole) for hole in _HOLES}
-    variants = []
+    variants: list[Any] = []  # a str without holes, a tuple of the parts around them with holes
     for combination in itertools.product(*(slots[g] for g in groups)):
         values: dict[str, object] = dict(marks)
         for part in combination:
@@ -97,9 +103,15 @@ def _check_json_safe(text: str, template: str) -> None:
 
 
 @lru_cache(maxsize=8)
-def render_all(templates: tuple[tuple[str, ...], ...], closings: tuple[str, ...],
-               products: tuple[tuple[str, str], ...], of: tuple[tuple[str, str], ...], sites: tuple[str, ...],
-               errors: tuple[str, ...], months: tuple[str, ...]) -> tuple[tuple[Rendered, ...], ...]:
+def render_all(
+    templates: tuple[tuple[str, ...], ...],
+    closings: tuple[str, ...],
+    products: tuple[tuple[str, str], ...],
+    of: tuple[tuple[str, str], ...],
+    sites: tuple[str, ...],
+    errors: tuple[str, ...],
+    months: tuple[str, ...],
+) -> tuple[tuple[Rendered, ...], ...]:
     """`render_template` over groups of templates (cached: the tables are module constants)."""
     slots = _slot_values(products, dict(of), sites, errors, months)
     return tuple(tuple(render_template(t, closings, slots) for t in group) for group in templates)

@@ -115,10 +115,12 @@ class RateLimiter:
         self.behind_s = 0.0  # time the sender could not make up: the machine was too busy for the rate
 
     def _refill(self) -> None:
+        rate = self.rate
+        assert rate is not None  # only called with a rate
         now = self._clock()
-        tokens = self._tokens + (now - self._last) * self.rate
+        tokens = self._tokens + (now - self._last) * rate
         if tokens > self.capacity:  # further behind than it may catch up: that time is lost to the rate
-            self.behind_s += (tokens - self.capacity) / self.rate
+            self.behind_s += (tokens - self.capacity) / rate
             tokens = self.capacity
         self._tokens = tokens
         self._last = now

@@ -12,7 +12,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ import pytest
 from hybridflow.batch.crm import ChangeSet, apply_client_changes, source_counts
 from hybridflow.batch.dimension import read_client_dimension
 from hybridflow.batch.job import BatchReport, run_batch
-from hybridflow.batch.load import read_rejects, read_reference, table_uri
+from hybridflow.batch.load import read_reference, read_rejects, table_uri
 from hybridflow.batch.tables import CLIENTS_SPEC, DEFAULT_TIER, JDBC_TABLES, tier
 from hybridflow.stack import ensure_topics
 from hybridflow.stack.topics import delete_topics
@@ -34,7 +34,7 @@ from hybridflow.tickets.producer import produce
 pytestmark = pytest.mark.integration
 
 N_UPDATES, N_INSERTS = 3, 2
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -55,8 +55,14 @@ class Scenario:
 
 def _tickets(client_ids: list[str], rng: random.Random) -> list[Ticket]:
     return [
-        Ticket(ticket_id=new_ticket_id(rng), client_id=cid, created_at=T0 + timedelta(minutes=k),
-               request="La ligne 3 est arrêtée.", request_type="technical", priority="high")
+        Ticket(
+            ticket_id=new_ticket_id(rng),
+            client_id=cid,
+            created_at=T0 + timedelta(minutes=k),
+            request="La ligne 3 est arrêtée.",
+            request_type="technical",
+            priority="high",
+        )
         for k, cid in enumerate(client_ids)
     ]
 
@@ -76,8 +82,13 @@ def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenari
 
     # The real streaming job, running on its own topics, enriching tickets with the dimension.
     uid = uuid.uuid4().hex[:8]
-    s = s.model_copy(update={"topic_tickets": f"batch_tickets_{uid}", "topic_dlq": f"batch_dlq_{uid}",
-                             "topic_alerts": f"batch_alerts_{uid}"})
+    s = s.model_copy(
+        update={
+            "topic_tickets": f"batch_tickets_{uid}",
+            "topic_dlq": f"batch_dlq_{uid}",
+            "topic_alerts": f"batch_alerts_{uid}",
+        }
+    )
     ensure_topics(s)
     pipeline = start_pipeline(spark, s, available_now=False)
     tickets_query = pipeline.queries[TICKETS]
@@ -111,8 +122,20 @@ def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenari
         [lake[t.ticket_id] for t in first],
         [lake[t.ticket_id] for t in second],
     ]
-    return Scenario(source_before, full, noop, tiers_before, changes, incremental, again, files_before_again, files_after_again,
-                    enriched, versions, pipeline.dimension.refreshes)
+    return Scenario(
+        source_before,
+        full,
+        noop,
+        tiers_before,
+        changes,
+        incremental,
+        again,
+        files_before_again,
+        files_after_again,
+        enriched,
+        versions,
+        pipeline.dimension.refreshes,
+    )
 
 
 def test_full_load_accounts_for_every_source_row(scenario, seed_report, spark, crm_settings) -> None:
@@ -160,7 +183,11 @@ def test_high_water_marks_are_stored_with_the_lake(scenario, crm_settings) -> No
     state = json.loads(Path(crm_settings.lake_path("_state/batch.json").removeprefix("file://")).read_text())
     clients = state["tables"]["clients"]
     assert clients["high_water_mark"] > "2026-01-01" and clients["version"] == scenario.incremental.run_id
-    assert state["tables"]["invoices"]["files"] == ["invoices_20260105.csv", "invoices_20260106.csv", "invoices_20260107.csv"]
+    assert state["tables"]["invoices"]["files"] == [
+        "invoices_20260105.csv",
+        "invoices_20260106.csv",
+        "invoices_20260107.csv",
+    ]
 
 
 def test_rejected_rows_carry_reasons_and_the_original_record(scenario, spark, crm_settings) -> None:
@@ -169,9 +196,13 @@ def test_rejected_rows_carry_reasons_and_the_original_record(scenario, spark, cr
     assert all(r.reject_reason and r.record and r.run_id == scenario.full.run_id for r in rejects)
     reasons = {r.reject_reason for r in rejects if r.table == "invoices"}
     assert {"missing invoice_id", "invalid client_id: 'CLI-042'"} <= reasons
-    assert any(x.startswith("unparseable issued_on") for x in reasons) and any(x.startswith("unparseable amount_eur") for x in reasons)
+    assert any(x.startswith("unparseable issued_on") for x in reasons) and any(
+        x.startswith("unparseable amount_eur") for x in reasons
+    )
     assert {r.reject_reason for r in rejects if r.table == "ticket_history"} <= {
-        "closed_at before created_at", "satisfaction outside 1-5"}
+        "closed_at before created_at",
+        "satisfaction outside 1-5",
+    }
 
 
 def test_client_dimension_has_segment_tier_sla_and_team(scenario, spark, crm_settings) -> None:
@@ -184,8 +215,11 @@ def test_client_dimension_has_segment_tier_sla_and_team(scenario, spark, crm_set
 def test_stream_enrichment_flags_unknown_clients_then_picks_up_the_refresh(scenario) -> None:
     first, second = ({r.client_id: r for r in rows} for rows in scenario.enriched)
     known = first["C00001"]
-    assert known.client_known and known.segment and known.sla_deadline == (
-        known.created_at + timedelta(hours=known.contract_sla_hours))
+    assert (
+        known.client_known
+        and known.segment
+        and known.sla_deadline == (known.created_at + timedelta(hours=known.contract_sla_hours))
+    )
     for cid in scenario.changes.inserted:  # not in the CRM yet: kept, flagged, default SLA
         assert first[cid].client_known is False and first[cid].segment is None
         assert first[cid].contract_sla_hours == tier(DEFAULT_TIER).resolution_hours

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -23,7 +23,7 @@ from hybridflow.stack.objectstore import ObjectStore, private_store_settings
 from hybridflow.stack.process import free_port
 from hybridflow.stack.topics import delete_topics
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +56,12 @@ def pipeline_input(settings: Settings, stack) -> Iterator[tuple[Settings, list]]
     from hybridflow.tickets.producer import produce
 
     uid = uuid.uuid4().hex[:10]
-    topics = settings.model_copy(update={
-        "topic_tickets": f"{settings.topic_tickets}_{uid}", "topic_dlq": f"{settings.topic_dlq}_{uid}",
-    })
+    topics = settings.model_copy(
+        update={
+            "topic_tickets": f"{settings.topic_tickets}_{uid}",
+            "topic_dlq": f"{settings.topic_dlq}_{uid}",
+        }
+    )
     ensure_topics(topics)
     generator = TicketGenerator(7, START, arrival_rate=2.0, late_ratio=0.1, max_lateness_s=20)
     events = list(mix(generator.take(300), 0.05, seed=7, max_payload_bytes=topics.max_payload_bytes))
@@ -69,10 +72,14 @@ def pipeline_input(settings: Settings, stack) -> Iterator[tuple[Settings, list]]
 
 
 def _lake_under(base: Settings, topics: Settings, lake_uri: str) -> Settings:
-    return base.model_copy(update={
-        "topic_tickets": topics.topic_tickets, "topic_dlq": topics.topic_dlq,
-        "lake_uri": lake_uri, "checkpoint_uri": None,
-    })
+    return base.model_copy(
+        update={
+            "topic_tickets": topics.topic_tickets,
+            "topic_dlq": topics.topic_dlq,
+            "lake_uri": lake_uri,
+            "checkpoint_uri": None,
+        }
+    )
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def cluster(settings, tmp_path_factory, free_tcp_port) -> Iterator[tuple]:
     """A running master + worker (1 core, 1g) on free ports with its own state dir; stopped at the end."""
     state = tmp_path_factory.mktemp("cluster-state")
-    cluster_settings = settings.model_copy(update={"state_dir": state, "spark_master": f"spark://127.0.0.1:{free_tcp_port()}"})
+    cluster_settings = settings.model_copy(
+        update={"state_dir": state, "spark_master": f"spark://127.0.0.1:{free_tcp_port()}"}
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SPARK_MASTER_WEBUI_PORT", str(free_tcp_port()))
         mp.setenv("SPARK_WORKER_WEBUI_PORT", str(free_tcp_port()))
@@ -49,8 +51,9 @@ def comparison(cluster, object_store, s3_settings, pipeline_input, lake_under, t
     _, spec, _ = cluster
     topics, events = pipeline_input
     base = lake_under(s3_settings, topics, s3_settings.lake_uri)
-    result = compare_local_and_cluster(base, spec, tmp_path_factory.mktemp("cluster-runs"),
-                                       cluster_lake_uri="s3a://lake-tests/cluster")
+    result = compare_local_and_cluster(
+        base, spec, tmp_path_factory.mktemp("cluster-runs"), cluster_lake_uri="s3a://lake-tests/cluster"
+    )
     print(f"\npipeline: local[2] {result.local.seconds:.1f} s, standalone cluster {result.cluster.seconds:.1f} s")
     return result, events
 
@@ -65,10 +68,13 @@ def test_cluster_starts_from_pyspark_classes(cluster):
     assert status.started_in_s is not None and status.started_in_s < 90
 
 
-@pytest.mark.parametrize(("dataset", "keys"), [
-    (sinks.TICKETS, ["ticket_id"]),
-    (sinks.WINDOWS, ["window_start", "request_type", "priority"]),
-])
+@pytest.mark.parametrize(
+    ("dataset", "keys"),
+    [
+        (sinks.TICKETS, ["ticket_id"]),
+        (sinks.WINDOWS, ["window_start", "request_type", "priority"]),
+    ],
+)
 def test_same_lake_contents_as_local_mode(comparison, dataset, keys):
     result, events = comparison
     local = lake.table(dataset).to_pandas(result.local_settings)  # delta-rs: the lakes as any reader sees them

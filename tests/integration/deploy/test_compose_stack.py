@@ -27,7 +27,9 @@ from hybridflow.deploy.compose import read_env_file
 
 ENV_FILE = os.environ.get("COMPOSE_TEST_ENV_FILE")
 if not ENV_FILE:
-    pytest.skip("the Compose stack is tested by `make compose-test` (it needs a Docker engine)", allow_module_level=True)
+    pytest.skip(
+        "the Compose stack is tested by `make compose-test` (it needs a Docker engine)", allow_module_level=True
+    )
 
 pytestmark = pytest.mark.slow
 DOCKER = os.environ.get("DOCKER", "docker")
@@ -40,10 +42,18 @@ EVIDENCE_TIMEOUT_S = 600
 
 def compose(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
     """`docker compose` on the real file + the test override, with the test's env file."""
-    done = subprocess.run([DOCKER, "compose", "--env-file", ENV_FILE, *FILES, *args], cwd=PROJECT,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        [DOCKER, "compose", "--env-file", ENV_FILE, *FILES, *args],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if check and done.returncode != 0:
-        raise AssertionError(f"docker compose {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise AssertionError(
+            f"docker compose {' '.join(args)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return done
 
 
@@ -70,8 +80,11 @@ def host(env) -> Settings:
     return get_settings(
         kafka_bootstrap_servers=f"localhost:{env['HOST_PORT_KAFKA']}",
         s3_endpoint=f"http://127.0.0.1:{env['HOST_PORT_S3']}",
-        s3_access_key=env["S3_ACCESS_KEY"], s3_secret_key=env["S3_SECRET_KEY"], s3_region=env["S3_REGION"],
-        lake_uri="s3a://lake/hybridflow", local_services=False,
+        s3_access_key=env["S3_ACCESS_KEY"],
+        s3_secret_key=env["S3_SECRET_KEY"],
+        s3_region=env["S3_REGION"],
+        lake_uri="s3a://lake/hybridflow",
+        local_services=False,
     )
 
 
@@ -80,8 +93,17 @@ def stack(env):
     """The whole stack up and healthy (one-shots done); always taken down, volumes included."""
     begin = time.monotonic()
     try:
-        compose("up", "--detach", "--wait", "--wait-timeout", str(UP_TIMEOUT_S), "--pull", "never", "--no-build",
-                timeout=UP_TIMEOUT_S + 120)
+        compose(
+            "up",
+            "--detach",
+            "--wait",
+            "--wait-timeout",
+            str(UP_TIMEOUT_S),
+            "--pull",
+            "never",
+            "--no-build",
+            timeout=UP_TIMEOUT_S + 120,
+        )
     except AssertionError:
         print(compose("ps", "--all", check=False).stdout)
         print(compose("logs", "--no-color", "--tail", "40", check=False).stdout[-12000:])
@@ -126,9 +148,7 @@ def test_every_service_but_console_runs_and_one_shots_succeeded(stack):
 
 
 def test_topics_are_the_local_ones_and_auto_creation_is_off(stack, host):
-    from hybridflow.stack.topics import describe_topics, wanted_topics
-
-    from hybridflow.stack.topics import DLQ_HEADROOM_BYTES, max_message_bytes
+    from hybridflow.stack.topics import DLQ_HEADROOM_BYTES, describe_topics, max_message_bytes, wanted_topics
 
     topics = describe_topics(host)
     assert {name: topics.get(name) for name in wanted_topics(host)} == wanted_topics(host)  # DLQ: 1 partition
@@ -148,8 +168,12 @@ def test_topics_are_the_local_ones_and_auto_creation_is_off(stack, host):
 
 def test_the_producer_sends_tickets(stack, host):
     first = end_offsets(host, host.topic_tickets)
-    later = wait_for("new records in the tickets topic", lambda: (n := end_offsets(host, host.topic_tickets)) > first and n,
-                     timeout_s=60, every_s=3)
+    later = wait_for(
+        "new records in the tickets topic",
+        lambda: (n := end_offsets(host, host.topic_tickets)) > first and n,
+        timeout_s=60,
+        every_s=3,
+    )
     print(f"{host.topic_tickets}: {first} then {later} records")
 
 
@@ -188,11 +212,38 @@ def test_jupyter_executes_notebooks_headless_with_the_host_figures(stack, tmp_pa
     """Notebooks 2 (Graphviz, Mermaid + Chromium) and 4 (figures under report/) run in the container as
     `make report --no-pdf` runs them; notebook 4's figures are the host's, pixel for pixel."""
     out = "/app/report/compose-test"
-    compose("exec", "-T", "-u", "hybridflow", "jupyter", "hybridflow", "report", "--only", "02,04", "--smoke",
-            "--no-pdf", "--out", out, timeout=900)
+    compose(
+        "exec",
+        "-T",
+        "-u",
+        "hybridflow",
+        "jupyter",
+        "hybridflow",
+        "report",
+        "--only",
+        "02,04",
+        "--smoke",
+        "--no-pdf",
+        "--out",
+        out,
+        timeout=900,
+    )
     compose("cp", f"jupyter:{out}/figures", str(tmp_path / "container"))
-    subprocess.run([str(PROJ_ROOT / ".venv" / "bin" / "hybridflow"), "report", "--only", "04", "--smoke", "--no-pdf",
-                    "--out", str(tmp_path / "host")], check=True, capture_output=True, timeout=900)
+    subprocess.run(
+        [
+            str(PROJ_ROOT / ".venv" / "bin" / "hybridflow"),
+            "report",
+            "--only",
+            "04",
+            "--smoke",
+            "--no-pdf",
+            "--out",
+            str(tmp_path / "host"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
     import matplotlib.image as mpimg
 
     host_figures = sorted(p.name for p in (tmp_path / "host" / "figures").glob("04_*.png"))
@@ -207,9 +258,13 @@ def test_jupyter_executes_notebooks_headless_with_the_host_figures(stack, tmp_pa
 
 def test_jupyterlab_saves_into_the_bind_mounted_notebooks_as_their_owner(stack, env):
     name = f"compose-test-{uuid.uuid4().hex[:6]}.ipynb"
-    body = json.dumps({"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}})
+    body = json.dumps(
+        {"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}}
+    )
     request = urllib.request.Request(
-        f"http://127.0.0.1:{env['HOST_PORT_JUPYTER']}/api/contents/{name}", data=body.encode(), method="PUT",
+        f"http://127.0.0.1:{env['HOST_PORT_JUPYTER']}/api/contents/{name}",
+        data=body.encode(),
+        method="PUT",
         headers={"Authorization": f"token {env['JUPYTER_TOKEN']}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as resp:
@@ -225,8 +280,16 @@ def test_jupyterlab_saves_into_the_bind_mounted_notebooks_as_their_owner(stack, 
 def test_down_leaves_nothing_behind(stack):
     compose("down", "--volumes", "--remove-orphans", "--timeout", "30", timeout=300)
     project = ["--filter", "label=com.docker.compose.project=hybridflow"]
-    containers = subprocess.run([DOCKER, "ps", "--all", "--quiet", *project], capture_output=True, text=True, check=True).stdout
-    volumes = subprocess.run([DOCKER, "volume", "ls", "--quiet", *project], capture_output=True, text=True, check=True).stdout
-    networks = subprocess.run([DOCKER, "network", "ls", "--quiet", "--filter", "name=^hybridflow$"],
-                              capture_output=True, text=True, check=True).stdout
+    containers = subprocess.run(
+        [DOCKER, "ps", "--all", "--quiet", *project], capture_output=True, text=True, check=True
+    ).stdout
+    volumes = subprocess.run(
+        [DOCKER, "volume", "ls", "--quiet", *project], capture_output=True, text=True, check=True
+    ).stdout
+    networks = subprocess.run(
+        [DOCKER, "network", "ls", "--quiet", "--filter", "name=^hybridflow$"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert not containers.split() and not volumes.split() and not networks.split(), (containers, volumes, networks)

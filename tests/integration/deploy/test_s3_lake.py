@@ -17,8 +17,7 @@ import pytest
 
 from hybridflow import lake
 from hybridflow.deploy.runner import run_stream, settings_env
-from hybridflow.stack.objectstore import list_objects
-from hybridflow.stack.objectstore import split_s3a
+from hybridflow.stack.objectstore import list_objects, split_s3a
 from hybridflow.streaming import sinks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -38,7 +37,9 @@ spark.stop()
 def test_spark_writes_and_reads_parquet_through_s3a(object_store, s3_settings):
     settings = s3_settings.model_copy(update={"lake_uri": "s3a://lake-tests/roundtrip"})
     env = {**os.environ, **settings_env(settings), "HYBRIDFLOW_ENV_FILE": "/dev/null"}
-    done = subprocess.run([sys.executable, "-c", _SPARK_ROUND_TRIP], env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", _SPARK_ROUND_TRIP], env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "ROWS 1000 499500" in done.stdout
     keys = [o["key"] for o in list_objects(settings, settings.lake_path("numbers"))]
@@ -56,12 +57,12 @@ def s3_run(object_store, s3_settings, pipeline_input, lake_under):
 
 
 def test_pipeline_outputs_land_in_the_bucket(s3_run):
-    settings, events, run = s3_run
+    settings, events, _run = s3_run
     valid = sorted(json.loads(e.value)["ticket_id"] for e in events if e.is_valid)
     tickets = lake.TICKETS.to_pandas(settings)  # delta-rs over the S3 API, following the Delta log
     assert sorted(tickets["ticket_id"]) == valid
     assert tickets["created_date"].nunique() >= 1  # the date partitions came back as a column
-    bucket, prefix = split_s3a(lake.TICKETS.uri(settings))
+    _bucket, prefix = split_s3a(lake.TICKETS.uri(settings))
     keys = {o["key"] for o in list_objects(settings, lake.TICKETS.uri(settings))}
     committed = [path for path, _ in lake.TICKETS.files(settings)]
     assert committed and {f"{prefix}/{path}" for path in committed} <= keys  # every file the log names is in the bucket

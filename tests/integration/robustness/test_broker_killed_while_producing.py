@@ -23,6 +23,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -84,11 +85,11 @@ def _ticket_ids(s: Settings) -> list[str]:
 
 def _expected_ids(s: Settings) -> list[str]:
     """The ticket ids `hybridflow produce --seed 7 --start …` sends, in order (the generator is seeded)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from hybridflow.tickets import generator as g
 
-    generator = g.TicketGenerator(7, datetime(2026, 1, 31, 9, tzinfo=timezone.utc), n_clients=g.DEFAULT_N_CLIENTS,
+    generator = g.TicketGenerator(7, datetime(2026, 1, 31, 9, tzinfo=UTC), n_clients=g.DEFAULT_N_CLIENTS,
                                   arrival_rate=RATE, late_ratio=g.DEFAULT_LATE_RATIO, max_lateness_s=g.DEFAULT_MAX_LATENESS_S)
     events = generator.events(0.0, max_payload_bytes=s.max_payload_bytes)
     return [json.loads(next(events).value)["ticket_id"] for _ in range(COUNT)]

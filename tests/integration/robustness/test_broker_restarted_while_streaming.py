@@ -19,7 +19,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,7 @@ BATCH = 2_000
 
 @pytest.fixture(scope="module")
 def events():
-    generator = TicketGenerator(31, datetime(2026, 2, 3, 8, tzinfo=timezone.utc), arrival_rate=40.0)
+    generator = TicketGenerator(31, datetime(2026, 2, 3, 8, tzinfo=UTC), arrival_rate=40.0)
     return list(mix(generator.take(N_EVENTS), 0.03, seed=31, max_payload_bytes=10_000))
 
 

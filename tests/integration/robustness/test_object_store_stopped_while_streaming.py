@@ -19,7 +19,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,7 @@ OUTAGE_S = 15
 
 @pytest.fixture(scope="module")
 def events():
-    generator = TicketGenerator(37, datetime(2026, 2, 4, 8, tzinfo=timezone.utc), arrival_rate=40.0)
+    generator = TicketGenerator(37, datetime(2026, 2, 4, 8, tzinfo=UTC), arrival_rate=40.0)
     return list(mix(generator.take(N_EVENTS), 0.03, seed=37, max_payload_bytes=10_000))
 
 

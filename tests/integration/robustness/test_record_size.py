@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaConsumer
@@ -52,7 +52,7 @@ def small(settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathF
 
 def _ticket_of_size(size: int) -> bytes:
     """A well-formed ticket JSON of exactly `size` bytes (its request padded)."""
-    base = TicketGenerator(3, datetime(2026, 1, 31, 9, tzinfo=timezone.utc)).take(1)[0]
+    base = TicketGenerator(3, datetime(2026, 1, 31, 9, tzinfo=UTC)).take(1)[0]
     head = base.model_copy(update={"request": ""}).to_bytes()
     return base.model_copy(update={"request": "x" * (size - len(head))}).to_bytes()
 
@@ -65,7 +65,7 @@ def test_the_dead_letter_topic_has_room_for_any_record_the_tickets_topic_takes(s
 @pytest.mark.parametrize("client", ["kafka-python", "confluent"])
 def test_a_record_over_the_limit_fails_naming_the_limit_and_the_rest_is_sent(small: Settings, client: str) -> None:
     probe = f"{small.topic_tickets}_probe"  # same limit, so the job's topic keeps exactly its input
-    ok = valid_event(TicketGenerator(9, datetime(2026, 1, 31, 9, tzinfo=timezone.utc)).take(1)[0])
+    ok = valid_event(TicketGenerator(9, datetime(2026, 1, 31, 9, tzinfo=UTC)).take(1)[0])
     too_big = Event(key=b"C00001", value=_ticket_of_size(LIMIT + 1), kind=MalformedKind.OVERSIZED_PAYLOAD)
     summary = produce([ok, too_big, ok], small, topic=probe, progress=False, client=client)
     print(f"{client}: {summary.line()}")
@@ -89,7 +89,7 @@ def _dead_letters(settings: Settings) -> list:
 
 
 def test_a_record_just_under_the_limit_is_dead_lettered_without_breaking_its_batch(spark, small: Settings) -> None:
-    tickets = TicketGenerator(21, datetime(2026, 1, 31, 9, tzinfo=timezone.utc)).take(N_VALID)
+    tickets = TicketGenerator(21, datetime(2026, 1, 31, 9, tzinfo=UTC)).take(N_VALID)
     big = _ticket_of_size(LIMIT - 1024)  # under the broker's limit, 6x over MAX_PAYLOAD_BYTES
     events = [valid_event(t) for t in tickets[: N_VALID // 2]]
     events += [Event(b"C00002", big, MalformedKind.OVERSIZED_PAYLOAD)]

@@ -90,7 +90,7 @@ def test_tcp_logins_need_the_password_checked_with_scram(private_pg: Settings) -
     _tcp_login(private_pg, private_pg.pg_user, private_pg.pg_password.get_secret_value())
     with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
         _tcp_login(private_pg, private_pg.pg_user, "not-the-password")
-    with pytest.raises(psycopg2.OperationalError, match="password authentication failed|no password supplied"):
+    with pytest.raises(psycopg2.OperationalError, match=r"password authentication failed|no password supplied"):
         _tcp_login(private_pg, "postgres", None)  # the superuser has no password: no TCP login at all
 
 
@@ -145,5 +145,5 @@ def test_the_object_store_listens_on_loopback_and_refuses_a_wrong_secret(private
     assert sockets and all(_loopback(address) for address, _ in sockets), sockets
     assert "lake-auth" in {b["Name"] for b in s3_client(private_s3).list_buckets()["Buckets"]}
     wrong = private_s3.model_copy(update={"s3_secret_key": SecretStr("change-me-please")})
-    with pytest.raises(ClientError, match="SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId"):
+    with pytest.raises(ClientError, match=r"SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId"):
         s3_client(wrong).list_buckets()

@@ -103,5 +103,5 @@ def test_port_taken_by_another_broker_is_refused(second: Settings, tmp_path: Pat
 def test_same_state_dir_other_address_is_refused(second: Settings) -> None:
     KafkaBroker().start(second)
     moved = second.model_copy(update={"kafka_bootstrap_servers": f"localhost:{_free_port()}"})
-    with pytest.raises(StackError, match="already runs .* with listeners"):
+    with pytest.raises(StackError, match=r"already runs .* with listeners"):
         KafkaBroker().start(moved)

@@ -6,9 +6,11 @@ import itertools
 import json
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from kafka import KafkaConsumer
+
 from hybridflow.bench.produce import rate_check
 from hybridflow.cli import main
 from hybridflow.config import Settings
@@ -16,11 +18,10 @@ from hybridflow.errors import StackError
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.model import Ticket
 from hybridflow.tickets.producer import CLIENTS, make_producer, produce
-from kafka import KafkaConsumer
 
 pytestmark = pytest.mark.integration
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 def consume_all(settings: Settings, expected: int, timeout_s: float = 60.0) -> list:
@@ -148,5 +149,5 @@ def test_produce_command_sends_count_events(isolated_settings: Settings, monkeyp
 @pytest.mark.parametrize("client", CLIENTS)
 def test_missing_topic_is_a_clear_error(isolated_settings: Settings, client: str):
     missing = isolated_settings.model_copy(update={"topic_tickets": isolated_settings.topic_tickets + "_missing"})
-    with pytest.raises(StackError, match="does not exist.*make up"):
+    with pytest.raises(StackError, match=r"does not exist.*make up"):
         produce(iter(()), missing, progress=False, client=client)

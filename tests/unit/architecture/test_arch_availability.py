@@ -65,7 +65,8 @@ def test_a_chosen_component_on_a_path_needs_an_sla(arch: Architecture) -> None:
     path = arch.critical_paths[0]
     need_id = next(n for stage in path.stages for n in stage if n in {x.id for x in arch.needs})
     pick = chosen(arch)[need_id]
-    no_sla = dataclasses.replace(arch, candidates=tuple(
-        dataclasses.replace(c, sla=None) if c is pick else c for c in arch.candidates))
+    no_sla = dataclasses.replace(
+        arch, candidates=tuple(dataclasses.replace(c, sla=None) if c is pick else c for c in arch.candidates)
+    )
     with pytest.raises(ModelError, match="no SLA"):
         path_availability(no_sla, path)

@@ -23,20 +23,20 @@ def _raw_quantity(arch: Architecture, line, growth: float = 1.0) -> float:
 
 @pytest.mark.parametrize("option", list(CostOption))
 def test_a_changed_unit_price_changes_the_total_by_quantity_times_delta(arch: Architecture, option: CostOption) -> None:
-    line = next(l for l in arch.cost_lines if l.option is option and not l.one_time)
+    line = next(cl for cl in arch.cost_lines if cl.option is option and not cl.one_time)
     price = arch.price(line.price)
     delta = 1.5
     before = costs.totals(arch, option)
     after = costs.totals(_with_price(arch, price.id, price.amount + delta), option)
-    users = [l for l in arch.cost_lines if l.price == price.id and l.option is option and not l.one_time]
-    expected = delta * sum(_raw_quantity(arch, l) for l in users)
+    users = [cl for cl in arch.cost_lines if cl.price == price.id and cl.option is option and not cl.one_time]
+    expected = delta * sum(_raw_quantity(arch, cl) for cl in users)
     assert after.monthly - before.monthly == pytest.approx(expected)
     assert after.three_years - before.three_years == pytest.approx(36 * expected)
     assert after.monthly != before.monthly
 
 
 def test_one_time_costs_stay_out_of_the_monthly_figure(arch: Architecture) -> None:
-    line = next(l for l in arch.cost_lines if l.one_time)
+    line = next(cl for cl in arch.cost_lines if cl.one_time)
     price = arch.price(line.price)
     before = costs.totals(arch, line.option)
     after = costs.totals(_with_price(arch, price.id, price.amount + 100), line.option)
@@ -54,8 +54,11 @@ def test_yearly_and_three_year_derive_from_monthly(arch: Architecture) -> None:
 
 def test_totals_are_the_sum_of_priced_lines(arch: Architecture) -> None:
     for option in CostOption:
-        expected = sum(_raw_quantity(arch, l) * arch.price(l.price).amount
-                       for l in arch.cost_lines if l.option is option and not l.one_time)
+        expected = sum(
+            _raw_quantity(arch, cl) * arch.price(cl.price).amount
+            for cl in arch.cost_lines
+            if cl.option is option and not cl.one_time
+        )
         assert costs.totals(arch, option).monthly == pytest.approx(expected)
 
 

@@ -14,8 +14,9 @@ from hybridflow.architecture.scoring import chosen
 from hybridflow.config import DIAGRAMS_DIR
 
 COMMITTED = DIAGRAMS_DIR / "mermaid"
-needs_mermaid = pytest.mark.skipif(mermaid.mermaid_available() is not None,
-                                   reason=f"{mermaid.mermaid_available()} (make setup)")
+needs_mermaid = pytest.mark.skipif(
+    mermaid.mermaid_available() is not None, reason=f"{mermaid.mermaid_available()} (make setup)"
+)
 
 
 def test_flowchart_shows_every_data_flow_and_node(arch: Architecture) -> None:
@@ -32,11 +33,20 @@ def test_flowchart_shows_every_data_flow_and_node(arch: Architecture) -> None:
 
 
 def test_flowchart_follows_the_model(arch: Architecture) -> None:
-    mes = ExistingSystem("mes", "MES des usines", "onprem_dc", "onprem.compute.Server", "",
-                         Sla(0.999, "Hypothèse", "2026-11-25"))
-    flow = Flow("mes_in", "mes", "streaming_broker", "Ordres de fabrication", FlowKind.REALTIME, ("network_link",),
-                rpo_minutes=0, rto_minutes=15)
-    bigger = dataclasses.replace(arch, systems=arch.systems + (mes,), flows=arch.flows + (flow,))
+    mes = ExistingSystem(
+        "mes", "MES des usines", "onprem_dc", "onprem.compute.Server", "", Sla(0.999, "Hypothèse", "2026-11-25")
+    )
+    flow = Flow(
+        "mes_in",
+        "mes",
+        "streaming_broker",
+        "Ordres de fabrication",
+        FlowKind.REALTIME,
+        ("network_link",),
+        rpo_minutes=0,
+        rto_minutes=15,
+    )
+    bigger = dataclasses.replace(arch, systems=(*arch.systems, mes), flows=(*arch.flows, flow))
     assert "Ordres de fabrication" not in mermaid.flowchart_source(arch)
     source = mermaid.flowchart_source(bigger)
     assert 'mes["MES des usines"]' in source
@@ -75,7 +85,7 @@ def test_missing_mmdc_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 def test_missing_chromium_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(mermaid, "MMDC", Path(__file__))  # present
     monkeypatch.setattr(mermaid, "find_chromium", lambda: None)
-    with pytest.raises(RendererMissingError, match="Chromium.*make setup"):
+    with pytest.raises(RendererMissingError, match=r"Chromium.*make setup"):
         mermaid.require_mermaid()
 
 

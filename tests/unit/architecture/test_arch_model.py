@@ -18,8 +18,18 @@ def _systems(arch: Architecture) -> set[str]:
 
 
 def test_ids_are_unique(arch: Architecture) -> None:
-    for items in (arch.systems, arch.needs, arch.candidates, arch.flows, arch.zones, arch.prices, arch.volumes,
-                  arch.cost_lines, arch.critical_paths, arch.criteria):
+    for items in (
+        arch.systems,
+        arch.needs,
+        arch.candidates,
+        arch.flows,
+        arch.zones,
+        arch.prices,
+        arch.volumes,
+        arch.cost_lines,
+        arch.critical_paths,
+        arch.criteria,
+    ):
         ids = [i.id for i in items]
         assert len(ids) == len(set(ids)), ids
 
@@ -44,6 +54,7 @@ def test_flows_only_cross_network_needs(arch: Architecture) -> None:
 
 def test_flows_leaving_the_premises_cross_the_link(arch: Architecture) -> None:
     """A flow between an on-premise system and a cloud component must say which link it uses."""
+
     def location(node: str) -> Location:
         zone = arch.system(node).zone if node in _systems(arch) else arch.need(node).zone
         return arch.zone(zone).location
@@ -158,5 +169,5 @@ def test_hybrid_cost_lines_price_chosen_components(arch: Architecture) -> None:
 
 
 def test_unknown_reference_names_the_fix(arch: Architecture) -> None:
-    with pytest.raises(ModelError, match="data.py"):
+    with pytest.raises(ModelError, match=r"data\.py"):
         arch.need("teleporter")

@@ -34,15 +34,18 @@ def test_render_all_fails_early_without_mmdc(monkeypatch: pytest.MonkeyPatch, tm
     assert not out.exists()
 
 
-def test_cli_turns_a_missing_tool_into_exit_code_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_turns_a_missing_tool_into_exit_code_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(mermaid, "MMDC", tmp_path / "no-mmdc")
     assert main(["diagrams", "--out", str(tmp_path / "out")]) == 2
     assert "make setup" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("dot") is None or mermaid.mermaid_available() is not None,
-                    reason="needs Graphviz dot, mermaid-cli and Chromium (make setup)")
+@pytest.mark.skipif(
+    shutil.which("dot") is None or mermaid.mermaid_available() is not None,
+    reason="needs Graphviz dot, mermaid-cli and Chromium (make setup)",
+)
 def test_cli_renders_everything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diagrams", "--out", str(tmp_path)]) == 0
     summary = capsys.readouterr().out.strip().splitlines()[-1]

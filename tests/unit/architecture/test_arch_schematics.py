@@ -17,11 +17,25 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `do
 
 
 def _with_mes(arch: Architecture) -> Architecture:
-    mes = ExistingSystem("mes", "MES des usines", "onprem_dc", "onprem.compute.Server", "Pilotage atelier.",
-                         Sla(0.999, "Hypothèse", "2026-11-25"))
-    flow = Flow("mes_in", "mes", "streaming_broker", "Ordres de fabrication", FlowKind.REALTIME, ("network_link",),
-                rpo_minutes=0, rto_minutes=15)
-    return dataclasses.replace(arch, systems=arch.systems + (mes,), flows=arch.flows + (flow,))
+    mes = ExistingSystem(
+        "mes",
+        "MES des usines",
+        "onprem_dc",
+        "onprem.compute.Server",
+        "Pilotage atelier.",
+        Sla(0.999, "Hypothèse", "2026-11-25"),
+    )
+    flow = Flow(
+        "mes_in",
+        "mes",
+        "streaming_broker",
+        "Ordres de fabrication",
+        FlowKind.REALTIME,
+        ("network_link",),
+        rpo_minutes=0,
+        rto_minutes=15,
+    )
+    return dataclasses.replace(arch, systems=(*arch.systems, mes), flows=(*arch.flows, flow))
 
 
 def test_the_four_schematics_are_defined() -> None:

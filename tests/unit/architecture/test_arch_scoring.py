@@ -66,7 +66,7 @@ def _manual_score(arch: Architecture, cand: Candidate) -> float:
 def test_a_score_change_changes_the_choice(arch: Architecture) -> None:
     """Mark the chosen broker as poor everywhere: the runner-up (by the weighted mean) must take its place."""
     pick = chosen(arch)["streaming_broker"]
-    poor = _with_scores(pick, **{k: 1 for k in pick.scores})
+    poor = _with_scores(pick, **dict.fromkeys(pick.scores, 1))
     changed = dataclasses.replace(arch, candidates=tuple(poor if c is pick else c for c in arch.candidates))
     primary = primary_cloud(changed)
     eligible = [c for c in changed.candidates_for("streaming_broker") if c.provider in (primary, Provider.SELF_MANAGED)]
@@ -76,7 +76,9 @@ def test_a_score_change_changes_the_choice(arch: Architecture) -> None:
 
 def test_a_weight_change_changes_the_choice(arch: Architecture) -> None:
     """Weigh the operating burden heavily: the choice must follow the recomputed weighted mean."""
-    heavy_ops = tuple(dataclasses.replace(c, weight=c.weight * (10 if c.id == "operations" else 1)) for c in arch.criteria)
+    heavy_ops = tuple(
+        dataclasses.replace(c, weight=c.weight * (10 if c.id == "operations" else 1)) for c in arch.criteria
+    )
     ops_arch = dataclasses.replace(arch, criteria=heavy_ops)
     primary = primary_cloud(ops_arch)
     changed_needs = 0
@@ -92,7 +94,7 @@ def test_better_scores_move_the_primary_cloud(arch: Architecture) -> None:
     current = primary_cloud(arch)
     other = next(c for c in (Provider.AWS, Provider.GCP, Provider.AZURE) if c != current)
     boosted = tuple(
-        _with_scores(c, **{k: 5 for k in c.scores}) if c.provider == other else c for c in arch.candidates
+        _with_scores(c, **dict.fromkeys(c.scores, 5)) if c.provider == other else c for c in arch.candidates
     )
     assert primary_cloud(dataclasses.replace(arch, candidates=boosted)) == other
 
@@ -100,7 +102,7 @@ def test_better_scores_move_the_primary_cloud(arch: Architecture) -> None:
 def test_a_tie_is_refused(arch: Architecture) -> None:
     pick = chosen(arch)["streaming_broker"]
     twin = dataclasses.replace(pick, id="twin_broker", name="Jumeau")
-    tied = dataclasses.replace(arch, candidates=arch.candidates + (twin,))
+    tied = dataclasses.replace(arch, candidates=(*arch.candidates, twin))
     with pytest.raises(ModelError, match="tie"):
         chosen(tied)
 
@@ -108,7 +110,8 @@ def test_a_tie_is_refused(arch: Architecture) -> None:
 def test_a_need_without_eligible_candidate_is_refused(arch: Architecture) -> None:
     primary = primary_cloud(arch)
     kept = tuple(
-        c for c in arch.candidates
+        c
+        for c in arch.candidates
         if not (c.need == "network_backup" and c.provider in (primary, Provider.SELF_MANAGED))
     )
     with pytest.raises(ModelError, match="network_backup"):

@@ -39,25 +39,39 @@ def test_compatibility_matrix_rows_and_verdicts(arch: Architecture) -> None:
     df = tables.compatibility_matrix(arch)
     assert len(df) == len(arch.compatibility)
     assert set(df["Verdict"]) <= {"Natif", "Adaptateur nécessaire", "Bloquant"}
-    for column in ("Protocole", "Port", "Authentification", "Chiffrement", "Sens", "Fréquence", "Risque", "Atténuation"):
+    for column in (
+        "Protocole",
+        "Port",
+        "Authentification",
+        "Chiffrement",
+        "Sens",
+        "Fréquence",
+        "Risque",
+        "Atténuation",
+    ):
         assert df[column].str.len().min() > 0, column
 
 
 def test_cost_summary_follows_a_price_change(arch: Architecture) -> None:
-    line = next(l for l in arch.cost_lines if l.option is CostOption.HYBRID and not l.one_time and not l.terms)
+    line = next(cl for cl in arch.cost_lines if cl.option is CostOption.HYBRID and not cl.one_time and not cl.terms)
     price = arch.price(line.price)
-    dearer = dataclasses.replace(arch, prices=tuple(
-        dataclasses.replace(p, amount=p.amount * 2) if p.id == price.id else p for p in arch.prices))
+    dearer = dataclasses.replace(
+        arch, prices=tuple(dataclasses.replace(p, amount=p.amount * 2) if p.id == price.id else p for p in arch.prices)
+    )
     before = tables.cost_summary(arch).set_index(["Scénario", "Option"])
     after = tables.cost_summary(dearer).set_index(["Scénario", "Option"])
     hybrid = CostOption.HYBRID.label
     on_prem = CostOption.ON_PREMISE.label
     volumes = {v.id: v.value for v in arch.volumes}
-    delta = sum((l.fixed + sum(volumes[v] * f for v, f in l.terms)) * price.amount for l in arch.cost_lines
-                if l.price == price.id and l.option is CostOption.HYBRID and not l.one_time)
-    assert after.loc[("Volume actuel", hybrid), "Mensuel (€)"] - before.loc[("Volume actuel", hybrid), "Mensuel (€)"] \
-        == pytest.approx(delta, abs=1)
-    if not any(l.price == price.id for l in arch.cost_lines if l.option is CostOption.ON_PREMISE):
+    delta = sum(
+        (cl.fixed + sum(volumes[v] * f for v, f in cl.terms)) * price.amount
+        for cl in arch.cost_lines
+        if cl.price == price.id and cl.option is CostOption.HYBRID and not cl.one_time
+    )
+    assert after.loc[("Volume actuel", hybrid), "Mensuel (€)"] - before.loc[
+        ("Volume actuel", hybrid), "Mensuel (€)"
+    ] == pytest.approx(delta, abs=1)
+    if not any(cl.price == price.id for cl in arch.cost_lines if cl.option is CostOption.ON_PREMISE):
         assert after.loc[("Volume actuel", on_prem), "3 ans (€)"] == before.loc[("Volume actuel", on_prem), "3 ans (€)"]
 
 
@@ -77,14 +91,41 @@ def test_critical_paths_table_flags_targets(arch: Architecture) -> None:
 def test_adding_a_system_and_flow_shows_up_in_the_tables(arch: Architecture) -> None:
     from hybridflow.architecture.model import Compatibility, ExistingSystem, Flow, FlowKind, Sla, Verdict
 
-    mes = ExistingSystem("mes", "MES des usines", "onprem_dc", "onprem.compute.Server", "Pilotage atelier.",
-                         Sla(0.999, "Hypothèse", "2026-11-25"))
-    flow = Flow("mes_in", "mes", "streaming_broker", "Ordres de fabrication", FlowKind.REALTIME, ("network_link",),
-                rpo_minutes=0, rto_minutes=15)
-    compat = Compatibility("streaming_broker", "mes", chosen(arch)["streaming_broker"].id, "Kafka", "9093", "SASL",
-                           "TLS", "on-prem → cloud", "continu", Verdict.NATIVE, "r", "m")
-    bigger = dataclasses.replace(arch, systems=arch.systems + (mes,), flows=arch.flows + (flow,),
-                                 compatibility=arch.compatibility + (compat,))
+    mes = ExistingSystem(
+        "mes",
+        "MES des usines",
+        "onprem_dc",
+        "onprem.compute.Server",
+        "Pilotage atelier.",
+        Sla(0.999, "Hypothèse", "2026-11-25"),
+    )
+    flow = Flow(
+        "mes_in",
+        "mes",
+        "streaming_broker",
+        "Ordres de fabrication",
+        FlowKind.REALTIME,
+        ("network_link",),
+        rpo_minutes=0,
+        rto_minutes=15,
+    )
+    compat = Compatibility(
+        "streaming_broker",
+        "mes",
+        chosen(arch)["streaming_broker"].id,
+        "Kafka",
+        "9093",
+        "SASL",
+        "TLS",
+        "on-prem → cloud",
+        "continu",
+        Verdict.NATIVE,
+        "r",
+        "m",
+    )
+    bigger = dataclasses.replace(
+        arch, systems=(*arch.systems, mes), flows=(*arch.flows, flow), compatibility=(*arch.compatibility, compat)
+    )
     assert "Ordres de fabrication" in set(tables.recovery_objectives(bigger)["Flux"])
     assert "MES des usines" in set(tables.compatibility_matrix(bigger)["Système existant"])
     assert "MES des usines" in set(tables.sla_table(bigger)["Élément"])

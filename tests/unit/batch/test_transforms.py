@@ -12,7 +12,12 @@ from pyspark.sql import Row
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.tables import CLIENTS_SPEC, DEFAULT_TIER, INVOICES_SPEC, TICKET_HISTORY_SPEC, tier
 from hybridflow.batch.transforms import (
-    affected_partitions, build_client_dimension, conform, dedup_latest, enrich_with_clients, newer_than,
+    affected_partitions,
+    build_client_dimension,
+    conform,
+    dedup_latest,
+    enrich_with_clients,
+    newer_than,
 )
 
 T0 = datetime(2026, 1, 10, 8, 0, 0)
@@ -46,11 +51,23 @@ def test_conform_types_a_french_csv_line(spark) -> None:
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        (("INV-00000002", "C00007", "31/02/2026", "10,00", "paid", "2026-01-05 22:00:00"), "unparseable issued_on: '31/02/2026'"),
-        (("INV-00000003", "C00007", "05/01/2026", "12,5O", "paid", "2026-01-05 22:00:00"), "unparseable amount_eur: '12,5O'"),
-        (("INV-00000004", "CLI-042", "05/01/2026", "10,00", "paid", "2026-01-05 22:00:00"), "invalid client_id: 'CLI-042'"),
+        (
+            ("INV-00000002", "C00007", "31/02/2026", "10,00", "paid", "2026-01-05 22:00:00"),
+            "unparseable issued_on: '31/02/2026'",
+        ),
+        (
+            ("INV-00000003", "C00007", "05/01/2026", "12,5O", "paid", "2026-01-05 22:00:00"),
+            "unparseable amount_eur: '12,5O'",
+        ),
+        (
+            ("INV-00000004", "CLI-042", "05/01/2026", "10,00", "paid", "2026-01-05 22:00:00"),
+            "invalid client_id: 'CLI-042'",
+        ),
         (("", "C00007", "05/01/2026", "10,00", "paid", "2026-01-05 22:00:00"), "missing invoice_id"),
-        (("INV-00000005", "C00007", "05/01/2026", "10,00", "refunded", "2026-01-05 22:00:00"), "invalid status: 'refunded'"),
+        (
+            ("INV-00000005", "C00007", "05/01/2026", "10,00", "refunded", "2026-01-05 22:00:00"),
+            "invalid status: 'refunded'",
+        ),
         (("INV-00000006", "C00007", "05/01/2026", "-3,00", "paid", "2026-01-05 22:00:00"), "negative amount_eur"),
     ],
 )
@@ -63,7 +80,10 @@ def test_conform_rejects_a_bad_line_with_its_reason(spark, line, reason) -> None
 
 
 def test_conform_cleans_fixable_jdbc_rows_and_checks_rules(spark) -> None:
-    df = _clients(spark, [_client(1, segment="Enterprise", country="fr", name="  Acme SAS "), _client(2, "C00002", tier_="diamond")])
+    df = _clients(
+        spark,
+        [_client(1, segment="Enterprise", country="fr", name="  Acme SAS "), _client(2, "C00002", tier_="diamond")],
+    )
     valid, rejects = conform(df, CLIENTS_SPEC, "crm.clients")
     (row,) = valid.collect()
     assert (row.name, row.segment, row.country) == ("Acme SAS", "enterprise", "FR")
@@ -72,10 +92,48 @@ def test_conform_cleans_fixable_jdbc_rows_and_checks_rules(spark) -> None:
 
 def test_conform_row_check_compares_typed_columns(spark) -> None:
     schema = TICKET_HISTORY_SPEC.source_schema()
-    ok = (1, "3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e6f", "C00001", T0, T0 + timedelta(hours=1), "billing", "low", 1, "closed", 4, T0)
-    bad = (2, "3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e60", "C00001", T0, T0 - timedelta(hours=1), "billing", "low", 1, "closed", 4, T0)
-    still_open = (3, "3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e61", "C00001", T0, None, "billing", "low", None, "open", None, T0)
-    valid, rejects = conform(spark.createDataFrame([ok, bad, still_open], schema), TICKET_HISTORY_SPEC, "crm.ticket_history")
+    ok = (
+        1,
+        "3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e6f",
+        "C00001",
+        T0,
+        T0 + timedelta(hours=1),
+        "billing",
+        "low",
+        1,
+        "closed",
+        4,
+        T0,
+    )
+    bad = (
+        2,
+        "3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e60",
+        "C00001",
+        T0,
+        T0 - timedelta(hours=1),
+        "billing",
+        "low",
+        1,
+        "closed",
+        4,
+        T0,
+    )
+    still_open = (
+        3,
+        "3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e61",
+        "C00001",
+        T0,
+        None,
+        "billing",
+        "low",
+        None,
+        "open",
+        None,
+        T0,
+    )
+    valid, rejects = conform(
+        spark.createDataFrame([ok, bad, still_open], schema), TICKET_HISTORY_SPEC, "crm.ticket_history"
+    )
     assert sorted(r.history_id for r in valid.collect()) == [1, 3]
     assert [r.reject_reason for r in rejects.collect()] == ["closed_at before created_at"]
 
@@ -90,16 +148,24 @@ def test_conform_refuses_a_source_missing_columns(spark) -> None:
 
 
 def test_dedup_keeps_the_latest_version(spark) -> None:
-    df = _clients(spark, [_client(1, tier_="bronze"), _client(1, tier_="gold", updated=T0 + timedelta(hours=1)),
-                          _client(1, tier_="bronze"), _client(2, "C00002")])
+    df = _clients(
+        spark,
+        [
+            _client(1, tier_="bronze"),
+            _client(1, tier_="gold", updated=T0 + timedelta(hours=1)),
+            _client(1, tier_="bronze"),
+            _client(2, "C00002"),
+        ],
+    )
     out = {r.client_id: r.contract_tier for r in dedup_latest(df, "client_id").collect()}
     assert out == {"C00001": "gold", "C00002": "gold"}
 
 
 def test_newer_than_ignores_rows_already_loaded(spark) -> None:
     existing = _clients(spark, [_client(1), _client(2, "C00002")])
-    changes = _clients(spark, [_client(1), _client(2, "C00002", tier_="platinum", updated=T0 + timedelta(1)),
-                               _client(3, "C00003")])
+    changes = _clients(
+        spark, [_client(1), _client(2, "C00002", tier_="platinum", updated=T0 + timedelta(1)), _client(3, "C00003")]
+    )
     assert sorted(r.client_id for r in newer_than(changes, existing, "client_id").collect()) == ["C00002", "C00003"]
     # Re-running with the same changes after merging them: nothing is newer any more.
     merged = dedup_latest(existing.unionByName(newer_than(changes, existing, "client_id")), "client_id")
@@ -117,13 +183,17 @@ def test_affected_partitions_include_the_old_partition_of_a_moved_row(spark) -> 
 
 
 def _dimension(spark):
-    clients = _clients(spark, [_client(1, tier_="platinum"), _client(2, "C00002", tier_="silver", segment="enterprise")])
+    clients = _clients(
+        spark, [_client(1, tier_="platinum"), _client(2, "C00002", tier_="silver", segment="enterprise")]
+    )
     tiers = spark.createDataFrame(
         [("platinum", "P", 1, 8, T0), ("silver", "S", 4, 48, T0)],
         "tier string, label string, first_response_hours int, resolution_hours int, updated_at timestamp",
     )
-    teams = spark.createDataFrame([("AM-FR-1", "Comptes France Nord", "account", "france", T0)],
-                                  "team_id string, team_name string, kind string, region string, updated_at timestamp")
+    teams = spark.createDataFrame(
+        [("AM-FR-1", "Comptes France Nord", "account", "france", T0)],
+        "team_id string, team_name string, kind string, region string, updated_at timestamp",
+    )
     return build_client_dimension(clients, tiers, teams)
 
 

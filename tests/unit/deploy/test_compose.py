@@ -38,12 +38,24 @@ CONSOLE_CONFIG = Path(__file__).parents[3] / "docker" / "redpanda-console.yaml"
 SETTINGS_VARS = {name.upper() for name in Settings.model_fields}
 # What every container running the app must be told (the rest keeps its defaults).
 REQUIRED_APP_VARS = {
-    "KAFKA_BOOTSTRAP_SERVERS", "TOPIC_TICKETS", "TOPIC_DLQ", "LAKE_URI",
-    "S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "SPARK_MASTER",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "TOPIC_TICKETS",
+    "TOPIC_DLQ",
+    "LAKE_URI",
+    "S3_ENDPOINT",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "S3_REGION",
+    "SPARK_MASTER",
 }
 # Variables that are not settings but are read by Spark's daemons or Jupyter themselves.
-OTHER_APP_VARS = {"SPARK_MASTER_WEBUI_PORT", "SPARK_WORKER_WEBUI_PORT", "SPARK_WORKER_CORES", "SPARK_WORKER_MEMORY",
-                  "JUPYTER_TOKEN"}
+OTHER_APP_VARS = {
+    "SPARK_MASTER_WEBUI_PORT",
+    "SPARK_WORKER_WEBUI_PORT",
+    "SPARK_WORKER_CORES",
+    "SPARK_WORKER_MEMORY",
+    "JUPYTER_TOKEN",
+}
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +120,10 @@ def test_every_variable_has_a_value_in_env_example_or_a_default(doc):
 def test_app_containers_get_every_setting_they_need_under_the_settings_names(app_services):
     for name, service in app_services.items():
         env = set(service.environment)
-        assert REQUIRED_APP_VARS <= env, f"{name} misses {REQUIRED_APP_VARS - env}"
-        assert env <= SETTINGS_VARS | OTHER_APP_VARS, f"{name} sets unknown variables {env - SETTINGS_VARS - OTHER_APP_VARS}"
+        assert env >= REQUIRED_APP_VARS, f"{name} misses {REQUIRED_APP_VARS - env}"
+        assert env <= SETTINGS_VARS | OTHER_APP_VARS, (
+            f"{name} sets unknown variables {env - SETTINGS_VARS - OTHER_APP_VARS}"
+        )
 
 
 def test_app_container_settings_are_valid_settings(app_services):
@@ -182,7 +196,9 @@ def test_every_image_is_pinned(resolved):
 
 
 def test_every_long_running_service_has_a_healthcheck_and_one_shots_are_awaited(services):
-    awaited = {dep for s in services.values() for dep, c in s.depends_on.items() if c == "service_completed_successfully"}
+    awaited = {
+        dep for s in services.values() for dep, c in s.depends_on.items() if c == "service_completed_successfully"
+    }
     for name, service in services.items():
         if service.one_shot:
             assert name in awaited, f"one-shot {name} is not awaited with service_completed_successfully"
@@ -230,8 +246,12 @@ def test_redpanda_auto_creation_is_off_and_its_memory_bounded(resolved):
     assert re.fullmatch(r"\d+[MG]", _flag(command, "memory"))
     flags = parse_redpanda_start(command)
     assert flags.auto_create_topics is False and flags.memory == _flag(command, "memory")
-    assert parse_redpanda_start([f for f in command if f not in ("--set", "redpanda.auto_create_topics_enabled=false")]
-                                ).auto_create_topics is True  # what the issue found: dev-container alone
+    assert (
+        parse_redpanda_start(
+            [f for f in command if f not in ("--set", "redpanda.auto_create_topics_enabled=false")]
+        ).auto_create_topics
+        is True
+    )  # what the issue found: dev-container alone
 
 
 def test_every_port_is_published_on_localhost_and_can_be_moved(doc, resolved):
@@ -259,7 +279,10 @@ def test_the_test_override_replaces_only_what_cannot_be_pulled(doc):
             assert set(svc) == {"profiles"}  # Redpanda Console has no stand-in: not started
         elif name in pulled:
             assert set(svc) == {"image"} and svc["image"].startswith("hybridflow-standin/"), name
-            major = [image.split(":")[-1].split(".")[0].split("-")[0] for image in (svc["image"], doc["services"][name]["image"])]
+            major = [
+                image.split(":")[-1].split(".")[0].split("-")[0]
+                for image in (svc["image"], doc["services"][name]["image"])
+            ]
             assert major[0] == major[1], (name, major)  # same major version as the image it stands for
         else:
             assert set(svc) <= {"build", "volumes"} and set(svc["build"]) == {"network", "args"}, name

@@ -128,10 +128,22 @@ def test_compose_builds_the_stages_that_exist():
 
 
 def test_dockerignore_keeps_data_checkpoints_caches_and_secrets_out():
-    ignored = {line.strip() for line in (PROJ_ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")}
-    for pattern in (".env", ".venv/", ".state/", "data/", "checkpoints/", "spark-warehouse/", "metastore_db/",
-                    "**/__pycache__/", ".git"):
+    ignored = {
+        line.strip()
+        for line in (PROJ_ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for pattern in (
+        ".env",
+        ".venv/",
+        ".state/",
+        "data/",
+        "checkpoints/",
+        "spark-warehouse/",
+        "metastore_db/",
+        "**/__pycache__/",
+        ".git",
+    ):
         assert pattern in ignored, pattern
     copied = [source for line in re.findall(r"^COPY (?!--from)(.+)$", TEXT, flags=re.M) for source in line.split()[:-1]]
     for source in copied:  # nothing the image copies is ignored

@@ -11,7 +11,14 @@ from pydantic import SecretStr
 from hybridflow.config import Settings, get_settings
 from hybridflow.deploy.runner import read_event_log, settings_env
 from hybridflow.errors import StackError, ToolchainError
-from hybridflow.stack.cluster import MASTER_CLASS, WORKER_CLASS, ClusterSpec, master_command, scala_version, worker_command
+from hybridflow.stack.cluster import (
+    MASTER_CLASS,
+    WORKER_CLASS,
+    ClusterSpec,
+    master_command,
+    scala_version,
+    worker_command,
+)
 from hybridflow.stack.objectstore import (
     ObjectStore,
     ObjectStorePaths,
@@ -23,8 +30,12 @@ from hybridflow.stack.objectstore import (
 
 
 def _s3(**over) -> Settings:
-    base = dict(s3_endpoint="http://localhost:9123", s3_access_key="ak", s3_secret_key="very-secret",
-                lake_uri="s3a://lake/hybridflow")
+    base = {
+        "s3_endpoint": "http://localhost:9123",
+        "s3_access_key": "ak",
+        "s3_secret_key": "very-secret",
+        "lake_uri": "s3a://lake/hybridflow",
+    }
     return get_settings(**(base | over))
 
 
@@ -60,8 +71,10 @@ def test_start_without_the_binary_says_to_run_setup(tmp_path, monkeypatch):
 
 
 def test_cluster_spec_reads_spark_master_and_sparks_own_variables():
-    spec = ClusterSpec.of(get_settings(spark_master="spark://10.0.0.5:7078"),
-                          env={"SPARK_MASTER_WEBUI_PORT": "9090", "SPARK_WORKER_CORES": "2", "SPARK_WORKER_MEMORY": "3g"})
+    spec = ClusterSpec.of(
+        get_settings(spark_master="spark://10.0.0.5:7078"),
+        env={"SPARK_MASTER_WEBUI_PORT": "9090", "SPARK_WORKER_CORES": "2", "SPARK_WORKER_MEMORY": "3g"},
+    )
     assert (spec.host, spec.port, spec.webui_port, spec.worker_webui_port) == ("10.0.0.5", 7078, 9090, 8081)
     assert spec.master_url == "spark://10.0.0.5:7078" and spec.master_ui == "http://10.0.0.5:9090"
     local = ClusterSpec.of(get_settings(spark_master="local[*]"), env={})

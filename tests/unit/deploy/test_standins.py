@@ -53,7 +53,9 @@ def test_memory_becomes_the_heap_bound():
 
 
 def test_rpk_options_of_topic_init():
-    words, options = _rpk_options(["topic", "create", "client_tickets_dlq", "-p", "1", "-r", "1", "-X", "brokers=redpanda:9092"])
+    words, options = _rpk_options(
+        ["topic", "create", "client_tickets_dlq", "-p", "1", "-r", "1", "-X", "brokers=redpanda:9092"]
+    )
     assert words == ["topic", "create", "client_tickets_dlq"]
     assert options == {"partitions": "1", "replicas": "1", "brokers": "redpanda:9092"}
     with pytest.raises(StandinError):

@@ -121,7 +121,7 @@ def test_stop_process_kills_what_ignores_sigterm_and_its_children(tmp_path: Path
     )
     log = tmp_path / "stubborn.out"
     pid = process.start_detached([sys.executable, "-c", stubborn], log)
-    line = process.wait_until(lambda: next((l for l in log.read_text().splitlines() if l.startswith("ready")), None),
+    line = process.wait_until(lambda: next((ln for ln in log.read_text().splitlines() if ln.startswith("ready")), None),
                               10, "stubborn", "n/a", interval_s=0.05)
     child = int(line.split()[1])
     assert process.stop_process(pid, timeout_s=0.5) is True
@@ -169,7 +169,7 @@ def _next_outcome(outcomes):
 
 def test_wait_until_retries_the_named_exceptions_then_raises_the_last() -> None:
     failing = iter([StackError("not yet"), StackError("still not")] + [StackError("never")] * 1000)
-    with pytest.raises(StackError, match="^never$"):
+    with pytest.raises(StackError, match=r"^never$"):
         process.wait_until(lambda: _next_outcome(failing), 0.3, "x", "y", interval_s=0.05, retry_on=(StackError,))
     recovering = iter([StackError("not yet"), 7])
     assert process.wait_until(lambda: _next_outcome(recovering), 10, "x", "y", interval_s=0.01, retry_on=(StackError,)) == 7

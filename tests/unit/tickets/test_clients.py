@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from kafka import KafkaProducer
+from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+from kafka.partitioner.default import DefaultPartitioner
+
 from hybridflow.config import get_settings
 from hybridflow.errors import ConfigError, StackError
 from hybridflow.tickets import producer as producer_module
@@ -15,12 +19,9 @@ from hybridflow.tickets.clients import CLIENTS, ConfluentClient, KafkaPythonClie
 from hybridflow.tickets.generator import TicketGenerator, client_ids
 from hybridflow.tickets.malformed import Event, MalformedKind
 from hybridflow.tickets.producer import produce
-from kafka import KafkaProducer
-from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
-from kafka.partitioner.default import DefaultPartitioner
 
 SETTINGS = get_settings()
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 class FakeFuture:
@@ -139,7 +140,7 @@ def test_kafka_python_counts_refusals_and_names_a_lost_broker():
     client.sender("t", None)(b"C00001", b"x")
     assert (client.ok, client.failed) == (0, 1) and "MessageSizeTooLargeError" in client.first_error
     lost = KafkaPythonClient(SETTINGS, producer=FakeKafkaPython(fail_with=KafkaTimeoutError()))
-    with pytest.raises(StackError, match="not reachable.*make up"):
+    with pytest.raises(StackError, match=r"not reachable.*make up"):
         lost.sender("t", None)(b"C00001", b"x")
 
 
@@ -148,6 +149,7 @@ def test_kafka_python_batches_are_gzip_at_the_java_default_level(monkeypatch):
 
     import kafka.codec
     import kafka.record.default_records as records
+
     from hybridflow.tickets.clients import gzip_encode, use_gzip_level
 
     monkeypatch.setattr(records, "gzip_encode", kafka.codec.gzip_encode)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from hybridflow.config import get_settings
 from hybridflow.tickets.generator import (
     PRIORITY_GIVEN_TYPE,
@@ -19,7 +20,7 @@ from hybridflow.tickets.generator import (
 )
 from hybridflow.tickets.model import CLIENT_ID_PATTERN, Priority, RequestType
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 N = 20_000
 TOL = 0.015  # ~3 standard errors of a share near 0.4 over 20 000 draws
 

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+
 from hybridflow.tickets import prerender
 from hybridflow.tickets.generator import (
+    _OF,
     CLOSINGS,
     OUTAGE_TEMPLATES,
     PRODUCTS,
     TEMPLATES,
     TicketGenerator,
-    _OF,
 )
 from hybridflow.tickets.malformed import MalformedKind, mix, valid_event
 from hybridflow.tickets.model import Ticket, new_ticket_id
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 def test_valid_events_are_the_wire_form_of_the_tickets():
@@ -52,7 +53,7 @@ def test_bad_ratio_is_refused_at_once():
 
 
 def test_sub_millisecond_start_is_truncated_to_the_wire_precision():
-    start = datetime(2026, 1, 31, 9, 0, 0, 123_456, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 31, 9, 0, 0, 123_456, tzinfo=UTC)
     gen = TicketGenerator(3, start, late_ratio=0.0)
     first = gen.take(1)[0]
     assert first.created_at.microsecond % 1000 == 0 and first.created_at >= start.replace(microsecond=123_000)
@@ -63,7 +64,7 @@ def test_ticket_ids_are_what_new_ticket_id_draws():
     # The generator formats the 128 random bits itself; the ids must stay canonical UUID4s.
     ids = [t.ticket_id for t in TicketGenerator(4, START).take(2000)]
     parsed = [uuid.UUID(i) for i in ids]
-    assert all(u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == i for u, i in zip(parsed, ids))
+    assert all(u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == i for u, i in zip(parsed, ids, strict=True))
     assert len(set(ids)) == len(ids)
 
 
@@ -93,8 +94,13 @@ def test_french_amounts(euros, cents, text):
 
 def test_every_combination_of_a_templates_slots_is_rendered():
     rendered = prerender.render_all(
-        (("Erreur {error} à {site} sur {product}.",),), ("", " Merci."), PRODUCTS[:2], (("le", "du "), ("la", "de la ")),
-        ("Lyon", "Lille", "Nantes"), ("E1", "E2"), ("mai",),
+        (("Erreur {error} à {site} sur {product}.",),),
+        ("", " Merci."),
+        PRODUCTS[:2],
+        (("le", "du "), ("la", "de la ")),
+        ("Lyon", "Lille", "Nantes"),
+        ("E1", "E2"),
+        ("mai",),
     )[0][0]
     assert rendered.holes == ()
     assert len(rendered.variants) == 2 * 3 * 2 * 2  # errors × sites × products × closings
@@ -103,7 +109,12 @@ def test_every_combination_of_a_templates_slots_is_rendered():
 
 def test_invoice_and_amount_stay_holes_between_literal_parts():
     rendered = prerender.render_all(
-        (("Facture {invoice} ({amount}) de {month}.",),), ("",), PRODUCTS, tuple(_OF.items()), ("Lyon",), ("E1",),
+        (("Facture {invoice} ({amount}) de {month}.",),),
+        ("",),
+        PRODUCTS,
+        tuple(_OF.items()),
+        ("Lyon",),
+        ("E1",),
         ("mai", "juin"),
     )[0][0]
     assert rendered.holes == ("invoice", "amount")

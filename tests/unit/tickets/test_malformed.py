@@ -7,9 +7,11 @@ import json
 import random
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import (
     Event,
@@ -28,9 +30,8 @@ from hybridflow.tickets.model import (
     Ticket,
     enum_values,
 )
-from pydantic import ValidationError
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 MAX_BYTES = 10_000
 BASES = TicketGenerator(11, START).take(60)
 
@@ -210,5 +211,5 @@ def test_every_prefix_holds_the_ratio_within_one(ratio):
 def test_positions_are_not_periodic():
     gaps = Counter()
     positions = [i for i, e in enumerate(_mixed(0.1, 5000)) if not e.is_valid]
-    gaps.update(b - a for a, b in zip(positions, positions[1:], strict=False))
+    gaps.update(b - a for a, b in itertools.pairwise(positions))
     assert len(gaps) > 5

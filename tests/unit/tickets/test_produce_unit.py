@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from hybridflow.cli import build_parser
 from hybridflow.config import get_settings
 from hybridflow.errors import StackError
@@ -153,7 +154,8 @@ def test_produce_command_parses_its_options():
 
 
 @pytest.mark.parametrize(
-    "bad", [["--malformed-ratio", "2"], ["--rate", "0"], ["--start", "hier"], ["--count", "-1"], ["--client", "kafka-go"]]
+    "bad",
+    [["--malformed-ratio", "2"], ["--rate", "0"], ["--start", "hier"], ["--count", "-1"], ["--client", "kafka-go"]],
 )
 def test_produce_command_refuses_bad_options(bad):
     with pytest.raises(SystemExit):

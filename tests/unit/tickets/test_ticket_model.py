@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
+from pyspark.sql.types import StringType, TimestampType
+
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.model import (
     FIELD_NAMES,
@@ -18,10 +21,8 @@ from hybridflow.tickets.model import (
     new_ticket_id,
     spark_schema,
 )
-from pydantic import ValidationError
-from pyspark.sql.types import StringType, TimestampType
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 def _doc(**changes: object) -> dict:
@@ -66,7 +67,7 @@ def test_generated_tickets_round_trip_through_json():
 
 def test_offset_is_normalised_to_utc():
     ticket = Ticket.from_json(json.dumps(_doc(created_at="2026-01-31T10:15:00+01:00")))
-    assert ticket.created_at == datetime(2026, 1, 31, 9, 15, tzinfo=timezone.utc)
+    assert ticket.created_at == datetime(2026, 1, 31, 9, 15, tzinfo=UTC)
     assert ticket.created_at.utcoffset() == timedelta(0)
 
 
