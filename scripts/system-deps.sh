@@ -5,11 +5,11 @@
 set -euo pipefail
 
 declare -A GROUP=(
-  [core]="java:openjdk-17-jre-headless mvn:maven"
+  [core]="java:openjdk-17-jre-headless mvn:maven openssl:openssl"
   [diagrams]="dot:graphviz"
   [mermaid]="node:nodejs npm:npm chromium:chromium /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
   [db]="/usr/lib/postgresql/15/bin/postgres:postgresql"
-  [report]="xelatex:texlive-xetex pandoc:pandoc /usr/share/texlive/texmf-dist/tex/latex/adjustbox/adjustbox.sty:texlive-latex-extra /usr/share/texlive/texmf-dist/tex/latex/polyglossia/polyglossia.sty:texlive-latex-recommended /usr/share/texmf/tex/latex/lm/lmodern.sty:lmodern /usr/share/texlive/texmf-dist/tex/generic/iftex/iftex.sty:texlive-plain-generic /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core /usr/share/texlive/texmf-dist/fonts/type1/urw/helvetic/uhvr8a.pfb:texlive-fonts-recommended"
+  [report]="xelatex:texlive-xetex pandoc:pandoc /usr/share/texlive/texmf-dist/tex/latex/adjustbox/adjustbox.sty:texlive-latex-extra /usr/share/texlive/texmf-dist/tex/latex/polyglossia/polyglossia.sty:texlive-latex-recommended /usr/share/texmf/tex/latex/lm/lmodern.sty:lmodern /usr/share/texlive/texmf-dist/tex/generic/iftex/iftex.sty:texlive-plain-generic /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core /usr/share/texlive/texmf-dist/fonts/type1/urw/helvetic/uhvr8a.pfb:texlive-fonts-recommended ffmpeg:ffmpeg"
 )
 
 missing=()
