@@ -75,3 +75,33 @@ def test_html_is_self_contained(built_report):
     assert not re.search(r"""@import\s+(?:url\()?["']?(?:https?:)?//""", html, re.I)
     assert not re.search(r"""url\(\s*["']?(?:https?:)?//""", html, re.I), "a stylesheet loads a remote font or image"
     assert html.count("data:image/png;base64,") >= len(list((built_report.out_dir / "figures").glob("*.png")))
+
+
+def _pdf_pages(built_report) -> list[str]:
+    from pypdf import PdfReader
+
+    return [re.sub(r"\s+", "", page.extract_text() or "").replace("’", "'") for page in PdfReader(built_report.pdf).pages]
+
+
+def test_pdf_is_a4(built_report):
+    from pypdf import PdfReader
+
+    for number, page in enumerate(PdfReader(built_report.pdf).pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert (round(width), round(height)) == (595, 842), f"page {number} is {width:.0f}×{height:.0f} pt, not A4"
+
+
+def test_pdf_opens_on_the_synthesis(built_report):
+    pages = _pdf_pages(built_report)
+    synthesis = next(i for i, text in enumerate(pages) if "fournisseurprincipalretenu" in text)
+    # Body text of chapter 1 (not in the table of contents): it comes after the synthesis.
+    chapter_one = next(i for i, text in enumerate(pages) if "estuneentrepriseindustrielle" in text)
+    assert synthesis < chapter_one
+    toc = max(i for i, text in enumerate(pages) if "Tabledesmatières" in text)
+    assert synthesis == toc + 1, "the synthesis is not the first page after the table of contents"
+
+
+def test_pdf_shows_no_setup_code(built_report):
+    text = "".join(_pdf_pages(built_report))
+    for marker in ("setup_notebook(", "IN_TEST=bool", "report_settings(", "importos"):
+        assert marker not in text, f"set-up code ({marker}) reached the PDF: tag its cell remove-cell or remove-input"

@@ -1,307 +1,316 @@
-"""The mission's deliverables as data, each with where the report shows it and a status computed from evidence.
+"""The mission's deliverables as data, each with the checks that prove it and a status computed from their outcome.
 
-The list comes from the user's brief (mission-1 plan: "check-list des livrables") and the
-project's issues. A status is never typed by hand: each item has a check that looks at
-files, figures, topics, the lake's Delta tables (read without Spark) or the last recorded
-test outcome, and says ``fait`` / ``partiel`` / ``absent`` with the evidence it found. Items
-that cannot be checked by a program say so (``hors périmètre``).
+The list comes from the user's brief (mission-1 plan: "check-list des livrables") and the project's
+issues. A status is never typed by hand, and never given because a file exists: each deliverable
+names its **checks** —
+
+* **tests**, by pytest node id (a file, a test, or one parametrised case); their outcome is read from
+  the JUnit XML of the last `make test` (`hybridflow.report.evidence`);
+* **build checks**, run while the report is built, on what this run produced (the lake's Delta tables
+  read without Spark, the topics, the benchmark results, the recorded demo).
+
+Status: ``fait`` when every check ran and passed; ``échec`` when one failed; ``partiel`` when some
+passed and others did not run; ``non vérifié`` when none ran.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from hybridflow.config import DIAGRAMS_DIR, NOTEBOOKS_DIR, PROJ_ROOT, REPORT_DIR, Settings
+from hybridflow.config import Settings
+from hybridflow.report import evidence
 
-DONE, PARTIAL, MISSING, OUT_OF_SCOPE = "fait", "partiel", "absent", "hors périmètre"
+DONE, FAILED, PARTIAL, UNVERIFIED = "fait", "échec", "partiel", "non vérifié"
+STATUSES = (DONE, PARTIAL, FAILED, UNVERIFIED)
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """A status and the one-line evidence behind it."""
+class Check:
+    """A build check's verdict: passed, failed, or not run (with why), and what it saw."""
 
-    status: str
+    outcome: str  # evidence.PASSED / FAILED / NOT_RUN
     proof: str
+
+
+def passed(proof: str) -> Check:
+    """A check that ran and held."""
+    return Check(evidence.PASSED, proof)
+
+
+def failed(proof: str) -> Check:
+    """A check that ran and did not hold."""
+    return Check(evidence.FAILED, proof)
+
+
+def not_run(why: str) -> Check:
+    """A check that could not run here (nothing to look at): never counts as proof."""
+    return Check(evidence.NOT_RUN, why)
 
 
 @dataclass(frozen=True)
 class Deliverable:
-    """One deliverable: what, where the report shows it, and how to check it."""
+    """One deliverable: what, where the report shows it, the tests and build checks that prove it."""
 
     name: str
     source: str
     where: str
-    check: Callable[[Settings], Evidence]
+    tests: tuple[str, ...] = ()
+    checks: tuple[Callable[[Settings], Check], ...] = field(default_factory=tuple)
 
 
-def _report_dir() -> Path:
-    return Path(os.environ.get("HYBRIDFLOW_REPORT_DIR", REPORT_DIR))
+# --- build checks: on what this run produced ---------------------------------------------------------
 
 
-def _notebook(prefix: str) -> Path | None:
-    return next(iter(sorted(NOTEBOOKS_DIR.glob(f"{prefix}_*.ipynb"))), None)
+def _architecture(settings: Settings) -> Check:
+    from hybridflow.architecture import build_architecture
+    from hybridflow.architecture.scoring import chosen, primary_cloud
+    from hybridflow.architecture.sensitivity import ranking
 
-
-def _files(folder: Path, pattern: str) -> list[Path]:
-    return sorted(folder.glob(pattern)) if folder.is_dir() else []
-
-
-def _count_status(found: int, wanted: int, what: str, where: str) -> Evidence:
-    status = DONE if found >= wanted else PARTIAL if found else MISSING
-    return Evidence(status, f"{found} {what} (attendu ≥ {wanted}) dans {where}")
-
-
-def _needs_notebook(prefix: str, inner: Callable[[Settings], Evidence]) -> Callable[[Settings], Evidence]:
-    """The check of a deliverable shown by notebook `prefix`: absent while the notebook does not exist."""
-
-    def check(settings: Settings) -> Evidence:
-        if _notebook(prefix) is None:
-            return Evidence(MISSING, f"le notebook {prefix} n'existe pas encore")
-        return inner(settings)
-
-    return check
-
-
-# --- the checks ----------------------------------------------------------------------------------
-
-
-def _architecture(settings: Settings) -> Evidence:
-    try:
-        from hybridflow.architecture import build_architecture
-        from hybridflow.architecture.scoring import chosen
-    except ImportError as exc:
-        return Evidence(MISSING, f"hybridflow.architecture indisponible ({exc})")
     arch = build_architecture()
     picks = chosen(arch)
-    providers = sorted({c.provider.label for c in arch.candidates})
-    status = DONE if len(picks) == len(arch.needs) else PARTIAL
-    return Evidence(status, f"{len(picks)}/{len(arch.needs)} besoins pourvus, {len(arch.candidates)} candidats "
-                            f"({', '.join(providers)}), {len(arch.criteria)} critères pondérés")
+    if len(picks) != len(arch.needs):
+        return failed(f"{len(picks)}/{len(arch.needs)} besoins pourvus")
+    ranked = ranking(arch)
+    if ranked.winner != primary_cloud(arch):
+        return failed("la sensibilité et le choix désignent deux clouds différents")
+    return passed(f"{len(picks)}/{len(arch.needs)} besoins pourvus, {ranked.winner.label} devant {ranked.runner_up.label}")
 
 
-def _schematics(settings: Settings) -> Evidence:
-    pngs = [p for p in _files(DIAGRAMS_DIR, "*.png") if p.stat().st_size > 0]
-    return _count_status(len(pngs), 4, "schémas PNG", "diagrams/")
+def _lake_exactly_once(name: str, what: str) -> Callable[[Settings], Check]:
+    """A lake table as a Delta reader (delta-rs, no Spark) sees it: rows, one per key."""
 
+    def check(settings: Settings) -> Check:
+        from hybridflow import lake
 
-def _mermaid(settings: Settings) -> Evidence:
-    sources = _files(DIAGRAMS_DIR / "mermaid", "*.mmd")
-    images = [p for p in _files(DIAGRAMS_DIR, "*.png") if p.stem.split("_", 1)[-1] in {s.stem.split("_", 1)[-1] for s in sources}]
-    if not sources:
-        return Evidence(MISSING, "aucune source Mermaid dans diagrams/mermaid/")
-    status = DONE if len(images) >= len(sources) else PARTIAL
-    return Evidence(status, f"{len(sources)} sources .mmd, {len(images)} rendues en PNG hors ligne")
+        table = lake.table(name)
+        delta = table.delta(settings)
+        if delta is None:
+            return not_run(f"pas de table Delta {name} sous {settings.lake_uri}")
+        keys = table.to_pandas(settings, columns=list(table.key))
+        duplicates = int(keys.duplicated().sum())
+        rows = f"{len(keys):,}".replace(",", "\u202f")
+        proof = f"{name} v{delta.version()} (delta-rs) : {rows} {what}, {duplicates} doublon(s) de clé"
+        return passed(proof) if len(keys) and not duplicates else failed(proof)
 
-
-def _architecture_table(table: str, what: str) -> Callable[[Settings], Evidence]:
-    def check(settings: Settings) -> Evidence:
-        try:
-            from hybridflow.architecture import build_architecture, tables
-        except ImportError as exc:
-            return Evidence(MISSING, f"hybridflow.architecture indisponible ({exc})")
-        frame = getattr(tables, table)(build_architecture())
-        return Evidence(DONE if len(frame) else MISSING, f"{len(frame)} lignes dans {what}")
-
+    check.__name__ = f"table_{name}"
     return check
 
 
-def _figures(prefix: str, wanted: int) -> Callable[[Settings], Evidence]:
-    def check(settings: Settings) -> Evidence:
-        folder = _report_dir() / "figures"
-        found = _files(folder, f"{prefix}_*.png")
-        return _count_status(len(found), wanted, f"figures {prefix}_*", f"{folder.name}/")
-
-    return check
-
-
-def _topics(settings: Settings) -> Evidence:
+def _topics(settings: Settings) -> Check:
     from hybridflow.errors import HybridflowError
     from hybridflow.stack import describe_topics
 
     try:
         topics = describe_topics(settings)
     except HybridflowError as exc:
-        return Evidence(MISSING, f"broker injoignable : {exc}")
-    found = {t: topics[t] for t in (settings.topic_tickets, settings.topic_dlq) if t in topics}
-    status = DONE if topics.get(settings.topic_tickets, 0) >= 3 and settings.topic_dlq in found else PARTIAL if found else MISSING
-    return Evidence(status, ", ".join(f"{t} ({p} partitions)" for t, p in found.items()) or "topics absents")
+        return not_run(f"broker injoignable : {exc}")
+    if settings.topic_tickets not in topics:
+        return not_run(f"topic {settings.topic_tickets} absent")
+    proof = f"{settings.topic_tickets} : {topics[settings.topic_tickets]} partitions ; {settings.topic_dlq} présent : {settings.topic_dlq in topics}"
+    return passed(proof) if topics[settings.topic_tickets] >= 3 and settings.topic_dlq in topics else failed(proof)
 
 
-def _delta_table(name: str, what: str) -> Callable[[Settings], Evidence]:
-    """A lake table as a Delta reader (delta-rs, no Spark) sees it: committed version, rows, one row per key."""
+def _balance(settings: Settings) -> Check:
+    from hybridflow.report.synthesis import run_outcome
 
-    def check(settings: Settings) -> Evidence:
-        from hybridflow import lake
-
-        table = lake.table(name)
-        delta = table.delta(settings)
-        if delta is None:
-            return Evidence(MISSING, f"aucune table Delta {name} sous {settings.lake_uri}")
-        keys = table.to_pandas(settings, columns=list(table.key))
-        duplicates = int(keys.duplicated().sum())
-        status = DONE if len(keys) and not duplicates else PARTIAL
-        rows = f"{len(keys):,}".replace(",", " ")
-        return Evidence(status, f"table Delta {name} v{delta.version()} lue sans Spark : {rows} {what}, "
-                                f"{duplicates} doublon(s) de clé ({', '.join(table.key)})")
-
-    return check
+    outcome = run_outcome(settings)
+    if not outcome.measured:
+        return not_run("; ".join(outcome.problems) or "exécution illisible")
+    proof = (f"{outcome.records} événements = {outcome.tickets} tickets + {outcome.dead_letters} lettres mortes, "
+             f"{outcome.duplicates} doublon(s)")
+    return passed(proof) if outcome.balanced else failed(proof)
 
 
-# What the crash test proves, by test name (short: the report's table cuts cells at 160 characters);
-# the checklist quotes only tests that still exist.
-CRASH_TEST = "tests/integration/streaming/test_crash.py"
-CRASH_CLAIMS = {
-    "test_the_job_was_killed_mid_run_and_resumed": "relancé",
-    "test_tickets_read_without_spark_are_the_valid_input_exactly_once": "tickets sans Spark = entrée valide",
-    "test_dead_letter_topic_read_committed_holds_each_malformed_event_once": "DLQ read_committed = malformés",
-    "test_every_closed_window_is_counted_once": "fenêtres une fois",
-}
-
-
-def _last_pytest_outcome(nodeids: list[str]) -> str | None:
-    """'passé' / 'échec' from pytest's cache for these tests, or None when this machine never collected them."""
-    import json
-
-    cache = PROJ_ROOT / ".pytest_cache" / "v" / "cache"
-    try:
-        collected = set(json.loads((cache / "nodeids").read_text()))
-        failed = set(json.loads((cache / "lastfailed").read_text()))
-    except (OSError, ValueError):
-        return None
-    if failed & set(nodeids):
-        return "échec"
-    return "passé" if set(nodeids) <= collected else None
-
-
-def _crash_test(settings: Settings) -> Evidence:
-    import ast
-
-    path = PROJ_ROOT / CRASH_TEST
-    if not path.exists():
-        return Evidence(MISSING, f"{CRASH_TEST} absent : aucune preuve de reprise après crash")
-    tree = ast.parse(path.read_text())
-    tests = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
-    constants: dict[str, object] = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant)
-                 for t in n.targets if isinstance(t, ast.Name)}
-    proven = [claim for name, claim in CRASH_CLAIMS.items() if name in tests]
-    events = constants.get("N_EVENTS")
-    setup = f"{events:,} événements".replace(",", " ") if isinstance(events, int) else "backlog"
-    setup += f", {constants.get('KILLS', '?')} SIGKILL"
-    outcome = _last_pytest_outcome([f"{CRASH_TEST}::{name}" for name in CRASH_CLAIMS if name in tests])
-    if len(proven) < len(CRASH_CLAIMS):
-        status = PARTIAL
-    else:
-        status = {"passé": DONE, "échec": MISSING}.get(outcome or "", PARTIAL)
-    when = {"passé": "passé (dernier pytest)", "échec": "ÉCHEC (dernier pytest)"}.get(
-        outcome or "", "à lancer : `make test`")
-    return Evidence(status, f"{setup} : " + " ; ".join(proven) + f" — {when}")
-
-
-def _dead_letters(settings: Settings) -> Evidence:
-    from hybridflow.errors import HybridflowError
+def _dead_letter_reasons(settings: Settings) -> Check:
     from hybridflow.report.views import read_back
 
     try:
         letters = read_back(settings, settings.topic_dlq, timeout_s=10)
-    except (HybridflowError, Exception) as exc:  # noqa: BLE001 - a missing topic is just "absent" here
-        return Evidence(MISSING, f"topic {settings.topic_dlq} illisible ({type(exc).__name__})")
-    reasons = {h.get("dlq.reason") for h in letters["headers"]} if len(letters) else set()
-    return Evidence(DONE if len(letters) else MISSING, f"{len(letters)} lettres mortes, {len(reasons)} raisons distinctes")
+    except Exception as exc:  # noqa: BLE001 - an unreadable topic means the check could not run
+        return not_run(f"topic {settings.topic_dlq} illisible ({type(exc).__name__})")
+    if not len(letters):
+        return not_run(f"aucune lettre morte dans {settings.topic_dlq}")
+    reasons = [h.get("dlq.reason") for h in letters["headers"]]
+    missing = sum(r is None for r in reasons)
+    proof = f"{len(letters)} lettres mortes, {len(set(reasons) - {None})} raisons distinctes, {missing} sans raison"
+    return passed(proof) if not missing else failed(proof)
 
 
-def _file(path: str, must_contain: str | None = None) -> Callable[[Settings], Evidence]:
-    def check(settings: Settings) -> Evidence:
-        target = PROJ_ROOT / path
-        if not target.exists():
-            return Evidence(MISSING, f"{path} absent")
-        if must_contain and must_contain.lower() not in target.read_text(errors="replace").lower():
-            return Evidence(PARTIAL, f"{path} présent mais ne mentionne pas {must_contain}")
-        return Evidence(DONE, f"{path} ({target.stat().st_size:,} octets)".replace(",", " "))
+def _benchmarks(settings: Settings) -> Check:
+    from hybridflow.report.synthesis import STREAM_BENCH, read_bench
 
-    return check
-
-
-def _tests(settings: Settings) -> Evidence:
-    tests = PROJ_ROOT / "tests"
-    counts = {kind: len(list((tests / kind).rglob("test_*.py"))) for kind in ("unit", "integration", "notebooks")}
-    status = DONE if all(counts.values()) else PARTIAL if any(counts.values()) else MISSING
-    return Evidence(status, ", ".join(f"{n} fichiers {k}" for k, n in counts.items()))
+    stream = read_bench(STREAM_BENCH)
+    drain = (stream.data or {}).get("drain") or {}
+    steady = (stream.data or {}).get("steady") or {}
+    if not drain.get("job_eps"):
+        return not_run(f"{stream.path.name} absent : `make bench` non exécuté sur cette machine")
+    visible = (steady.get("visible") or {}).get("n") or 0
+    proof = f"{stream.path.name} {stream.when} : {drain['job_eps']:,.0f} évén./s, {visible} latences mesurées".replace(",", "\u202f")
+    return passed(proof) if visible >= 2 else failed(proof + " (régime établi non mesuré)")
 
 
-def _notebooks(settings: Settings) -> Evidence:
-    found = _files(NOTEBOOKS_DIR, "[0-9][0-9]_*.ipynb")
-    readme = (PROJ_ROOT / "README.md").exists()
-    status = DONE if len(found) >= 10 and readme else PARTIAL if found else MISSING
-    return Evidence(status, f"{len(found)} notebooks numérotés, README {'présent' if readme else 'absent'}")
+def _tests_passed(settings: Settings) -> Check:
+    results = evidence.load()
+    if not results:
+        return not_run(f"aucun résultat JUnit dans {evidence.TEST_RESULTS_DIR.name}/ : lancer `make test`")
+    ran = [o for o in results.values() if o.outcome != evidence.SKIPPED]
+    bad = [o for o in ran if o.outcome == evidence.FAILED]
+    kinds = {kind: sum(o.nodeid.startswith(f"tests/{kind}/") for o in ran) for kind in ("unit", "integration", "notebooks")}
+    proof = f"{len(ran)} tests exécutés ({', '.join(f'{n} {k}' for k, n in kinds.items())}), {len(bad)} en échec"
+    return failed(proof) if bad else passed(proof)
 
 
-def _report(settings: Settings) -> Evidence:
-    folder = _report_dir()
-    outputs = [p for p in (folder / "hybridflow-rapport.html", folder / "hybridflow-rapport.pdf") if p.exists()]
-    if os.environ.get("HYBRIDFLOW_REPORT_DIR"):
-        return Evidence(DONE, "HTML et PDF produits à la fin de ce build (`make report`)"
-                        + (f" ; build précédent : {len(outputs)} fichier(s)" if outputs else ""))
-    return Evidence(DONE if len(outputs) == 2 else PARTIAL if outputs else MISSING,
-                    f"{len(outputs)}/2 fichiers (HTML, PDF) dans {folder.name}/")
+def _video(settings: Settings) -> Check:
+    from hybridflow.report import video
+
+    files = video.paths()
+    if not files["cast"].exists():
+        return not_run("`make video` non exécuté sur cette machine")
+    frames = video.gif_frames(files["gif"])
+    finished = video.DEMO_DONE in video.cast_text(files["cast"])
+    proof = f"enregistrement asciinema de make demo : {frames} images, démo {'terminée' if finished else 'NON terminée'}"
+    return passed(proof) if frames > 10 and finished else failed(proof)
 
 
-def _self(settings: Settings) -> Evidence:
-    return Evidence(DONE, "ce notebook : statuts calculés à chaque exécution")
+def _slides(settings: Settings) -> Check:
+    from hybridflow.report import slides
+
+    deck = slides.SLIDES_DIR / f"{slides.DECK_NAME}.slides.html"
+    if not deck.exists():
+        return not_run("`make slides` non exécuté sur cette machine")
+    html = deck.read_text(encoding="utf-8")
+    remote = slides.external_references(html)
+    local = (slides.SLIDES_DIR / slides.REVEAL_FOLDER / "dist" / "reveal.js").is_file()
+    proof = f"{deck.name} : {len(remote)} ressource(s) distante(s), reveal.js local : {'oui' if local else 'non'}"
+    return passed(proof) if not remote and local else failed(proof)
 
 
-def _video(settings: Settings) -> Evidence:
-    return Evidence(OUT_OF_SCOPE, "facultative dans le brief ; non produite (la démo se rejoue avec `make demo`)")
+# --- the deliverables ------------------------------------------------------------------------------
 
+_A = "tests/unit/architecture/"
+_NB = "tests/notebooks/test_report_build.py::test_notebook_executes_without_error"
 
 DELIVERABLES: tuple[Deliverable, ...] = (
-    Deliverable("Sélection argumentée de composants cloud (AWS / Azure / GCP, critères pondérés)", "brief, ex. 1", "notebook 2", _needs_notebook("02", _architecture)),
-    Deliverable("Schémas d'architecture hybride et de flux (PNG)", "brief, ex. 1", "notebook 2, diagrams/", _schematics),
-    Deliverable("Diagrammes Mermaid (sources et images)", "brief, livrables", "notebook 2, diagrams/mermaid/", _mermaid),
-    Deliverable("Compatibilité des composants avec le SI existant", "brief, ex. 1", "notebook 3", _needs_notebook("03", _architecture_table("compatibility_matrix", "la matrice de compatibilité"))),
-    Deliverable("Sécurité : contrôles et identités", "brief, ex. 1", "notebook 3", _needs_notebook("03", _architecture_table("security_controls", "les contrôles de sécurité"))),
-    Deliverable("Disponibilité (SLA composés, RPO/RTO) et coûts", "issue 3", "notebook 3", _needs_notebook("03", _architecture_table("critical_paths", "les chemins critiques"))),
-    Deliverable("Générateur de tickets : distributions et événements malformés", "brief, ex. 2", "notebook 4, figures 04_*", _needs_notebook("04", _figures("04", 3))),
-    Deliverable("Ingestion dans Redpanda / Kafka : topics, partitions, clé", "brief, ex. 2", "notebook 5", _needs_notebook("05", _topics)),
-    Deliverable("Pipeline PySpark Structured Streaming : validation, enrichissement", "brief, ex. 2", "notebook 6, table Delta tickets", _needs_notebook("06", _delta_table("tickets", "tickets enrichis"))),
-    Deliverable("Agrégations par fenêtre avec watermark", "brief, ex. 2", "notebook 6, figure 06_*", _needs_notebook("06", _delta_table("ticket_windows", "fenêtres fermées"))),
-    Deliverable("Lettres mortes avec leur raison (rien n'est perdu)", "issue 2", "notebooks 6 et 8", _needs_notebook("06", _dead_letters)),
-    Deliverable("Lac Delta exactement une fois : ni perte ni doublon après des crashs", "issue 9", f"notebook 6, {CRASH_TEST}", _crash_test),
-    Deliverable("Benchmark du flux : débit et latences (lac, alertes en Real-time Mode)", "issue 9", "notebook 6, figure 06_latences_*", _needs_notebook("06", _figures("06_latences", 1))),
-    Deliverable("ETL batch des données on-premise (JDBC, incrémental)", "brief, composant Spark", "notebook 7", _needs_notebook("07", _delta_table("clients", "clients de la dimension"))),
-    Deliverable("Résultats et analyse en graphiques", "brief, ex. 2", "notebook 8, figures 08_*", _needs_notebook("08", _figures("08", 5))),
-    Deliverable("Dockerfile de l'application PySpark", "brief, ex. 2", "notebook 9, Dockerfile", _file("Dockerfile")),
-    Deliverable("Docker Compose : Redpanda, Spark et services annexes", "brief, ex. 2", "notebook 9, docker-compose.yml", _file("docker-compose.yml", "redpanda")),
-    Deliverable("Export des résultats vers un stockage objet (S3)", "brief, ex. 2", "notebook 9", _needs_notebook("09", _file("lib/hybridflow/stack/objectstore.py"))),
-    Deliverable("Même job sur un cluster Spark", "issue 4", "notebook 9", _needs_notebook("09", _file("lib/hybridflow/stack/cluster.py"))),
-    Deliverable("Tests automatisés (unitaires, intégration, notebooks)", "issues", "tests/", _tests),
-    Deliverable("Documentation : README, notebooks numérotés", "brief, livrables", "README.md, notebooks/", _notebooks),
-    Deliverable("Rapport exporté (HTML autonome et PDF)", "issue 6", "report/", _report),
-    Deliverable("Fiche d'autoévaluation", "brief, livrables", "notebook 10", _self),
-    Deliverable("Vidéo de démonstration", "brief (« éventuellement »)", "—", _video),
+    Deliverable("Sélection argumentée de composants cloud (AWS / Azure / GCP, critères pondérés)", "brief, ex. 1", "notebook 2",
+                (f"{_A}test_arch_scoring.py", f"{_A}test_arch_model.py"), (_architecture,)),
+    Deliverable("Sensibilité du choix (poids ±25 %, Monte-Carlo, prix ±20 %)", "issue 14", "notebooks 2 et 3",
+                (f"{_A}test_arch_sensitivity.py",)),
+    Deliverable("Schémas d'architecture hybride et de flux (PNG)", "brief, ex. 1", "notebook 2, diagrams/",
+                (f"{_A}test_arch_schematics.py", f"{_A}test_arch_render.py")),
+    Deliverable("Diagrammes Mermaid (sources et images)", "brief, livrables", "notebook 2, diagrams/mermaid/",
+                (f"{_A}test_arch_mermaid.py",)),
+    Deliverable("Compatibilité des composants avec le SI existant", "brief, ex. 1", "notebook 3", (f"{_A}test_arch_tables.py",)),
+    Deliverable("Sécurité : contrôles, identités, exposition réseau", "brief, ex. 1", "notebook 3",
+                ("tests/unit/stack/test_exposure_rules.py", "tests/integration/security/test_exposure.py")),
+    Deliverable("Disponibilité (SLA composés, RPO/RTO) et coûts", "issue 3", "notebook 3",
+                (f"{_A}test_arch_availability.py", f"{_A}test_arch_costs.py")),
+    Deliverable("Générateur de tickets : distributions et événements malformés", "brief, ex. 2", "notebook 4",
+                ("tests/unit/tickets/test_generator.py", "tests/unit/tickets/test_generator_events.py",
+                 "tests/unit/tickets/test_malformed.py")),
+    Deliverable("Ingestion dans Redpanda / Kafka : topics, partitions, clé", "brief, ex. 2", "notebook 5",
+                ("tests/integration/tickets/test_producer.py",), (_topics,)),
+    Deliverable("Pipeline PySpark Structured Streaming : validation, enrichissement", "brief, ex. 2", "notebook 6, annexe 11",
+                ("tests/unit/streaming/test_transforms.py", "tests/integration/streaming/test_pipeline.py"),
+                (_lake_exactly_once("tickets", "tickets enrichis"),)),
+    Deliverable("Agrégations par fenêtre avec watermark", "brief, ex. 2", "notebook 6",
+                ("tests/integration/streaming/test_pipeline.py::test_closed_windows_agree_with_the_tickets",),
+                (_lake_exactly_once("ticket_windows", "fenêtres fermées"),)),
+    Deliverable("Lettres mortes avec leur raison ; rien n'est perdu", "issue 2", "notebooks 6 et 8",
+                ("tests/unit/streaming/test_hostile_input.py",), (_dead_letter_reasons, _balance)),
+    Deliverable("Lac Delta exactement une fois : ni perte ni doublon après des crashs", "issue 9", "notebook 6",
+                ("tests/integration/streaming/test_crash.py",)),
+    Deliverable("Benchmark du flux : débit et latences", "issue 9", "synthèse, notebook 6", (), (_benchmarks,)),
+    Deliverable("ETL batch des données on-premise (JDBC, incrémental)", "brief, composant Spark", "notebook 7",
+                ("tests/unit/batch/test_transforms.py", "tests/integration/batch/test_batch_etl.py"),
+                (_lake_exactly_once("clients", "clients de la dimension"),)),
+    Deliverable("Résultats et analyse en graphiques", "brief, ex. 2", "notebook 8",
+                ("tests/unit/report/test_views.py", f"{_NB}[08_resultats_et_analyse]")),
+    Deliverable("Dockerfile de l'application PySpark", "brief, ex. 2", "notebook 9", ("tests/unit/deploy/test_dockerfile.py",)),
+    Deliverable("Docker Compose : Redpanda, Spark et services annexes", "brief, ex. 2", "notebook 9",
+                ("tests/unit/deploy/test_compose.py", "tests/integration/deploy/test_compose_stack.py")),
+    Deliverable("Export des résultats vers un stockage objet (S3)", "brief, ex. 2", "notebook 9",
+                ("tests/integration/deploy/test_s3_lake.py", "tests/integration/deploy/test_objectstore.py")),
+    Deliverable("Même job sur un cluster Spark", "issue 4", "notebook 9", ("tests/integration/deploy/test_cluster.py",)),
+    Deliverable("Tests automatisés (unitaires, intégration, notebooks)", "issues", "tests/", (), (_tests_passed,)),
+    Deliverable("Documentation : README, notebooks numérotés", "brief, livrables", "README.md, notebooks/",
+                ("tests/notebooks/test_committed_notebooks.py", "tests/unit/test_faults.py", "tests/unit/test_config.py")),
+    Deliverable("Rapport exporté (HTML autonome et PDF A4, synthèse en tête)", "issues 6 et 14", "report/",
+                ("tests/notebooks/test_report_build.py", "tests/unit/report/test_reader_first.py")),
+    Deliverable("Fiche d'autoévaluation fondée sur des preuves", "brief, livrables", "notebook 10",
+                ("tests/unit/report/test_checklist.py",)),
+    Deliverable("Vidéo de démonstration", "brief (« éventuellement »)", "synthèse, report/video/",
+                ("tests/unit/report/test_video.py",), (_video,)),
+    Deliverable("Support du bilan avec le mentor (diapositives)", "brief, préparation bilan", "report/slides/",
+                ("tests/unit/report/test_slides.py",), (_slides,)),
 )
 
 
-def evaluate(settings: Settings, deliverables: tuple[Deliverable, ...] = DELIVERABLES) -> pd.DataFrame:
-    """The checklist with each deliverable's computed status and evidence."""
+# --- evaluation -----------------------------------------------------------------------------------
+
+
+def _run(check: Callable[[Settings], Check], settings: Settings) -> Check:
+    try:
+        return check(settings)
+    except Exception as exc:  # noqa: BLE001 - a check that crashes is a failed check, shown as such
+        return failed(f"vérification en erreur : {type(exc).__name__}: {exc}")
+
+
+def status_of(outcomes: list[str]) -> str:
+    """The deliverable's status from its checks' outcomes (never « fait » without a passing check)."""
+    ran = [o for o in outcomes if o != evidence.NOT_RUN]
+    if evidence.FAILED in ran:
+        return FAILED
+    if not ran:
+        return UNVERIFIED
+    return DONE if len(ran) == len(outcomes) else PARTIAL
+
+
+def detail(settings: Settings, deliverables: tuple[Deliverable, ...] = DELIVERABLES,
+           results: dict[str, evidence.Outcome] | None = None) -> pd.DataFrame:
+    """One row per check of each deliverable: what it is, its outcome, what it saw."""
+    results = evidence.load() if results is None else results
     rows = []
     for d in deliverables:
-        try:
-            evidence = d.check(settings)
-        except Exception as exc:  # noqa: BLE001 - a failing check is itself the finding
-            evidence = Evidence(MISSING, f"vérification en échec : {type(exc).__name__}: {exc}")
+        for ref in d.tests:
+            outcome, text = evidence.summarise(ref, results)
+            rows.append({"livrable": d.name, "vérification": f"test {ref.removeprefix('tests/')}", "résultat": outcome,
+                         "constat": text})
+        for check in d.checks:
+            result = _run(check, settings)
+            rows.append({"livrable": d.name, "vérification": f"contrôle du build {check.__name__.strip('_')}",
+                         "résultat": result.outcome, "constat": result.proof})
+    return pd.DataFrame(rows, columns=["livrable", "vérification", "résultat", "constat"])
+
+
+def evaluate(settings: Settings, deliverables: tuple[Deliverable, ...] = DELIVERABLES,
+             results: dict[str, evidence.Outcome] | None = None, checks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The checklist: each deliverable's status from its checks, and a one-line summary of them."""
+    checks = detail(settings, deliverables, results) if checks is None else checks
+    rows = []
+    for d in deliverables:
+        mine = checks[checks["livrable"] == d.name]
+        outcomes = list(mine["résultat"])
+        counts = {o: outcomes.count(o) for o in (evidence.PASSED, evidence.FAILED, evidence.NOT_RUN)}
+        proof = (f"{len(outcomes)} vérification(s) : {counts[evidence.PASSED]} passée(s), {counts[evidence.FAILED]} en échec, "
+                 f"{counts[evidence.NOT_RUN]} non exécutée(s)") if outcomes else "aucune vérification définie"
         rows.append({"livrable": d.name, "source": d.source, "où c'est montré": d.where,
-                     "statut": evidence.status, "preuve": evidence.proof})
+                     "statut": status_of(outcomes), "preuve": proof})
     return pd.DataFrame(rows)
 
 
 def status_counts(checklist: pd.DataFrame) -> pd.Series:
     """How many deliverables per status."""
-    return checklist["statut"].value_counts().reindex([DONE, PARTIAL, MISSING, OUT_OF_SCOPE], fill_value=0)
+    return checklist["statut"].value_counts().reindex(list(STATUSES), fill_value=0)
+
+
+def missing_references(deliverables: tuple[Deliverable, ...] = DELIVERABLES, root: Path | None = None) -> list[str]:
+    """Test references that name no existing test (the checklist must not point at nothing)."""
+    kwargs = {"root": root} if root else {}
+    return [ref for d in deliverables for ref in d.tests if not evidence.reference_exists(ref, **kwargs)]
 
 
 def environment() -> pd.DataFrame:

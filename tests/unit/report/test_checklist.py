@@ -1,46 +1,108 @@
-"""The self-assessment's lake claims rest on the crash test and its last outcome, not on files being there."""
+"""The self-assessment: no line is « fait » without a passing check; test outcomes come from JUnit XML."""
 
 from __future__ import annotations
 
-import json
+import pytest
 
 from hybridflow.config import get_settings
-from hybridflow.report import checklist
+from hybridflow.report import checklist, evidence
 
-CRASH_MODULE = "N_EVENTS = 1_000\nKILLS = 3\n\n" + "".join(f"def {name}():\n    pass\n\n" for name in checklist.CRASH_CLAIMS)
-
-
-def _project(tmp_path, monkeypatch, module: str = CRASH_MODULE, lastfailed: dict | None = None, collected: bool = True):
-    test = tmp_path / checklist.CRASH_TEST
-    test.parent.mkdir(parents=True)
-    test.write_text(module)
-    cache = tmp_path / ".pytest_cache" / "v" / "cache"
-    cache.mkdir(parents=True)
-    ids = [f"{checklist.CRASH_TEST}::{name}" for name in checklist.CRASH_CLAIMS] if collected else []
-    (cache / "nodeids").write_text(json.dumps(ids))
-    (cache / "lastfailed").write_text(json.dumps(lastfailed or {}))
-    monkeypatch.setattr(checklist, "PROJ_ROOT", tmp_path)
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="4">
+  <testcase classname="tests.unit.report.test_checklist" name="test_a" time="0.1"/>
+  <testcase classname="tests.unit.report.test_checklist" name="test_b[x]" time="0.1"><failure message="boom"/></testcase>
+  <testcase classname="tests.unit.report.test_checklist" name="test_c" time="0.1"><skipped message="no"/></testcase>
+  <testcase classname="tests.unit.report.test_views" name="test_d" time="0.1"/>
+</testsuite></testsuites>"""
+FILE = "tests/unit/report/test_checklist.py"
 
 
-def test_crash_claim_is_done_only_when_every_test_exists_and_none_failed(tmp_path, monkeypatch):
-    _project(tmp_path, monkeypatch)
-    evidence = checklist._crash_test(get_settings())
-    assert evidence.status == checklist.DONE
-    assert evidence.proof.startswith("1 000 événements, 3 SIGKILL") and "read_committed" in evidence.proof
-    assert len(evidence.proof) <= 160  # the report table cuts longer cells
+@pytest.fixture
+def results(tmp_path):
+    (tmp_path / "test.xml").write_text(JUNIT)
+    return evidence.load(tmp_path)
 
 
-def test_crash_claim_fails_with_the_test(tmp_path, monkeypatch):
-    failed = {f"{checklist.CRASH_TEST}::test_every_closed_window_is_counted_once": True}
-    _project(tmp_path, monkeypatch, lastfailed=failed)
-    assert checklist._crash_test(get_settings()).status == checklist.MISSING
+def _ok(settings):
+    return checklist.passed("vu")
 
 
-def test_crash_claim_is_partial_before_a_first_run_or_when_a_test_is_gone(tmp_path, monkeypatch):
-    _project(tmp_path, monkeypatch, collected=False)
-    assert checklist._crash_test(get_settings()).status == checklist.PARTIAL
-    other = tmp_path / "other"
-    other.mkdir()
-    _project(other, monkeypatch, module=CRASH_MODULE.replace("def test_every_closed_window_is_counted_once", "def helper"))
-    evidence = checklist._crash_test(get_settings())
-    assert evidence.status == checklist.PARTIAL and "fenêtres" not in evidence.proof
+def _bad(settings):
+    return checklist.failed("pas vu")
+
+
+def _absent(settings):
+    return checklist.not_run("rien à regarder")
+
+
+def test_junit_cases_become_node_ids_with_their_outcome(results):
+    assert results[f"{FILE}::test_a"].outcome == evidence.PASSED
+    assert results[f"{FILE}::test_b[x]"].outcome == evidence.FAILED
+    assert results[f"{FILE}::test_c"].outcome == evidence.SKIPPED
+
+
+def test_a_reference_covers_its_file_its_test_and_every_parameter(results):
+    assert evidence.summarise(f"{FILE}::test_a", results)[0] == evidence.PASSED
+    assert evidence.summarise(f"{FILE}::test_b", results)[0] == evidence.FAILED
+    assert evidence.summarise(FILE, results)[0] == evidence.FAILED  # one case of the file failed
+    assert evidence.summarise(f"{FILE}::test_c", results)[0] == evidence.NOT_RUN  # skipped is not proof
+    assert evidence.summarise("tests/unit/report/test_nothing.py", results)[0] == evidence.NOT_RUN
+
+
+def test_the_newest_junit_file_wins(tmp_path):
+    import os
+
+    (tmp_path / "old.xml").write_text(JUNIT)
+    (tmp_path / "new.xml").write_text(JUNIT.replace('<failure message="boom"/>', ""))
+    os.utime(tmp_path / "old.xml", (1, 1))
+    assert evidence.load(tmp_path)[f"{FILE}::test_b[x]"].outcome == evidence.PASSED
+
+
+@pytest.mark.parametrize(
+    ("tests", "checks", "status"),
+    [
+        ((f"{FILE}::test_a",), (_ok,), checklist.DONE),
+        ((f"{FILE}::test_a",), (_absent,), checklist.PARTIAL),
+        ((f"{FILE}::test_b",), (_ok,), checklist.FAILED),
+        ((), (_bad,), checklist.FAILED),
+        ((f"{FILE}::test_c",), (_absent,), checklist.UNVERIFIED),
+        (("tests/unit/report/test_nothing.py",), (), checklist.UNVERIFIED),
+        ((), (), checklist.UNVERIFIED),
+    ],
+)
+def test_status_follows_the_checks(results, tests, checks, status):
+    item = checklist.Deliverable("livrable", "source", "où", tests, checks)
+    table = checklist.evaluate(get_settings(), (item,), results)
+    assert table["statut"].tolist() == [status]
+
+
+def test_no_line_is_done_without_a_passing_check_and_none_not_run(results):
+    """Over the real checklist with made-up outcomes: every « fait » line has only passing checks."""
+    checks = checklist.detail(get_settings(), checklist.DELIVERABLES, results)
+    table = checklist.evaluate(get_settings(), checklist.DELIVERABLES, results, checks=checks)
+    for row in table.to_dict("records"):
+        mine = checks[checks["livrable"] == row["livrable"]]["résultat"].tolist()
+        if row["statut"] == checklist.DONE:
+            assert mine and set(mine) == {evidence.PASSED}, row["livrable"]
+        if not mine or set(mine) == {evidence.NOT_RUN}:
+            assert row["statut"] == checklist.UNVERIFIED, row["livrable"]
+
+
+def test_without_any_test_result_nothing_is_done_on_tests_alone(tmp_path):
+    checks = checklist.detail(get_settings(), checklist.DELIVERABLES, results={})
+    table = checklist.evaluate(get_settings(), checklist.DELIVERABLES, {}, checks=checks)
+    only_tests = [d.name for d in checklist.DELIVERABLES if not d.checks]
+    assert set(table[table["livrable"].isin(only_tests)]["statut"]) == {checklist.UNVERIFIED}
+
+
+def test_every_test_the_checklist_names_exists():
+    assert checklist.missing_references() == []
+
+
+def test_a_check_that_crashes_counts_as_failed():
+    def broken(settings):
+        raise RuntimeError("oops")
+
+    item = checklist.Deliverable("livrable", "s", "o", (), (broken,))
+    checks = checklist.detail(get_settings(), (item,), {})
+    assert checks["résultat"].tolist() == [evidence.FAILED] and "oops" in checks["constat"].iloc[0]
