@@ -2,7 +2,7 @@
 
 - ``settings``: the project's settings, built once per session from the environment
   and `.env` exactly as the CLI builds them. Tests that need other values derive a copy
-  (``settings.model_copy(update={...})`` or ``get_settings(**overrides)``); they never
+  (``settings.with_(...)`` or ``get_settings(**overrides)``); they never
   change the session object (it is frozen anyway).
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -100,6 +100,11 @@ class Settings(BaseSettings):
     spark_shuffle_partitions: int = Field(
         4, ge=1, description="spark.sql.shuffle.partitions (small: 2-core machine)"
     )
+    # The local standalone cluster (`make cluster-up`, Compose's spark-worker): Spark's own variable names.
+    spark_master_webui_port: int = Field(8080, ge=1, le=65535, description="Web UI port of the local Spark master")
+    spark_worker_webui_port: int = Field(8081, ge=1, le=65535, description="Web UI port of the local Spark worker")
+    spark_worker_cores: int = Field(1, ge=1, description="Cores the local Spark worker offers to executors")
+    spark_worker_memory: str = Field("1g", description="Memory the local Spark worker offers to executors (512m, 2g)")
     trigger_interval: str = Field(
         "1 second", description="Processing-time trigger of the tickets and windows queries (micro-batch)"
     )
@@ -135,6 +140,14 @@ class Settings(BaseSettings):
         DATA_DIR / "landing", description="SAN-style landing folder of the flat CSV exports"
     )
 
+    # --- The report build: `make report` sets them for the notebooks' kernels ---
+    report_dir: Path | None = Field(
+        None, description="Where the report build writes (set by `make report` for its notebooks; unset: report/)"
+    )
+    report_run: str = Field(
+        "", description="Isolated report run: the notebooks' topics, folders and database carry this id (notebook tests)"
+    )
+
     @field_validator("trigger_interval", "window_duration", "watermark_delay", "alerts_checkpoint_interval")
     @classmethod
     def _is_duration(cls, value: str) -> str:
@@ -156,7 +169,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -)")
         return value
 
-    @field_validator("spark_driver_memory")
+    @field_validator("spark_driver_memory", "spark_worker_memory")
     @classmethod
     def _is_memory(cls, value: str) -> str:
         if not _JVM_MEMORY.match(value.strip()):
@@ -206,8 +219,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} must be file:///absolute/path or s3a://bucket/prefix")
         return value.rstrip("/")
 
+    @field_validator("report_run")
+    @classmethod
+    def _is_run_id(cls, value: str) -> str:
+        if not re.match(r"^[a-z0-9_]*$", value.strip()):
+            raise ValueError(f"{value!r} must be lower-case letters, digits and _ (it names topics and a database)")
+        return value.strip()
+
     @model_validator(mode="after")
-    def _s3_needs_endpoint(self) -> "Settings":
+    def _s3_needs_endpoint(self) -> Settings:
         topics = [self.topic_tickets, self.topic_dlq, self.topic_alerts]
         if len(set(topics)) != len(topics):
             raise ValueError("TOPIC_TICKETS, TOPIC_DLQ and TOPIC_ALERTS must be three different topics")
@@ -261,6 +281,25 @@ class Settings(BaseSettings):
         """True when the lake is a local folder (file://)."""
         return self.lake_uri.startswith("file://")
 
+    @property
+    def report_out_dir(self) -> Path:
+        """Where the report goes: REPORT_DIR while `make report` runs the notebooks, else the project's report/."""
+        return self.report_dir or REPORT_DIR
+
+    def with_(self, **changes: Any) -> Settings:
+        """A copy with `changes`, validated as the environment's values are (`model_copy(update=…)` would not).
+
+        Raises:
+            ConfigError: a name that is no setting, or a value that is invalid (one sentence naming it).
+        """
+        unknown = sorted(set(changes) - set(type(self).model_fields))
+        if unknown:
+            raise ConfigError(f"No such setting: {', '.join(unknown)} (see `hybridflow settings`).")
+        try:
+            return type(self).model_validate(self.model_dump() | changes)
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+
     def local_path(self, uri: str) -> Path:
         """The local filesystem path of a file:// URI."""
         if not uri.startswith("file://"):
@@ -272,24 +311,34 @@ def _field_env(name: str) -> str:
     return name.upper()
 
 
-def get_settings(**overrides: object) -> Settings:
+def _config_error(exc: ValidationError) -> ConfigError:
+    """The first validation error as one sentence naming the variable (or the settings that disagree)."""
+    first = exc.errors()[0]
+    loc = first.get("loc") or ()
+    field = str(loc[0]) if loc else ""
+    msg = first.get("msg", "invalid value").removeprefix("Value error, ").replace("\n", " ")
+    if not field:  # a rule across settings: its message names them
+        return ConfigError(f"Settings disagree ({msg}): fix them in .env or the environment (see .env.example).")
+    return ConfigError(
+        f"Setting {_field_env(field)} is invalid ({msg}): fix it in .env or the environment (see .env.example)."
+    )
+
+
+def get_settings(**overrides: Any) -> Settings:
     """Build the settings from the environment (and `.env`); keyword overrides win.
 
     Raises:
         ConfigError: one sentence naming the variable to fix.
     """
     try:
-        return Settings(_env_file=_env_file(), **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=_env_file(), **overrides)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first.get("loc") or ()
-        field = str(loc[0]) if loc else ""
-        msg = first.get("msg", "invalid value").removeprefix("Value error, ").replace("\n", " ")
-        if not field:  # a rule across settings: its message names them
-            raise ConfigError(f"Settings disagree ({msg}): fix them in .env or the environment (see .env.example).") from None
-        raise ConfigError(
-            f"Setting {_field_env(field)} is invalid ({msg}): fix it in .env or the environment (see .env.example)."
-        ) from None
+        raise _config_error(exc) from None
+
+
+def child_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a child process that rebuilds exactly `settings`: this one's, every setting, no `.env`."""
+    return {**os.environ, **settings.to_env(), "HYBRIDFLOW_ENV_FILE": os.devnull, **extra}
 
 
 def settings_table() -> list[dict[str, str]]:

@@ -55,6 +55,19 @@ def test_settings_are_frozen():
         s.topic_tickets = "x"  # type: ignore[misc]  # the point of the test: frozen
 
 
+def test_with_validates_like_the_environment():
+    s = get_settings()
+    changed = s.with_(topic_tickets="other", spark_worker_cores=3)
+    assert (changed.topic_tickets, changed.spark_worker_cores) == ("other", 3)
+    assert (s.topic_tickets, s.spark_worker_cores) != ("other", 3)  # the original is untouched
+    with pytest.raises(ConfigError, match=r"^Setting TOPIC_DLQ is invalid"):
+        s.with_(topic_dlq="no spaces allowed")
+    with pytest.raises(ConfigError, match=r"^Settings disagree \(LAKE_URI is s3a://"):
+        s.with_(lake_uri="s3a://lake/x")
+    with pytest.raises(ConfigError, match="No such setting: topic_ticket"):
+        s.with_(topic_ticket="typo")
+
+
 def test_readme_configuration_table_is_current():
     readme = (PROJ_ROOT / "README.md").read_text()
     block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", readme, re.S)

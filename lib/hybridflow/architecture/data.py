@@ -8,6 +8,7 @@ re-check them before a purchase decision (see ASSUMPTIONS).
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 
 from hybridflow.architecture.model import (
@@ -32,7 +33,7 @@ from hybridflow.architecture.model import (
     Volume,
     Zone,
 )
-from hybridflow.config import Settings
+from hybridflow.config import Settings, get_settings
 from hybridflow.tickets.model import Priority
 from hybridflow.tickets.reference import sla_for
 
@@ -672,10 +673,9 @@ CANDIDATES: tuple[Candidate, ...] = (
 
 _LINK = ("network_link",)
 _CRIT_RESPONSE = sla_for(Priority.CRITICAL).first_response_minutes
-_TOPIC = Settings.model_fields["topic_tickets"].default
-_DLQ = Settings.model_fields["topic_dlq"].default
-_TRIGGER = Settings.model_fields["trigger_interval"].default
-_WINDOW = Settings.model_fields["window_duration"].default
+# The pipeline's names as the user's settings give them: placeholders `build_architecture` fills in.
+_TOPIC, _DLQ, _TRIGGER, _WINDOW = "{topic_tickets}", "{topic_dlq}", "{trigger_interval}", "{window_duration}"
+_PIPELINE_SETTINGS = ("topic_tickets", "topic_dlq", "trigger_interval", "window_duration")
 
 FLOWS: tuple[Flow, ...] = (
     # real time: tickets and IoT through the broker and Spark to the lake
@@ -1432,16 +1432,29 @@ ASSUMPTIONS: tuple[str, ...] = (
 )
 
 
+def build_architecture(settings: Settings | None = None) -> Architecture:
+    """InduTechData's architecture model, with the pipeline's topics and durations from `settings` (default: the user's)."""
+    settings = settings or get_settings()
+    return _build_architecture(tuple(getattr(settings, name) for name in _PIPELINE_SETTINGS))
+
+
+def _filled(text: str, names: dict[str, str]) -> str:
+    return text.format_map(names) if "{" in text else text
+
+
 @cache
-def build_architecture() -> Architecture:
-    """InduTechData's architecture model (cached: it is immutable)."""
+def _build_architecture(values: tuple[str, ...]) -> Architecture:
+    """The model for these pipeline names (cached: it is immutable)."""
+    names = dict(zip(_PIPELINE_SETTINGS, values, strict=True))
+    flows = tuple(dataclasses.replace(f, label=_filled(f.label, names)) for f in FLOWS)
+    lifecycle = tuple((src, dst, _filled(text, names)) for src, dst, text in TICKET_LIFECYCLE)
     return Architecture(
         criteria=CRITERIA,
         zones=ZONES,
         systems=SYSTEMS,
         needs=NEEDS,
         candidates=CANDIDATES,
-        flows=FLOWS,
+        flows=flows,
         compatibility=COMPATIBILITY,
         security_controls=SECURITY_CONTROLS,
         critical_paths=CRITICAL_PATHS,
@@ -1449,6 +1462,6 @@ def build_architecture() -> Architecture:
         requirements=REQUIREMENTS,
         prices=PRICES,
         cost_lines=COST_LINES,
-        ticket_lifecycle=TICKET_LIFECYCLE,
+        ticket_lifecycle=lifecycle,
         assumptions=ASSUMPTIONS,
     )

@@ -55,13 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     SERVICE.start(base)
     ensure_role_and_database(base, BENCH_DATABASE)
     work = Path(tempfile.mkdtemp(prefix="hf-bench-batch-"))
-    settings = base.model_copy(
-        update={
-            "pg_database": BENCH_DATABASE,
-            "lake_uri": (work / "lake").as_uri(),
-            "landing_dir": work / "landing",
-        }
-    )
+    settings = base.with_(pg_database=BENCH_DATABASE, lake_uri=(work / "lake").as_uri(), landing_dir=work / "landing")
     try:
         seeded = seed(settings, scale=args.scale, seed=args.seed)
         print(seeded.summary())

@@ -89,7 +89,7 @@ def scratch_topic(settings: Settings, prefix: str = "bench_tickets") -> Iterator
         "topic_dlq": f"{prefix}_dlq_{uid}",
         "topic_alerts": f"{prefix}_alerts_{uid}",
     }
-    scratch = settings.model_copy(update=names)
+    scratch = settings.with_(**names)
     ensure_topics(scratch)
     try:
         yield scratch

@@ -11,7 +11,6 @@ and the worker's JSON that shows the work was done by executors on the worker.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,14 +18,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hybridflow.config import Settings
+from hybridflow.config import Settings, child_env
 from hybridflow.errors import StackError
 from hybridflow.stack.cluster import ClusterSpec, master_json, worker_json
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment variables that rebuild exactly these settings in a child process."""
-    return settings.to_env()
 
 
 @dataclass(frozen=True)
@@ -51,8 +45,7 @@ def run_stream(
     extra_env: dict[str, str] | None = None,
 ) -> StreamRun:
     """Run the streaming job available-now in a child process with these settings; raise if it fails."""
-    env = {**os.environ, **settings_env(settings), **(extra_env or {})}
-    env["HYBRIDFLOW_ENV_FILE"] = os.devnull  # the settings above are complete: no .env may add to them
+    env = child_env(settings, **(extra_env or {}))  # complete settings: no .env may add to them
     before: set[Path] = set()
     if event_log_dir is not None:
         event_log_dir.mkdir(parents=True, exist_ok=True)
@@ -209,15 +202,11 @@ def compare_local_and_cluster(
     """
     from hybridflow import lake
 
-    local = settings.model_copy(
-        update={"spark_master": local_master, "lake_uri": (workdir / "local-lake").as_uri(), "checkpoint_uri": None}
-    )
-    remote = settings.model_copy(
-        update={
-            "spark_master": spec.master_url,
-            "checkpoint_uri": None,
-            "lake_uri": cluster_lake_uri or (workdir / "cluster-lake").as_uri(),
-        }
+    local = settings.with_(spark_master=local_master, lake_uri=(workdir / "local-lake").as_uri(), checkpoint_uri=None)
+    remote = settings.with_(
+        spark_master=spec.master_url,
+        checkpoint_uri=None,
+        lake_uri=cluster_lake_uri or (workdir / "cluster-lake").as_uri(),
     )
     local_run = run_stream(local, event_log_dir=workdir / "event-logs")
     cluster_run = run_stream(remote, event_log_dir=workdir / "event-logs")

@@ -14,7 +14,6 @@ Steps (each shows progress; the build ends with one summary line):
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from hybridflow.config import NOTEBOOKS_DIR, PROJ_ROOT, REPORT_DIR
+from hybridflow.config import NOTEBOOKS_DIR, PROJ_ROOT, REPORT_DIR, child_env, get_settings
 from hybridflow.report.errors import ReportError
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -395,7 +394,7 @@ def build_report(
         keep_going: record a failing notebook in `summary.failures` and go on (the tests use it);
             by default the first failing cell stops the build.
         run: isolate this build's topics, data folder and CRM database under this id
-            (HYBRIDFLOW_REPORT_RUN; the tests use one per session, then `context.cleanup_run`).
+            (the REPORT_RUN setting; the tests use one per session, then `context.cleanup_run`).
 
     Raises:
         ReportError: a cell failed (unless `keep_going`), xelatex failed, or the kernel is not this venv's.
@@ -411,9 +410,8 @@ def build_report(
     for stale_file in (out_dir / f"{REPORT_NAME}.html", out_dir / f"{REPORT_NAME}.pdf"):
         stale_file.unlink(missing_ok=True)  # a failed build must not leave the previous report looking current
     (out_dir / "executed").mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ) | {"HYBRIDFLOW_REPORT_DIR": str(out_dir), "PYTHONUNBUFFERED": "1"}
-    if run:
-        env["HYBRIDFLOW_REPORT_RUN"] = run
+    kernel_settings = get_settings().with_(report_dir=out_dir.resolve(), report_run=run or "")
+    env = child_env(kernel_settings, PYTHONUNBUFFERED="1")
     if smoke:
         env["IN_TEST"] = "1"
     else:

@@ -9,7 +9,6 @@ gives them ``report_client_tickets`` / ``…_dlq`` / ``…_alerts`` and a lake u
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import UTC
 from pathlib import Path
@@ -26,8 +25,8 @@ REPORT_DATABASE = "indutech_crm_report"  # the report's own CRM database (the se
 
 
 def run_namespace() -> str:
-    """The isolated run this kernel belongs to ($HYBRIDFLOW_REPORT_RUN, set by the tests), or '' for `make report`."""
-    return os.environ.get("HYBRIDFLOW_REPORT_RUN", "").strip()
+    """The isolated run this kernel belongs to (the REPORT_RUN setting, set by the tests), or '' for `make report`."""
+    return get_settings().report_run
 
 
 def report_data_dir(run: str | None = None) -> Path:
@@ -39,7 +38,7 @@ def report_data_dir(run: str | None = None) -> Path:
 def report_settings(**overrides: object) -> Settings:
     """The project settings with the report's own topics, lake, checkpoints and CRM database (overrides win).
 
-    With $HYBRIDFLOW_REPORT_RUN set (the notebook tests do), topics, folders and database get
+    With REPORT_RUN set (the notebook tests do), topics, folders and database get
     that run's suffix too, so a test session never collides with `make report` or another session.
     """
     base = get_settings()

@@ -9,9 +9,7 @@ happens. Nothing of `make up` / `make cluster-up` is touched.
 
 from __future__ import annotations
 
-import os
 import shutil
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,28 +59,7 @@ def _s3_settings(settings: Settings, state: Path) -> Settings:
     if state.exists():
         shutil.rmtree(state)
     private = private_store_settings(settings, state, f"s3a://{BUCKET}/local", "hybridflow-report")
-    return private.model_copy(update={"spark_master": f"spark://127.0.0.1:{free_port()}"})
-
-
-@contextmanager
-def _cluster_env(worker_cores: int, worker_memory: str):
-    """Spark's own SPARK_MASTER_*/SPARK_WORKER_* variables for free ports, restored afterwards."""
-    wanted = {
-        "SPARK_MASTER_WEBUI_PORT": str(free_port()),
-        "SPARK_WORKER_WEBUI_PORT": str(free_port()),
-        "SPARK_WORKER_CORES": str(worker_cores),
-        "SPARK_WORKER_MEMORY": worker_memory,
-    }
-    previous = {k: os.environ.get(k) for k in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return private.with_(spark_master=f"spark://127.0.0.1:{free_port()}")
 
 
 def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory: str = "1g") -> DeploymentResult:
@@ -94,27 +71,29 @@ def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory
 
     root = report_data_dir() / "deployment"
     # The runs write dead letters too: to a topic of their own, not notebook 6's.
-    topics = settings.model_copy(update={"topic_dlq": f"{settings.topic_dlq}_deploy"})
+    topics = settings.with_(topic_dlq=f"{settings.topic_dlq}_deploy")
     reset_topics(topics, [topics.topic_dlq])
-    s3 = _s3_settings(topics, root / "state")
+    s3 = _s3_settings(topics, root / "state").with_(
+        spark_master_webui_port=free_port(), spark_worker_webui_port=free_port(),
+        spark_worker_cores=worker_cores, spark_worker_memory=worker_memory,
+    )
     store, cluster = ObjectStore(), SparkCluster()
-    with _cluster_env(worker_cores, worker_memory):
-        spec = ClusterSpec.of(s3)
-        try:
-            store.start(s3)
-            cluster.start(s3)
-            workdir = root / "runs"
-            shutil.rmtree(workdir, ignore_errors=True)  # a fresh local lake and checkpoints each time
-            comparison = compare_local_and_cluster(s3, spec, workdir, cluster_lake_uri=f"s3a://{BUCKET}/cluster")
-            cluster_lake = comparison.cluster_settings
-            listing = []
-            for table in lake.STREAM_TABLES:  # what the Delta log of each table says is in the bucket
-                delta = table.delta(cluster_lake)
-                if delta is None:
-                    continue
-                listing += [{"table": table.name, "version Delta": delta.version(), "fichier": path, "octets": size}
-                            for path, size in table.files(cluster_lake)]
-        finally:
-            cluster.stop(s3)
-            store.stop(s3)
+    spec = ClusterSpec.of(s3)
+    try:
+        store.start(s3)
+        cluster.start(s3)
+        workdir = root / "runs"
+        shutil.rmtree(workdir, ignore_errors=True)  # a fresh local lake and checkpoints each time
+        comparison = compare_local_and_cluster(s3, spec, workdir, cluster_lake_uri=f"s3a://{BUCKET}/cluster")
+        cluster_lake = comparison.cluster_settings
+        listing = []
+        for table in lake.STREAM_TABLES:  # what the Delta log of each table says is in the bucket
+            delta = table.delta(cluster_lake)
+            if delta is None:
+                continue
+            listing += [{"table": table.name, "version Delta": delta.version(), "fichier": path, "octets": size}
+                        for path, size in table.files(cluster_lake)]
+    finally:
+        cluster.stop(s3)
+        store.stop(s3)
     return DeploymentResult(comparison, pd.DataFrame(listing), s3)

@@ -6,14 +6,13 @@ exactly once (as the cell's value) and nothing leaks between cells. Labels are F
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hybridflow.config import REPORT_DIR
+from hybridflow.config import get_settings
 from hybridflow.report.display import CaptionedImage, default_caption
 from hybridflow.tickets import labels
 
@@ -25,8 +24,8 @@ LABELS_FR = labels.ALL  # the package's one mapping (hybridflow.tickets.labels)
 
 
 def figures_dir() -> Path:
-    """Where figures are saved: $HYBRIDFLOW_REPORT_DIR/figures (set by the build), else report/figures."""
-    return Path(os.environ.get("HYBRIDFLOW_REPORT_DIR", REPORT_DIR)) / "figures"
+    """Where figures are saved: <REPORT_DIR>/figures (the build sets REPORT_DIR), else report/figures."""
+    return get_settings().report_out_dir / "figures"
 
 
 def caption_of(fig: Figure) -> str | None:

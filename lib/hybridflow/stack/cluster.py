@@ -7,7 +7,7 @@ scripts, so the daemons are started the way those scripts end up starting them:
 pyspark folder so the worker can launch executors from the same jars.
 
 The master's address comes from ``SPARK_MASTER`` when it is ``spark://host:port``
-(else 127.0.0.1:7077); the other knobs use Spark's own environment variable names:
+(else 127.0.0.1:7077); the other knobs are settings named like Spark's own variables:
 ``SPARK_MASTER_WEBUI_PORT`` (8080), ``SPARK_WORKER_WEBUI_PORT`` (8081),
 ``SPARK_WORKER_CORES`` (1) and ``SPARK_WORKER_MEMORY`` (1g). Files::
 
@@ -27,7 +27,6 @@ import os
 import re
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,25 +64,21 @@ class ClusterSpec:
     worker_memory: str
 
     @classmethod
-    def of(cls, settings: Settings, env: Mapping[str, str] | None = None) -> ClusterSpec:
-        """The spec for these settings (SPARK_MASTER) and Spark's own SPARK_MASTER_*/SPARK_WORKER_* variables."""
-        env = os.environ if env is None else env
+    def of(cls, settings: Settings) -> ClusterSpec:
+        """The spec for these settings (SPARK_MASTER, SPARK_MASTER_WEBUI_PORT, SPARK_WORKER_*)."""
         host, port = "127.0.0.1", 7077
         match = re.match(r"^spark://([^:/,]+):(\d+)$", settings.spark_master)
         if match:
             host, port = match.group(1), int(match.group(2))
         elif settings.spark_master.startswith("spark://"):
             raise StackError(f"SPARK_MASTER={settings.spark_master} lists several masters: the local cluster has one.")
-        try:
-            return cls(
-                host=host, port=port,
-                webui_port=int(env.get("SPARK_MASTER_WEBUI_PORT", "8080")),
-                worker_webui_port=int(env.get("SPARK_WORKER_WEBUI_PORT", "8081")),
-                worker_cores=int(env.get("SPARK_WORKER_CORES", "1")),
-                worker_memory=env.get("SPARK_WORKER_MEMORY", "1g"),
-            )
-        except ValueError as exc:
-            raise StackError(f"A SPARK_MASTER_*/SPARK_WORKER_* variable is not a number ({exc}): fix it.") from None
+        return cls(
+            host=host, port=port,
+            webui_port=settings.spark_master_webui_port,
+            worker_webui_port=settings.spark_worker_webui_port,
+            worker_cores=settings.spark_worker_cores,
+            worker_memory=settings.spark_worker_memory,
+        )
 
     @property
     def master_url(self) -> str:

@@ -324,15 +324,15 @@ def private_store_settings(settings: Settings, state_dir: Path, lake_uri: str, a
     binary = ensure_binary(settings)  # built once with Go by `make setup`, reused here
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)  # for the Spark driver
-    paths = ObjectStorePaths.of(settings.model_copy(update={"state_dir": state_dir}))
+    paths = ObjectStorePaths.of(settings.with_(state_dir=state_dir))
     paths.binary.parent.mkdir(parents=True)
     paths.binary.symlink_to(binary.resolve())
     paths.stamp.touch()
-    return settings.model_copy(update={
-        "state_dir": state_dir,
-        "s3_endpoint": f"http://127.0.0.1:{process.free_port()}",
-        "s3_access_key": SecretStr(access_key),
-        "s3_secret_key": SecretStr(uuid.uuid4().hex),
-        "lake_uri": lake_uri,
-        "checkpoint_uri": None,
-    })
+    return settings.with_(
+        state_dir=state_dir,
+        s3_endpoint=f"http://127.0.0.1:{process.free_port()}",
+        s3_access_key=SecretStr(access_key),
+        s3_secret_key=SecretStr(uuid.uuid4().hex),
+        lake_uri=lake_uri,
+        checkpoint_uri=None,
+    )

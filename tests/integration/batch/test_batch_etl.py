@@ -82,13 +82,7 @@ def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenari
 
     # The real streaming job, running on its own topics, enriching tickets with the dimension.
     uid = uuid.uuid4().hex[:8]
-    s = s.model_copy(
-        update={
-            "topic_tickets": f"batch_tickets_{uid}",
-            "topic_dlq": f"batch_dlq_{uid}",
-            "topic_alerts": f"batch_alerts_{uid}",
-        }
-    )
+    s = s.with_(topic_tickets=f"batch_tickets_{uid}", topic_dlq=f"batch_dlq_{uid}", topic_alerts=f"batch_alerts_{uid}")
     ensure_topics(s)
     pipeline = start_pipeline(spark, s, available_now=False)
     tickets_query = pipeline.queries[TICKETS]

@@ -56,12 +56,7 @@ def pipeline_input(settings: Settings, stack) -> Iterator[tuple[Settings, list]]
     from hybridflow.tickets.producer import produce
 
     uid = uuid.uuid4().hex[:10]
-    topics = settings.model_copy(
-        update={
-            "topic_tickets": f"{settings.topic_tickets}_{uid}",
-            "topic_dlq": f"{settings.topic_dlq}_{uid}",
-        }
-    )
+    topics = settings.with_(topic_tickets=f"{settings.topic_tickets}_{uid}", topic_dlq=f"{settings.topic_dlq}_{uid}")
     ensure_topics(topics)
     generator = TicketGenerator(7, START, arrival_rate=2.0, late_ratio=0.1, max_lateness_s=20)
     events = list(mix(generator.take(300), 0.05, seed=7, max_payload_bytes=topics.max_payload_bytes))
@@ -72,13 +67,8 @@ def pipeline_input(settings: Settings, stack) -> Iterator[tuple[Settings, list]]
 
 
 def _lake_under(base: Settings, topics: Settings, lake_uri: str) -> Settings:
-    return base.model_copy(
-        update={
-            "topic_tickets": topics.topic_tickets,
-            "topic_dlq": topics.topic_dlq,
-            "lake_uri": lake_uri,
-            "checkpoint_uri": None,
-        }
+    return base.with_(
+        topic_tickets=topics.topic_tickets, topic_dlq=topics.topic_dlq, lake_uri=lake_uri, checkpoint_uri=None
     )
 
 

@@ -27,21 +27,21 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def cluster(settings, tmp_path_factory, free_tcp_port) -> Iterator[tuple]:
     """A running master + worker (1 core, 1g) on free ports with its own state dir; stopped at the end."""
     state = tmp_path_factory.mktemp("cluster-state")
-    cluster_settings = settings.model_copy(
-        update={"state_dir": state, "spark_master": f"spark://127.0.0.1:{free_tcp_port()}"}
+    cluster_settings = settings.with_(
+        state_dir=state,
+        spark_master=f"spark://127.0.0.1:{free_tcp_port()}",
+        spark_master_webui_port=free_tcp_port(),
+        spark_worker_webui_port=free_tcp_port(),
+        spark_worker_cores=1,
+        spark_worker_memory="1g",
     )
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SPARK_MASTER_WEBUI_PORT", str(free_tcp_port()))
-        mp.setenv("SPARK_WORKER_WEBUI_PORT", str(free_tcp_port()))
-        mp.setenv("SPARK_WORKER_CORES", "1")
-        mp.setenv("SPARK_WORKER_MEMORY", "1g")
-        spec = ClusterSpec.of(cluster_settings)
-        service = SparkCluster()
-        status = service.start(cluster_settings)
-        try:
-            yield cluster_settings, spec, status
-        finally:
-            service.stop(cluster_settings)
+    spec = ClusterSpec.of(cluster_settings)
+    service = SparkCluster()
+    status = service.start(cluster_settings)
+    try:
+        yield cluster_settings, spec, status
+    finally:
+        service.stop(cluster_settings)
     assert alive_workers(spec) == 0  # really stopped
 
 

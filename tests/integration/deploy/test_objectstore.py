@@ -43,7 +43,7 @@ def test_status_reports_the_running_store(object_store, s3_settings):
 
 def test_a_taken_port_gives_a_clear_error(object_store, s3_settings, tmp_path):
     # Another state dir (so no pid file) on the port the running store already holds.
-    other = s3_settings.model_copy(update={"state_dir": tmp_path})
+    other = s3_settings.with_(state_dir=tmp_path)
     paths = ObjectStorePaths.of(other)
     paths.binary.parent.mkdir(parents=True)
     paths.binary.symlink_to(ObjectStorePaths.of(s3_settings).binary.resolve())

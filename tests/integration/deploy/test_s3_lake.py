@@ -9,14 +9,14 @@ and a rerun commits nothing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
 from hybridflow import lake
-from hybridflow.deploy.runner import run_stream, settings_env
+from hybridflow.config import child_env
+from hybridflow.deploy.runner import run_stream
 from hybridflow.stack.objectstore import list_objects, split_s3a
 from hybridflow.streaming import sinks
 
@@ -35,8 +35,8 @@ spark.stop()
 
 
 def test_spark_writes_and_reads_parquet_through_s3a(object_store, s3_settings):
-    settings = s3_settings.model_copy(update={"lake_uri": "s3a://lake-tests/roundtrip"})
-    env = {**os.environ, **settings_env(settings), "HYBRIDFLOW_ENV_FILE": "/dev/null"}
+    settings = s3_settings.with_(lake_uri="s3a://lake-tests/roundtrip")
+    env = child_env(settings)
     done = subprocess.run(
         [sys.executable, "-c", _SPARK_ROUND_TRIP], env=env, capture_output=True, text=True, timeout=600
     )

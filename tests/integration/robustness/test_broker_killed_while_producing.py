@@ -46,17 +46,15 @@ def broker(settings: Settings, tmp_path_factory: pytest.TempPathFactory, module_
     """A private broker on free ports with its own state dir (sharing the resolved jars); stopped at the end."""
     state = tmp_path_factory.mktemp("killed-broker")
     (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
-    private = settings.model_copy(update={
-        "kafka_bootstrap_servers": f"localhost:{module_stable_port()}",
-        "kafka_controller_port": module_stable_port(), "state_dir": state,
-    })  # fmt: skip
+    private = settings.with_(kafka_bootstrap_servers=f"localhost:{module_stable_port()}", kafka_controller_port=module_stable_port(), state_dir=state)  # fmt: skip
     KafkaBroker().start(private)
     yield private
     KafkaBroker().stop(private, timeout_s=10)
 
 
 def _end_offsets(s: Settings) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_list, request_timeout_ms=5000)
+    consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_list, request_timeout_ms=5000,
+                             **s.kafka_client_options("kafka-python", "admin"))
     try:
         parts = [TopicPartition(s.topic_tickets, p) for p in range(s.topic_partitions)]
         return sum(consumer.end_offsets(parts).values())
@@ -67,7 +65,7 @@ def _end_offsets(s: Settings) -> int:
 def _ticket_ids(s: Settings) -> list[str]:
     """The ticket id of every record in the topic (all partitions, up to their end)."""
     consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_list, enable_auto_commit=False, consumer_timeout_ms=10000,
-                             isolation_level="read_committed")  # fmt: skip
+                             isolation_level="read_committed", **s.kafka_client_options("kafka-python", "admin"))  # fmt: skip
     try:
         parts = [TopicPartition(s.topic_tickets, p) for p in range(s.topic_partitions)]
         consumer.assign(parts)
@@ -133,8 +131,7 @@ def _produce_and_kill(s: Settings, outage_s: float, log: Path) -> tuple[int, dic
 
 
 def _isolated(broker: Settings, name: str, **changes) -> Settings:
-    s = broker.model_copy(update={"topic_tickets": f"{name}_tickets", "topic_dlq": f"{name}_dlq",
-                                  "topic_alerts": f"{name}_alerts", **changes})  # fmt: skip
+    s = broker.with_(topic_tickets=f"{name}_tickets", topic_dlq=f"{name}_dlq", topic_alerts=f"{name}_alerts", **changes)  # fmt: skip
     ensure_topics(s)
     return s
 

@@ -51,11 +51,7 @@ def private(settings: Settings, tmp_path_factory: pytest.TempPathFactory, module
     """A private broker (restartable ports, own state dir), its topics, a lake of its own; stopped at the end."""
     state = tmp_path_factory.mktemp("stream-broker")
     (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
-    s = settings.model_copy(update={
-        "kafka_bootstrap_servers": f"localhost:{module_stable_port()}", "kafka_controller_port": module_stable_port(),
-        "state_dir": state, "lake_uri": (state / "lake").as_uri(), "checkpoint_uri": (state / "checkpoints").as_uri(),
-        "max_offsets_per_trigger": BATCH,
-    })  # fmt: skip
+    s = settings.with_(kafka_bootstrap_servers=f"localhost:{module_stable_port()}", kafka_controller_port=module_stable_port(), state_dir=state, lake_uri=(state / "lake").as_uri(), checkpoint_uri=(state / "checkpoints").as_uri(), max_offsets_per_trigger=BATCH)  # fmt: skip
     KafkaBroker().start(s)
     ensure_topics(s)
     yield s
@@ -69,7 +65,8 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
 
 def _dead_letters(s: Settings) -> list[bytes]:
     consumer = KafkaConsumer(s.topic_dlq, bootstrap_servers=s.bootstrap_list, isolation_level="read_committed",
-                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=8000)  # fmt: skip
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=8000,
+                             **s.kafka_client_options("kafka-python", "admin"))  # fmt: skip
     try:
         return [record.value for record in consumer]
     finally:

@@ -54,7 +54,7 @@ def on_s3(module_isolated_settings: Settings, tmp_path_factory: pytest.TempPathF
                                     "fault-test")  # fmt: skip
     except ToolchainError as exc:
         pytest.skip(f"versitygw is not built here: {exc}")
-    s3 = s3.model_copy(update={"s3_endpoint": f"http://127.0.0.1:{module_stable_port()}", "max_offsets_per_trigger": BATCH})
+    s3 = s3.with_(s3_endpoint=f"http://127.0.0.1:{module_stable_port()}", max_offsets_per_trigger=BATCH)
     ObjectStore().start(s3)
     yield s3
     ObjectStore().stop(s3)
@@ -114,7 +114,8 @@ def test_tickets_are_the_valid_input_exactly_once(outage, on_s3: Settings, event
 
 def test_dead_letters_are_the_malformed_input_exactly_once(outage, on_s3: Settings, events) -> None:
     consumer = KafkaConsumer(on_s3.topic_dlq, bootstrap_servers=on_s3.bootstrap_list, isolation_level="read_committed",
-                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=8000)  # fmt: skip
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=8000,
+                             **on_s3.kafka_client_options("kafka-python", "admin"))  # fmt: skip
     try:
         letters = Counter(record.value for record in consumer)
     finally:

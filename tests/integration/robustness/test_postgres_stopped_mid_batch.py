@@ -37,11 +37,7 @@ def crm(settings: Settings, module_stable_port) -> Iterator[Settings]:
     """A private PostgreSQL, seeded small, with a lake and landing folder of its own; removed at the end."""
     state = Path(tempfile.mkdtemp(prefix="hybridflow-pg-fault-"))
     state.chmod(0o755)  # when run as root, the server runs as `postgres`, which must reach its folder
-    private = settings.model_copy(update={
-        "state_dir": state, "pg_port": module_stable_port(), "pg_host": "localhost",
-        "lake_uri": (state / "lake").as_uri(), "checkpoint_uri": (state / "checkpoints").as_uri(),
-        "landing_dir": state / "landing",
-    })  # fmt: skip
+    private = settings.with_(state_dir=state, pg_port=module_stable_port(), pg_host="localhost", lake_uri=(state / "lake").as_uri(), checkpoint_uri=(state / "checkpoints").as_uri(), landing_dir=state / "landing")  # fmt: skip
     try:
         POSTGRES.start(private)
         seed(private, scale=0.05, seed=42, progress=False)

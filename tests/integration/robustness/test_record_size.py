@@ -38,10 +38,7 @@ def small(settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathF
     """Isolated topics whose tickets topic takes records of at most 64 KiB; lake and checkpoints in a temp dir."""
     uid = uuid.uuid4().hex[:10]
     base = tmp_path_factory.mktemp("record-size")
-    small = settings.model_copy(update={
-        "topic_tickets": f"size_tickets_{uid}", "topic_dlq": f"size_dlq_{uid}", "topic_alerts": f"size_alerts_{uid}",
-        "lake_uri": (base / "lake").as_uri(), "checkpoint_uri": (base / "checkpoints").as_uri(),
-    })  # fmt: skip
+    small = settings.with_(topic_tickets=f"size_tickets_{uid}", topic_dlq=f"size_dlq_{uid}", topic_alerts=f"size_alerts_{uid}", lake_uri=(base / "lake").as_uri(), checkpoint_uri=(base / "checkpoints").as_uri())  # fmt: skip
     limited = {"num_partitions": small.topic_partitions, "replication_factor": 1, "configs": {"max.message.bytes": str(LIMIT)}}
     with admin_client(small) as admin:
         admin.create_topics({small.topic_tickets: limited, f"{small.topic_tickets}_probe": limited})
@@ -79,6 +76,7 @@ def test_a_record_over_the_limit_fails_naming_the_limit_and_the_rest_is_sent(sma
 def _dead_letters(settings: Settings) -> list:
     consumer = KafkaConsumer(
         settings.topic_dlq, bootstrap_servers=settings.bootstrap_list, isolation_level="read_committed",
+        **settings.kafka_client_options("kafka-python", "admin"),
         auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=5000,
         fetch_max_bytes=4 * LIMIT, max_partition_fetch_bytes=4 * LIMIT,
     )  # fmt: skip

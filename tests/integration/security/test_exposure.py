@@ -69,7 +69,7 @@ def private_pg(settings: Settings) -> Iterator[Settings]:
     """A PostgreSQL of its own (free port, state dir the `postgres` account can traverse), started; removed at the end."""
     state = Path(tempfile.mkdtemp(prefix="hybridflow-pg-auth-"))
     state.chmod(0o755)
-    private = settings.model_copy(update={"state_dir": state, "pg_port": free_port(), "pg_host": "localhost"})
+    private = settings.with_(state_dir=state, pg_port=free_port(), pg_host="localhost")
     try:
         POSTGRES.start(private)
         yield private
@@ -144,6 +144,6 @@ def test_the_object_store_listens_on_loopback_and_refuses_a_wrong_secret(private
     sockets = _listening(pid)
     assert sockets and all(_loopback(address) for address, _ in sockets), sockets
     assert "lake-auth" in {b["Name"] for b in s3_client(private_s3).list_buckets()["Buckets"]}
-    wrong = private_s3.model_copy(update={"s3_secret_key": SecretStr("change-me-please")})
+    wrong = private_s3.with_(s3_secret_key=SecretStr("change-me-please"))
     with pytest.raises(ClientError, match=r"SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId"):
         s3_client(wrong).list_buckets()

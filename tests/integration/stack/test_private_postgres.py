@@ -25,7 +25,7 @@ def private_pg(settings: Settings) -> Iterator[Settings]:
     """Settings of a PostgreSQL of its own (free port, state dir the `postgres` account can traverse); stopped at the end."""
     state = Path(tempfile.mkdtemp(prefix="hybridflow-pg-"))
     state.chmod(0o755)  # when run as root, the server runs as `postgres`, which must reach its folder
-    private = settings.model_copy(update={"state_dir": state, "pg_port": free_port(), "pg_host": "localhost"})
+    private = settings.with_(state_dir=state, pg_port=free_port(), pg_host="localhost")
     yield private
     SERVICE.stop(private)
     shutil.rmtree(state, ignore_errors=True)
@@ -38,7 +38,7 @@ def test_start_stop_cycle(private_pg: Settings, tmp_path: Path) -> None:
     again = SERVICE.start(private_pg)
     assert again.pid == first.pid and again.started_in_s == 0.0
 
-    other = private_pg.model_copy(update={"state_dir": tmp_path / "other"})
+    other = private_pg.with_(state_dir=tmp_path / "other")
     with pytest.raises(StackError, match=rf"\(PostgreSQL\) is already in use by postgres \(pid {first.pid}: .*PG_PORT"):
         SERVICE.start(other)
 

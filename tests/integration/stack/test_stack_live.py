@@ -49,18 +49,20 @@ def test_ensure_topics_is_idempotent(isolated_settings: Settings) -> None:
 
 
 def test_ensure_topics_grows_partitions(isolated_settings: Settings) -> None:
-    more = isolated_settings.model_copy(update={"topic_partitions": isolated_settings.topic_partitions + 1})
+    more = isolated_settings.with_(topic_partitions=isolated_settings.topic_partitions + 1)
     assert ensure_topics(more)[more.topic_tickets] == more.topic_partitions
 
 
 def test_produce_consume_round_trip(isolated_settings: Settings) -> None:
     key, value = b"client-0042", f"hello {uuid.uuid4()}".encode()
     producer = KafkaProducer(bootstrap_servers=isolated_settings.bootstrap_list, acks="all",
-                             request_timeout_ms=isolated_settings.kafka_request_timeout_ms)
+                             request_timeout_ms=isolated_settings.kafka_request_timeout_ms,
+                             **isolated_settings.kafka_client_options("kafka-python", "producer"))
     meta = producer.send(isolated_settings.topic_tickets, key=key, value=value).get(timeout=30)
     producer.close()
     consumer = KafkaConsumer(bootstrap_servers=isolated_settings.bootstrap_list, consumer_timeout_ms=15000,
-                             request_timeout_ms=isolated_settings.kafka_request_timeout_ms)
+                             request_timeout_ms=isolated_settings.kafka_request_timeout_ms,
+                             **isolated_settings.kafka_client_options("kafka-python", "streaming"))
     try:
         tp = TopicPartition(meta.topic, meta.partition)
         consumer.assign([tp])

@@ -29,6 +29,7 @@ def consume_all(settings: Settings, expected: int, timeout_s: float = 60.0) -> l
     consumer = KafkaConsumer(
         settings.topic_tickets,
         bootstrap_servers=settings.bootstrap_list,
+        **settings.kafka_client_options("kafka-python", "admin"),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -148,6 +149,6 @@ def test_produce_command_sends_count_events(isolated_settings: Settings, monkeyp
 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_missing_topic_is_a_clear_error(isolated_settings: Settings, client: str):
-    missing = isolated_settings.model_copy(update={"topic_tickets": isolated_settings.topic_tickets + "_missing"})
+    missing = isolated_settings.with_(topic_tickets=isolated_settings.topic_tickets + "_missing")
     with pytest.raises(StackError, match=r"does not exist.*make up"):
         produce(iter(()), missing, progress=False, client=client)

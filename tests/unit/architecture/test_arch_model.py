@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from hybridflow.architecture.data import build_architecture
 from hybridflow.architecture.errors import ModelError
 from hybridflow.architecture.model import CLOUDS, Architecture, CostOption, Location
 from hybridflow.architecture.schematics import node_factory
@@ -171,3 +172,13 @@ def test_hybrid_cost_lines_price_chosen_components(arch: Architecture) -> None:
 def test_unknown_reference_names_the_fix(arch: Architecture) -> None:
     with pytest.raises(ModelError, match=r"data\.py"):
         arch.need("teleporter")
+
+
+def test_the_model_names_the_users_topics_and_trigger(settings) -> None:
+    mine = settings.with_(topic_tickets="acme_tickets", topic_dlq="acme_dlq", trigger_interval="7 seconds")
+    arch = build_architecture(mine)
+    tickets_in = next(f for f in arch.flows if f.id == "tickets_in")
+    assert tickets_in.label == "Billets JSON (acme_tickets)"
+    lifecycle = " | ".join(text for _, _, text in arch.ticket_lifecycle)
+    assert "produce(acme_tickets," in lifecycle and "acme_dlq" in lifecycle and "'7 seconds'" in lifecycle
+    assert "{" not in lifecycle  # every placeholder filled in

@@ -48,14 +48,8 @@ REQUIRED_APP_VARS = {
     "S3_REGION",
     "SPARK_MASTER",
 }
-# Variables that are not settings but are read by Spark's daemons or Jupyter themselves.
-OTHER_APP_VARS = {
-    "SPARK_MASTER_WEBUI_PORT",
-    "SPARK_WORKER_WEBUI_PORT",
-    "SPARK_WORKER_CORES",
-    "SPARK_WORKER_MEMORY",
-    "JUPYTER_TOKEN",
-}
+# Variables that are not settings but are read by Jupyter itself.
+OTHER_APP_VARS = {"JUPYTER_TOKEN"}
 
 
 @pytest.fixture(scope="module")

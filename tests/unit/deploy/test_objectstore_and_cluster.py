@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from hybridflow.config import Settings, get_settings
-from hybridflow.deploy.runner import read_event_log, settings_env
-from hybridflow.errors import StackError, ToolchainError
+from hybridflow.config import Settings, child_env, get_settings
+from hybridflow.deploy.runner import read_event_log
+from hybridflow.errors import ConfigError, StackError, ToolchainError
 from hybridflow.stack.cluster import (
     MASTER_CLASS,
     WORKER_CLASS,
@@ -70,21 +71,23 @@ def test_start_without_the_binary_says_to_run_setup(tmp_path, monkeypatch):
         ObjectStore().start(settings)
 
 
-def test_cluster_spec_reads_spark_master_and_sparks_own_variables():
+def test_cluster_spec_reads_spark_master_and_the_cluster_settings(monkeypatch):
+    monkeypatch.setenv("SPARK_WORKER_MEMORY", "3g")  # the settings read Spark's own variable names
     spec = ClusterSpec.of(
-        get_settings(spark_master="spark://10.0.0.5:7078"),
-        env={"SPARK_MASTER_WEBUI_PORT": "9090", "SPARK_WORKER_CORES": "2", "SPARK_WORKER_MEMORY": "3g"},
+        get_settings(spark_master="spark://10.0.0.5:7078", spark_master_webui_port=9090, spark_worker_cores=2)
     )
     assert (spec.host, spec.port, spec.webui_port, spec.worker_webui_port) == ("10.0.0.5", 7078, 9090, 8081)
+    assert (spec.worker_cores, spec.worker_memory) == (2, "3g")
     assert spec.master_url == "spark://10.0.0.5:7078" and spec.master_ui == "http://10.0.0.5:9090"
-    local = ClusterSpec.of(get_settings(spark_master="local[*]"), env={})
+    monkeypatch.delenv("SPARK_WORKER_MEMORY")
+    local = ClusterSpec.of(get_settings(spark_master="local[*]"))
     assert local.master_url == "spark://127.0.0.1:7077" and (local.worker_cores, local.worker_memory) == (1, "1g")
-    with pytest.raises(StackError, match="not a number"):
-        ClusterSpec.of(get_settings(), env={"SPARK_WORKER_CORES": "two"})
+    with pytest.raises(ConfigError, match="SPARK_WORKER_CORES"):
+        get_settings().with_(spark_worker_cores="two")
 
 
 def test_daemon_commands_use_pysparks_jars(tmp_path):
-    spec = ClusterSpec.of(get_settings(spark_master="spark://127.0.0.1:7077"), env={})
+    spec = ClusterSpec.of(get_settings(spark_master="spark://127.0.0.1:7077"))
     master = master_command(spec)
     assert MASTER_CLASS in master and master[master.index("-cp") + 1].endswith("pyspark/jars/*")
     worker = worker_command(spec, tmp_path)
@@ -93,14 +96,14 @@ def test_daemon_commands_use_pysparks_jars(tmp_path):
     assert scala_version() == "2.13"
 
 
-def test_settings_env_rebuilds_the_same_settings(monkeypatch):
-    settings = _s3(topic_tickets="t1", trigger_interval="5 seconds")
-    env = settings_env(settings)
-    assert env["S3_SECRET_KEY"] == "very-secret" and env["TOPIC_TICKETS"] == "t1"
+def test_child_env_rebuilds_the_same_settings(monkeypatch):
+    settings = _s3(topic_tickets="t1", trigger_interval="5 seconds", spark_worker_cores=3)
+    env = child_env(settings, EXTRA="x")
+    assert env["S3_SECRET_KEY"] == "very-secret" and env["TOPIC_TICKETS"] == "t1" and env["EXTRA"] == "x"
+    assert env["SPARK_WORKER_CORES"] == "3" and env["HYBRIDFLOW_ENV_FILE"] == os.devnull  # no .env adds to them
     assert "CHECKPOINT_URI" not in env  # unset stays unset
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("HYBRIDFLOW_ENV_FILE", "/dev/null")
     assert get_settings() == settings
 
 

@@ -40,7 +40,7 @@ def test_sla_buckets_counts_time_left():
 
 
 def test_figures_are_saved_where_the_build_says(tmp_path, monkeypatch):
-    monkeypatch.setenv("HYBRIDFLOW_REPORT_DIR", str(tmp_path))
+    monkeypatch.setenv("REPORT_DIR", str(tmp_path))
     reasons = pd.Series({"malformed_json": 3, "wrong_type": 1})
     figures.save(figures.dead_letter_reasons(reasons), "test_dlq")
     assert (tmp_path / "figures" / "test_dlq.png").stat().st_size > 0
@@ -118,7 +118,7 @@ def test_bench_tables_and_latency_figure(tmp_path, monkeypatch):
     held = SteadyResult(rate=300, seconds=10, sent=3000, visible=slow, alerts=fast, peak=Peak())
     table = views.latency_table(held)
     assert table["atteinte"].tolist() == ["non", "oui"]  # visible p95 6 s > 5 s; alerts 0.08 s <= 1 s
-    monkeypatch.setenv("HYBRIDFLOW_REPORT_DIR", str(tmp_path))
+    monkeypatch.setenv("REPORT_DIR", str(tmp_path))
     paths = views.latency_paths(held)
     paths["visible dans la table tickets"]["samples"] = [0.5, 1.0, 2.0, 6.5]
     figures.save(figures.latency_distributions(paths, "test"), "test_latences")

@@ -25,14 +25,7 @@ def free_port():
 @pytest.fixture
 def scratch_settings(settings: Settings, tmp_path: Path) -> Settings:
     """Settings for a broker that does not exist: free ports, state under tmp_path."""
-    return settings.model_copy(
-        update={
-            "kafka_bootstrap_servers": f"localhost:{_free_port()}",
-            "kafka_controller_port": _free_port(),
-            "state_dir": tmp_path / "state",
-            "kafka_request_timeout_ms": 2000,
-        }
-    )
+    return settings.with_(kafka_bootstrap_servers=f"localhost:{_free_port()}", kafka_controller_port=_free_port(), state_dir=tmp_path / "state", kafka_request_timeout_ms=2000)
 
 
 @pytest.fixture

@@ -53,13 +53,13 @@ def test_write_config_writes_both_files(scratch_settings: Settings) -> None:
 
 def test_controller_port_must_differ(scratch_settings: Settings) -> None:
     port = int(scratch_settings.bootstrap_list[0].rsplit(":", 1)[1])
-    clash = scratch_settings.model_copy(update={"kafka_controller_port": port})
+    clash = scratch_settings.with_(kafka_controller_port=port)
     with pytest.raises(StackError, match="KAFKA_CONTROLLER_PORT"):
         broker.server_properties(clash)
 
 
 def test_single_broker_only(scratch_settings: Settings) -> None:
-    two = scratch_settings.model_copy(update={"kafka_bootstrap_servers": "localhost:1,localhost:2"})
+    two = scratch_settings.with_(kafka_bootstrap_servers="localhost:1,localhost:2")
     with pytest.raises(StackError, match="single host:port"):
         broker.listener(two)
 
@@ -73,12 +73,12 @@ def test_cluster_id_looks_like_kafkas() -> None:
 def test_enabled_only_for_local_addresses(scratch_settings: Settings) -> None:
     kafka = broker.KafkaBroker()
     assert kafka.enabled(scratch_settings)
-    remote = scratch_settings.model_copy(update={"kafka_bootstrap_servers": "kafka.example.com:9092"})
+    remote = scratch_settings.with_(kafka_bootstrap_servers="kafka.example.com:9092")
     assert not kafka.enabled(remote)
 
 
 def test_start_refuses_a_taken_port(scratch_settings: Settings, listening_socket: int) -> None:
-    taken = scratch_settings.model_copy(update={"kafka_bootstrap_servers": f"localhost:{listening_socket}"})
+    taken = scratch_settings.with_(kafka_bootstrap_servers=f"localhost:{listening_socket}")
     with pytest.raises(StackError, match=rf"Port localhost:{listening_socket} \(Kafka broker\) is already in use by "
                                          rf".*\(pid {os.getpid()}: .*KAFKA_BOOTSTRAP_SERVERS"):
         broker.KafkaBroker().start(taken)
@@ -86,7 +86,7 @@ def test_start_refuses_a_taken_port(scratch_settings: Settings, listening_socket
 
 
 def test_start_refuses_a_taken_controller_port(scratch_settings: Settings, listening_socket: int) -> None:
-    taken = scratch_settings.model_copy(update={"kafka_controller_port": listening_socket})
+    taken = scratch_settings.with_(kafka_controller_port=listening_socket)
     with pytest.raises(StackError, match="KAFKA_CONTROLLER_PORT"):
         broker.KafkaBroker().start(taken)
 

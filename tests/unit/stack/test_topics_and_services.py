@@ -12,8 +12,7 @@ from hybridflow.stack.base import Service, ServiceStatus
 
 
 def test_wanted_topics_come_from_settings(scratch_settings: Settings) -> None:
-    custom = scratch_settings.model_copy(update={"topic_tickets": "t", "topic_dlq": "d", "topic_alerts": "a",
-                                                 "topic_partitions": 5})
+    custom = scratch_settings.with_(topic_tickets="t", topic_dlq="d", topic_alerts="a", topic_partitions=5)
     assert topics.wanted_topics(custom) == {"t": 5, "d": topics.DLQ_PARTITIONS, "a": 5}
 
 
@@ -91,7 +90,7 @@ def test_cli_has_stack_commands() -> None:
 def test_a_port_that_is_not_kafka_fails_without_leaking_threads(scratch_settings: Settings, listening_socket: int) -> None:
     import threading
 
-    fake = scratch_settings.model_copy(update={"kafka_bootstrap_servers": f"localhost:{listening_socket}"})
+    fake = scratch_settings.with_(kafka_bootstrap_servers=f"localhost:{listening_socket}")
     before = threading.active_count()
     assert topics.broker_answers(fake, timeout_ms=1000) is False
     with pytest.raises(StackError, match="is not reachable"):
