@@ -131,8 +131,15 @@ def weight_tornado(arch: Architecture, step: float = WEIGHT_STEP) -> pd.DataFram
             scores, clouds = cloud_score_matrix(arch, varied)
             mine = scores[0, clouds.index(base.winner)]
             best_other = max(s for c, s in zip(clouds, scores[0], strict=False) if c != base.winner)
-            rows.append({"criterion": criterion.id, "critère": criterion.label, "facteur": factor,
-                         "gagnant": clouds[int(scores[0].argmax())].label, "marge": mine - best_other})
+            rows.append(
+                {
+                    "criterion": criterion.id,
+                    "critère": criterion.label,
+                    "facteur": factor,
+                    "gagnant": clouds[int(scores[0].argmax())].label,
+                    "marge": mine - best_other,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -154,8 +161,10 @@ class MonteCarlo:
         """The criterion whose weight differs most between draws kept and draws lost (None if never lost)."""
         if not self.mean_weights_when_lost:
             return None
-        return max(self.mean_weights_when_lost,
-                   key=lambda c: abs(self.mean_weights_when_lost[c] - self.mean_weights_when_kept.get(c, 0.0)))
+        return max(
+            self.mean_weights_when_lost,
+            key=lambda c: abs(self.mean_weights_when_lost[c] - self.mean_weights_when_kept.get(c, 0.0)),
+        )
 
 
 def monte_carlo_weights(arch: Architecture, draws: int = N_DRAWS, seed: int = SEED) -> MonteCarlo:
@@ -197,15 +206,17 @@ def flip_points(arch: Architecture, resolution: int = 2_001) -> pd.DataFrame:
         high = today
         while high < resolution - 1 and won[high + 1] == base:
             high += 1
-        rows.append({
-            "criterion": criterion.id,
-            "critère": criterion.label,
-            "part actuelle": float(weights[i]),
-            "reste premier de": float(grid[low]),
-            "à": float(grid[high]),
-            "en dessous": won[low - 1].label if low > 0 else "",
-            "au-dessus": won[high + 1].label if high < resolution - 1 else "",
-        })
+        rows.append(
+            {
+                "criterion": criterion.id,
+                "critère": criterion.label,
+                "part actuelle": float(weights[i]),
+                "reste premier de": float(grid[low]),
+                "à": float(grid[high]),
+                "en dessous": won[low - 1].label if low > 0 else "",
+                "au-dessus": won[high + 1].label if high < resolution - 1 else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -218,8 +229,14 @@ def closest_flip(flips: pd.DataFrame) -> dict | None:
                 continue
             distance = abs(row[bound] - row["part actuelle"])
             if best is None or distance < best["écart"]:
-                best = {"critère": row["critère"], "sens": side, "seuil": row[bound], "part actuelle": row["part actuelle"],
-                        "nouveau gagnant": row[who], "écart": distance}
+                best = {
+                    "critère": row["critère"],
+                    "sens": side,
+                    "seuil": row[bound],
+                    "part actuelle": row["part actuelle"],
+                    "nouveau gagnant": row[who],
+                    "écart": distance,
+                }
     return best
 
 
@@ -233,15 +250,24 @@ def cost_score_shifts(arch: Architecture, points: int = 1) -> pd.DataFrame:
     for cloud in CLOUDS:
         for shift in (-points, points):
             candidates = tuple(
-                dataclasses.replace(c, scores={**c.scores, COST_CRITERION: int(np.clip(c.scores[COST_CRITERION] + shift, 1, 5))})
-                if c.provider == cloud else c
+                dataclasses.replace(
+                    c, scores={**c.scores, COST_CRITERION: int(np.clip(c.scores[COST_CRITERION] + shift, 1, 5))}
+                )
+                if c.provider == cloud
+                else c
                 for c in arch.candidates
             )
             varied = ranking(dataclasses.replace(arch, candidates=candidates))
-            rows.append({"fournisseur": cloud.label, "note Coût": f"{shift:+d}",
-                         "prix équivalents": f"{'−' if shift > 0 else '+'}{_pct(PRICE_STEP)}",
-                         "gagnant": varied.winner.label, "marge": round(varied.margin, 3),
-                         "bascule": varied.winner != base.winner})
+            rows.append(
+                {
+                    "fournisseur": cloud.label,
+                    "note Coût": f"{shift:+d}",
+                    "prix équivalents": f"{'−' if shift > 0 else '+'}{_pct(PRICE_STEP)}",
+                    "gagnant": varied.winner.label,
+                    "marge": round(varied.margin, 3),
+                    "bascule": varied.winner != base.winner,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -275,20 +301,24 @@ def price_tornado(arch: Architecture, step: float = PRICE_STEP, growth: float = 
             continue
         low = three_year_costs(with_prices(arch, {price.id: 1 - step}), growth)
         high = three_year_costs(with_prices(arch, {price.id: 1 + step}), growth)
-        rows.append({
-            "price": price.id,
-            "prix unitaire": price.label,
-            "hybride −": low[CostOption.HYBRID] - base[CostOption.HYBRID],
-            "hybride +": high[CostOption.HYBRID] - base[CostOption.HYBRID],
-            "on-premise −": low[CostOption.ON_PREMISE] - base[CostOption.ON_PREMISE],
-            "on-premise +": high[CostOption.ON_PREMISE] - base[CostOption.ON_PREMISE],
-            "écart le plus défavorable": min(
-                case[CostOption.ON_PREMISE] - case[CostOption.HYBRID] for case in (low, high)
-            ),
-        })
+        rows.append(
+            {
+                "price": price.id,
+                "prix unitaire": price.label,
+                "hybride −": low[CostOption.HYBRID] - base[CostOption.HYBRID],
+                "hybride +": high[CostOption.HYBRID] - base[CostOption.HYBRID],
+                "on-premise −": low[CostOption.ON_PREMISE] - base[CostOption.ON_PREMISE],
+                "on-premise +": high[CostOption.ON_PREMISE] - base[CostOption.ON_PREMISE],
+                "écart le plus défavorable": min(
+                    case[CostOption.ON_PREMISE] - case[CostOption.HYBRID] for case in (low, high)
+                ),
+            }
+        )
     frame = pd.DataFrame(rows)
     swing = (frame["hybride +"] - frame["hybride −"]).abs() + (frame["on-premise +"] - frame["on-premise −"]).abs()
-    return frame.assign(_swing=swing).sort_values("_swing", ascending=False).drop(columns="_swing").reset_index(drop=True)
+    return (
+        frame.assign(_swing=swing).sort_values("_swing", ascending=False).drop(columns="_swing").reset_index(drop=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -312,8 +342,9 @@ class PriceDraws:
         return float(low), float(mid), float(high)
 
 
-def monte_carlo_prices(arch: Architecture, draws: int = 2_000, step: float = PRICE_STEP, growth: float = 1.0,
-                       seed: int = SEED) -> PriceDraws:
+def monte_carlo_prices(
+    arch: Architecture, draws: int = 2_000, step: float = PRICE_STEP, growth: float = 1.0, seed: int = SEED
+) -> PriceDraws:
     """Every unit price drawn independently and uniformly within ±`step`, `draws` times."""
     rng = np.random.default_rng(seed)
     lines = costs.evaluate(arch, growth)
@@ -358,17 +389,24 @@ def conclusion(arch: Architecture, draws: int = N_DRAWS) -> str:
     )
     if flip:
         verb = "descend sous" if flip["sens"] == "baisse" else "dépasse"
-        text += (f" ; le choix bascule vers {flip['nouveau gagnant']} si le poids du critère « {flip['critère']} » {verb} "
-                 f"{_pct(flip['seuil'])} (aujourd'hui {_pct(flip['part actuelle'])})")
+        text += (
+            f" ; le choix bascule vers {flip['nouveau gagnant']} si le poids du critère « {flip['critère']} » {verb} "
+            f"{_pct(flip['seuil'])} (aujourd'hui {_pct(flip['part actuelle'])})"
+        )
     flipped = shifts[shifts["bascule"]]
     if len(flipped):
-        cases = [f"les prix {_of(row['fournisseur'])} {'baissent' if row['note Coût'].startswith('+') else 'montent'} "
-                 f"de {_pct(PRICE_STEP)} ({row['gagnant']} passe devant)" for row in flipped.to_dict("records")]
+        cases = [
+            f"les prix {_of(row['fournisseur'])} {'baissent' if row['note Coût'].startswith('+') else 'montent'} "
+            f"de {_pct(PRICE_STEP)} ({row['gagnant']} passe devant)"
+            for row in flipped.to_dict("records")
+        ]
         text += f", ou, à ±1 point de note Coût pour ±{_pct(PRICE_STEP)} de prix, si {', si '.join(cases)}"
     else:
         text += f" ; ±{_pct(PRICE_STEP)} sur les prix d'un seul fournisseur (±1 point de note Coût) ne le change pas"
-    text += (f". Avec tous les prix unitaires à ±{_pct(PRICE_STEP)}, l'hybride reste moins cher que le tout on-premise "
-             f"dans {_pct(prices.hybrid_cheaper)} des tirages au volume actuel et {_pct(prices_x10.hybrid_cheaper)} à ×10.")
+    text += (
+        f". Avec tous les prix unitaires à ±{_pct(PRICE_STEP)}, l'hybride reste moins cher que le tout on-premise "
+        f"dans {_pct(prices.hybrid_cheaper)} des tirages au volume actuel et {_pct(prices_x10.hybrid_cheaper)} à ×10."
+    )
     return text
 
 
@@ -382,8 +420,14 @@ def flip_table(arch: Architecture) -> pd.DataFrame:
     for row in flip_points(arch).to_dict("records"):
         low = f"{_pct(row['reste premier de'])} ({row['en dessous']} en dessous)" if row["en dessous"] else "0\u00a0%"
         high = f"{_pct(row['à'])} ({row['au-dessus']} au-dessus)" if row["au-dessus"] else "100\u00a0%"
-        rows.append({"critère": row["critère"], "poids aujourd'hui": _pct(row["part actuelle"]),
-                     f"{base} reste premier de": low, "à": high})
+        rows.append(
+            {
+                "critère": row["critère"],
+                "poids aujourd'hui": _pct(row["part actuelle"]),
+                f"{base} reste premier de": low,
+                "à": high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -394,7 +438,14 @@ def price_draws_table(arch: Architecture, draws: int = 2_000, step: float = PRIC
         result = monte_carlo_prices(arch, draws, step, growth)
         for option in CostOption:
             low, mid, high = result.quantiles(option)
-            rows.append({"scénario": scenario, "option": option.label, "P5 (k€)": round(low / 1000),
-                         "médiane (k€)": round(mid / 1000), "P95 (k€)": round(high / 1000),
-                         "hybride moins cher": _pct(result.hybrid_cheaper)})
+            rows.append(
+                {
+                    "scénario": scenario,
+                    "option": option.label,
+                    "P5 (k€)": round(low / 1000),
+                    "médiane (k€)": round(mid / 1000),
+                    "P95 (k€)": round(high / 1000),
+                    "hybride moins cher": _pct(result.hybrid_cheaper),
+                }
+            )
     return pd.DataFrame(rows)

@@ -77,7 +77,9 @@ def _architecture(settings: Settings) -> Check:
     ranked = ranking(arch)
     if ranked.winner != primary_cloud(arch):
         return failed("la sensibilité et le choix désignent deux clouds différents")
-    return passed(f"{len(picks)}/{len(arch.needs)} besoins pourvus, {ranked.winner.label} devant {ranked.runner_up.label}")
+    return passed(
+        f"{len(picks)}/{len(arch.needs)} besoins pourvus, {ranked.winner.label} devant {ranked.runner_up.label}"
+    )
 
 
 def _lake_exactly_once(name: str, what: str) -> Callable[[Settings], Check]:
@@ -120,8 +122,10 @@ def _balance(settings: Settings) -> Check:
     outcome = run_outcome(settings)
     if not outcome.measured:
         return not_run("; ".join(outcome.problems) or "exécution illisible")
-    proof = (f"{outcome.records} événements = {outcome.tickets} tickets + {outcome.dead_letters} lettres mortes, "
-             f"{outcome.duplicates} doublon(s)")
+    proof = (
+        f"{outcome.records} événements = {outcome.tickets} tickets + {outcome.dead_letters} lettres mortes, "
+        f"{outcome.duplicates} doublon(s)"
+    )
     return passed(proof) if outcome.balanced else failed(proof)
 
 
@@ -149,7 +153,9 @@ def _benchmarks(settings: Settings) -> Check:
     if not drain.get("job_eps"):
         return not_run(f"{stream.path.name} absent : `make bench` non exécuté sur cette machine")
     visible = (steady.get("visible") or {}).get("n") or 0
-    proof = f"{stream.path.name} {stream.when} : {drain['job_eps']:,.0f} évén./s, {visible} latences mesurées".replace(",", "\u202f")
+    proof = f"{stream.path.name} {stream.when} : {drain['job_eps']:,.0f} évén./s, {visible} latences mesurées".replace(
+        ",", "\u202f"
+    )
     return passed(proof) if visible >= 2 else failed(proof + " (régime établi non mesuré)")
 
 
@@ -159,7 +165,9 @@ def _tests_passed(settings: Settings) -> Check:
         return not_run(f"aucun résultat JUnit dans {evidence.TEST_RESULTS_DIR.name}/ : lancer `make test`")
     ran = [o for o in results.values() if o.outcome != evidence.SKIPPED]
     bad = [o for o in ran if o.outcome == evidence.FAILED]
-    kinds = {kind: sum(o.nodeid.startswith(f"tests/{kind}/") for o in ran) for kind in ("unit", "integration", "notebooks")}
+    kinds = {
+        kind: sum(o.nodeid.startswith(f"tests/{kind}/") for o in ran) for kind in ("unit", "integration", "notebooks")
+    }
     proof = f"{len(ran)} tests exécutés ({', '.join(f'{n} {k}' for k, n in kinds.items())}), {len(bad)} en échec"
     return failed(proof) if bad else passed(proof)
 
@@ -172,7 +180,9 @@ def _video(settings: Settings) -> Check:
         return not_run("`make video` non exécuté sur cette machine")
     frames = video.gif_frames(files["gif"])
     finished = video.DEMO_DONE in video.cast_text(files["cast"])
-    proof = f"enregistrement asciinema de make demo : {frames} images, démo {'terminée' if finished else 'NON terminée'}"
+    proof = (
+        f"enregistrement asciinema de make demo : {frames} images, démo {'terminée' if finished else 'NON terminée'}"
+    )
     return passed(proof) if frames > 10 and finished else failed(proof)
 
 
@@ -195,57 +205,155 @@ _A = "tests/unit/architecture/"
 _NB = "tests/notebooks/test_report_build.py::test_notebook_executes_without_error"
 
 DELIVERABLES: tuple[Deliverable, ...] = (
-    Deliverable("Sélection argumentée de composants cloud (AWS / Azure / GCP, critères pondérés)", "brief, ex. 1", "notebook 2",
-                (f"{_A}test_arch_scoring.py", f"{_A}test_arch_model.py"), (_architecture,)),
-    Deliverable("Sensibilité du choix (poids ±25 %, Monte-Carlo, prix ±20 %)", "issue 14", "notebooks 2 et 3",
-                (f"{_A}test_arch_sensitivity.py",)),
-    Deliverable("Schémas d'architecture hybride et de flux (PNG)", "brief, ex. 1", "notebook 2, diagrams/",
-                (f"{_A}test_arch_schematics.py", f"{_A}test_arch_render.py")),
-    Deliverable("Diagrammes Mermaid (sources et images)", "brief, livrables", "notebook 2, diagrams/mermaid/",
-                (f"{_A}test_arch_mermaid.py",)),
-    Deliverable("Compatibilité des composants avec le SI existant", "brief, ex. 1", "notebook 3", (f"{_A}test_arch_tables.py",)),
-    Deliverable("Sécurité : contrôles, identités, exposition réseau", "brief, ex. 1", "notebook 3",
-                ("tests/unit/stack/test_exposure_rules.py", "tests/integration/security/test_exposure.py")),
-    Deliverable("Disponibilité (SLA composés, RPO/RTO) et coûts", "issue 3", "notebook 3",
-                (f"{_A}test_arch_availability.py", f"{_A}test_arch_costs.py")),
-    Deliverable("Générateur de tickets : distributions et événements malformés", "brief, ex. 2", "notebook 4",
-                ("tests/unit/tickets/test_generator.py", "tests/unit/tickets/test_generator_events.py",
-                 "tests/unit/tickets/test_malformed.py")),
-    Deliverable("Ingestion dans Redpanda / Kafka : topics, partitions, clé", "brief, ex. 2", "notebook 5",
-                ("tests/integration/tickets/test_producer.py",), (_topics,)),
-    Deliverable("Pipeline PySpark Structured Streaming : validation, enrichissement", "brief, ex. 2", "notebook 6, annexe 11",
-                ("tests/unit/streaming/test_transforms.py", "tests/integration/streaming/test_pipeline.py"),
-                (_lake_exactly_once("tickets", "tickets enrichis"),)),
-    Deliverable("Agrégations par fenêtre avec watermark", "brief, ex. 2", "notebook 6",
-                ("tests/integration/streaming/test_pipeline.py::test_closed_windows_agree_with_the_tickets",),
-                (_lake_exactly_once("ticket_windows", "fenêtres fermées"),)),
-    Deliverable("Lettres mortes avec leur raison ; rien n'est perdu", "issue 2", "notebooks 6 et 8",
-                ("tests/unit/streaming/test_hostile_input.py",), (_dead_letter_reasons, _balance)),
-    Deliverable("Lac Delta exactement une fois : ni perte ni doublon après des crashs", "issue 9", "notebook 6",
-                ("tests/integration/streaming/test_crash.py",)),
+    Deliverable(
+        "Sélection argumentée de composants cloud (AWS / Azure / GCP, critères pondérés)",
+        "brief, ex. 1",
+        "notebook 2",
+        (f"{_A}test_arch_scoring.py", f"{_A}test_arch_model.py"),
+        (_architecture,),
+    ),
+    Deliverable(
+        "Sensibilité du choix (poids ±25 %, Monte-Carlo, prix ±20 %)",
+        "issue 14",
+        "notebooks 2 et 3",
+        (f"{_A}test_arch_sensitivity.py",),
+    ),
+    Deliverable(
+        "Schémas d'architecture hybride et de flux (PNG)",
+        "brief, ex. 1",
+        "notebook 2, diagrams/",
+        (f"{_A}test_arch_schematics.py", f"{_A}test_arch_render.py"),
+    ),
+    Deliverable(
+        "Diagrammes Mermaid (sources et images)",
+        "brief, livrables",
+        "notebook 2, diagrams/mermaid/",
+        (f"{_A}test_arch_mermaid.py",),
+    ),
+    Deliverable(
+        "Compatibilité des composants avec le SI existant", "brief, ex. 1", "notebook 3", (f"{_A}test_arch_tables.py",)
+    ),
+    Deliverable(
+        "Sécurité : contrôles, identités, exposition réseau",
+        "brief, ex. 1",
+        "notebook 3",
+        ("tests/unit/stack/test_exposure_rules.py", "tests/integration/security/test_exposure.py"),
+    ),
+    Deliverable(
+        "Disponibilité (SLA composés, RPO/RTO) et coûts",
+        "issue 3",
+        "notebook 3",
+        (f"{_A}test_arch_availability.py", f"{_A}test_arch_costs.py"),
+    ),
+    Deliverable(
+        "Générateur de tickets : distributions et événements malformés",
+        "brief, ex. 2",
+        "notebook 4",
+        (
+            "tests/unit/tickets/test_generator.py",
+            "tests/unit/tickets/test_generator_events.py",
+            "tests/unit/tickets/test_malformed.py",
+        ),
+    ),
+    Deliverable(
+        "Ingestion dans Redpanda / Kafka : topics, partitions, clé",
+        "brief, ex. 2",
+        "notebook 5",
+        ("tests/integration/tickets/test_producer.py",),
+        (_topics,),
+    ),
+    Deliverable(
+        "Pipeline PySpark Structured Streaming : validation, enrichissement",
+        "brief, ex. 2",
+        "notebook 6, annexe 11",
+        ("tests/unit/streaming/test_transforms.py", "tests/integration/streaming/test_pipeline.py"),
+        (_lake_exactly_once("tickets", "tickets enrichis"),),
+    ),
+    Deliverable(
+        "Agrégations par fenêtre avec watermark",
+        "brief, ex. 2",
+        "notebook 6",
+        ("tests/integration/streaming/test_pipeline.py::test_closed_windows_agree_with_the_tickets",),
+        (_lake_exactly_once("ticket_windows", "fenêtres fermées"),),
+    ),
+    Deliverable(
+        "Lettres mortes avec leur raison ; rien n'est perdu",
+        "issue 2",
+        "notebooks 6 et 8",
+        ("tests/unit/streaming/test_hostile_input.py",),
+        (_dead_letter_reasons, _balance),
+    ),
+    Deliverable(
+        "Lac Delta exactement une fois : ni perte ni doublon après des crashs",
+        "issue 9",
+        "notebook 6",
+        ("tests/integration/streaming/test_crash.py",),
+    ),
     Deliverable("Benchmark du flux : débit et latences", "issue 9", "synthèse, notebook 6", (), (_benchmarks,)),
-    Deliverable("ETL batch des données on-premise (JDBC, incrémental)", "brief, composant Spark", "notebook 7",
-                ("tests/unit/batch/test_transforms.py", "tests/integration/batch/test_batch_etl.py"),
-                (_lake_exactly_once("clients", "clients de la dimension"),)),
-    Deliverable("Résultats et analyse en graphiques", "brief, ex. 2", "notebook 8",
-                ("tests/unit/report/test_views.py", f"{_NB}[08_resultats_et_analyse]")),
-    Deliverable("Dockerfile de l'application PySpark", "brief, ex. 2", "notebook 9", ("tests/unit/deploy/test_dockerfile.py",)),
-    Deliverable("Docker Compose : Redpanda, Spark et services annexes", "brief, ex. 2", "notebook 9",
-                ("tests/unit/deploy/test_compose.py", "tests/integration/deploy/test_compose_stack.py")),
-    Deliverable("Export des résultats vers un stockage objet (S3)", "brief, ex. 2", "notebook 9",
-                ("tests/integration/deploy/test_s3_lake.py", "tests/integration/deploy/test_objectstore.py")),
-    Deliverable("Même job sur un cluster Spark", "issue 4", "notebook 9", ("tests/integration/deploy/test_cluster.py",)),
+    Deliverable(
+        "ETL batch des données on-premise (JDBC, incrémental)",
+        "brief, composant Spark",
+        "notebook 7",
+        ("tests/unit/batch/test_transforms.py", "tests/integration/batch/test_batch_etl.py"),
+        (_lake_exactly_once("clients", "clients de la dimension"),),
+    ),
+    Deliverable(
+        "Résultats et analyse en graphiques",
+        "brief, ex. 2",
+        "notebook 8",
+        ("tests/unit/report/test_views.py", f"{_NB}[08_resultats_et_analyse]"),
+    ),
+    Deliverable(
+        "Dockerfile de l'application PySpark", "brief, ex. 2", "notebook 9", ("tests/unit/deploy/test_dockerfile.py",)
+    ),
+    Deliverable(
+        "Docker Compose : Redpanda, Spark et services annexes",
+        "brief, ex. 2",
+        "notebook 9",
+        ("tests/unit/deploy/test_compose.py", "tests/integration/deploy/test_compose_stack.py"),
+    ),
+    Deliverable(
+        "Export des résultats vers un stockage objet (S3)",
+        "brief, ex. 2",
+        "notebook 9",
+        ("tests/integration/deploy/test_s3_lake.py", "tests/integration/deploy/test_objectstore.py"),
+    ),
+    Deliverable(
+        "Même job sur un cluster Spark", "issue 4", "notebook 9", ("tests/integration/deploy/test_cluster.py",)
+    ),
     Deliverable("Tests automatisés (unitaires, intégration, notebooks)", "issues", "tests/", (), (_tests_passed,)),
-    Deliverable("Documentation : README, notebooks numérotés", "brief, livrables", "README.md, notebooks/",
-                ("tests/notebooks/test_committed_notebooks.py", "tests/unit/test_faults.py", "tests/unit/test_config.py")),
-    Deliverable("Rapport exporté (HTML autonome et PDF A4, synthèse en tête)", "issues 6 et 14", "report/",
-                ("tests/notebooks/test_report_build.py", "tests/unit/report/test_reader_first.py")),
-    Deliverable("Fiche d'autoévaluation fondée sur des preuves", "brief, livrables", "notebook 10",
-                ("tests/unit/report/test_checklist.py",)),
-    Deliverable("Vidéo de démonstration", "brief (« éventuellement »)", "synthèse, report/video/",
-                ("tests/unit/report/test_video.py",), (_video,)),
-    Deliverable("Support du bilan avec le mentor (diapositives)", "brief, préparation bilan", "report/slides/",
-                ("tests/unit/report/test_slides.py",), (_slides,)),
+    Deliverable(
+        "Documentation : README, notebooks numérotés",
+        "brief, livrables",
+        "README.md, notebooks/",
+        ("tests/notebooks/test_committed_notebooks.py", "tests/unit/test_faults.py", "tests/unit/test_config.py"),
+    ),
+    Deliverable(
+        "Rapport exporté (HTML autonome et PDF A4, synthèse en tête)",
+        "issues 6 et 14",
+        "report/",
+        ("tests/notebooks/test_report_build.py", "tests/unit/report/test_reader_first.py"),
+    ),
+    Deliverable(
+        "Fiche d'autoévaluation fondée sur des preuves",
+        "brief, livrables",
+        "notebook 10",
+        ("tests/unit/report/test_checklist.py",),
+    ),
+    Deliverable(
+        "Vidéo de démonstration",
+        "brief (« éventuellement »)",
+        "synthèse, report/video/",
+        ("tests/unit/report/test_video.py",),
+        (_video,),
+    ),
+    Deliverable(
+        "Support du bilan avec le mentor (diapositives)",
+        "brief, préparation bilan",
+        "report/slides/",
+        ("tests/unit/report/test_slides.py",),
+        (_slides,),
+    ),
 )
 
 
@@ -269,25 +377,44 @@ def status_of(outcomes: list[str]) -> str:
     return DONE if len(ran) == len(outcomes) else PARTIAL
 
 
-def detail(settings: Settings, deliverables: tuple[Deliverable, ...] = DELIVERABLES,
-           results: dict[str, evidence.Outcome] | None = None) -> pd.DataFrame:
+def detail(
+    settings: Settings,
+    deliverables: tuple[Deliverable, ...] = DELIVERABLES,
+    results: dict[str, evidence.Outcome] | None = None,
+) -> pd.DataFrame:
     """One row per check of each deliverable: what it is, its outcome, what it saw."""
     results = evidence.load() if results is None else results
     rows = []
     for d in deliverables:
         for ref in d.tests:
             outcome, text = evidence.summarise(ref, results)
-            rows.append({"livrable": d.name, "vérification": f"test {ref.removeprefix('tests/')}", "résultat": outcome,
-                         "constat": text})
+            rows.append(
+                {
+                    "livrable": d.name,
+                    "vérification": f"test {ref.removeprefix('tests/')}",
+                    "résultat": outcome,
+                    "constat": text,
+                }
+            )
         for check in d.checks:
             result = _run(check, settings)
-            rows.append({"livrable": d.name, "vérification": f"contrôle du build {check.__name__.strip('_')}",
-                         "résultat": result.outcome, "constat": result.proof})
+            rows.append(
+                {
+                    "livrable": d.name,
+                    "vérification": f"contrôle du build {check.__name__.strip('_')}",
+                    "résultat": result.outcome,
+                    "constat": result.proof,
+                }
+            )
     return pd.DataFrame(rows, columns=["livrable", "vérification", "résultat", "constat"])
 
 
-def evaluate(settings: Settings, deliverables: tuple[Deliverable, ...] = DELIVERABLES,
-             results: dict[str, evidence.Outcome] | None = None, checks: pd.DataFrame | None = None) -> pd.DataFrame:
+def evaluate(
+    settings: Settings,
+    deliverables: tuple[Deliverable, ...] = DELIVERABLES,
+    results: dict[str, evidence.Outcome] | None = None,
+    checks: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The checklist: each deliverable's status from its checks, and a one-line summary of them."""
     checks = detail(settings, deliverables, results) if checks is None else checks
     rows = []
@@ -295,10 +422,23 @@ def evaluate(settings: Settings, deliverables: tuple[Deliverable, ...] = DELIVER
         mine = checks[checks["livrable"] == d.name]
         outcomes = list(mine["résultat"])
         counts = {o: outcomes.count(o) for o in (evidence.PASSED, evidence.FAILED, evidence.NOT_RUN)}
-        proof = (f"{len(outcomes)} vérification(s) : {counts[evidence.PASSED]} passée(s), {counts[evidence.FAILED]} en échec, "
-                 f"{counts[evidence.NOT_RUN]} non exécutée(s)") if outcomes else "aucune vérification définie"
-        rows.append({"livrable": d.name, "source": d.source, "où c'est montré": d.where,
-                     "statut": status_of(outcomes), "preuve": proof})
+        proof = (
+            (
+                f"{len(outcomes)} vérification(s) : {counts[evidence.PASSED]} passée(s), {counts[evidence.FAILED]} en échec, "
+                f"{counts[evidence.NOT_RUN]} non exécutée(s)"
+            )
+            if outcomes
+            else "aucune vérification définie"
+        )
+        rows.append(
+            {
+                "livrable": d.name,
+                "source": d.source,
+                "où c'est montré": d.where,
+                "statut": status_of(outcomes),
+                "preuve": proof,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -31,7 +31,10 @@ def _video(args: argparse.Namespace) -> int:
     if args.render_only:
         files = render_files(folder / "hybridflow-demo.cast", folder)
     else:
-        print(f"video: recording `{args.command}` in a real terminal (asciinema); it shows on screen when done …", flush=True)
+        print(
+            f"video: recording `{args.command}` in a real terminal (asciinema); it shows on screen when done …",
+            flush=True,
+        )
         files = make_video(args.command, folder)
     print(files.line())
     return 0
@@ -51,15 +54,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-pdf", action="store_true", help="skip the LaTeX/PDF export")
     parser.set_defaults(func=_report)
 
-    slides = sub.add_parser("slides", help="build the debrief deck (reveal.js, offline) from notebooks/slides/",
-                            description="Execute notebooks/slides/01_*.ipynb and export it as reveal.js slides, "
-                            "reveal.js copied beside the deck (no CDN). Uses the figures `make report` saved.")
+    slides = sub.add_parser(
+        "slides",
+        help="build the debrief deck (reveal.js, offline) from notebooks/slides/",
+        description="Execute notebooks/slides/01_*.ipynb and export it as reveal.js slides, "
+        "reveal.js copied beside the deck (no CDN). Uses the figures `make report` saved.",
+    )
     slides.add_argument("--out", default=str(REPORT_DIR / "slides"), help="output folder (default: report/slides/)")
     slides.set_defaults(func=_slides)
 
-    video = sub.add_parser("video", help="record `make demo` in a real terminal, render it to GIF and MP4",
-                           description="asciinema records the command to an asciicast; pyte replays it, Pillow draws "
-                           "the frames, ffmpeg encodes the MP4. Outputs in report/video/.")
+    video = sub.add_parser(
+        "video",
+        help="record `make demo` in a real terminal, render it to GIF and MP4",
+        description="asciinema records the command to an asciicast; pyte replays it, Pillow draws "
+        "the frames, ffmpeg encodes the MP4. Outputs in report/video/.",
+    )
     video.add_argument("--out", default=str(REPORT_DIR / "video"), help="output folder (default: report/video/)")
     video.add_argument("--command", default="make demo", help="what to record (default: make demo)")
     video.add_argument("--render-only", action="store_true", help="render the existing cast again, without recording")

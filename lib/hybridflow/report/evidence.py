@@ -98,4 +98,6 @@ def reference_exists(ref: str, root: Path = PROJ_ROOT) -> bool:
         return True
     name = name.split("[", 1)[0].split("::")[-1]
     tree = ast.parse(file.read_text(encoding="utf-8"))
-    return any(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name for node in ast.walk(tree))
+    return any(
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name for node in ast.walk(tree)
+    )

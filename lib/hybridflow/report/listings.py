@@ -23,11 +23,17 @@ from hybridflow.report.errors import ReportError
 PIPELINE_LISTINGS: tuple[tuple[str, str], ...] = (
     ("hybridflow.streaming.transforms:decode", "Décodage d'un enregistrement Kafka"),
     ("hybridflow.streaming.transforms:_checks", "Les règles de validation, dans l'ordre où elles sont essayées"),
-    ("hybridflow.streaming.transforms:validate", "Validation : chaque enregistrement devient un ticket ou une lettre morte"),
+    (
+        "hybridflow.streaming.transforms:validate",
+        "Validation : chaque enregistrement devient un ticket ou une lettre morte",
+    ),
     ("hybridflow.streaming.transforms:dead_letters", "Lettres mortes : le message d'origine et sa raison"),
     ("hybridflow.streaming.transforms:enrich", "Enrichissement : équipe et échéances SLA (référentiels diffusés)"),
     ("hybridflow.streaming.transforms:windowed_counts", "Fenêtres d'heure d'événement avec watermark"),
-    ("hybridflow.streaming.job:TicketBatchWriter.__call__", "La répartition en une passe : un micro-batch, trois sorties"),
+    (
+        "hybridflow.streaming.job:TicketBatchWriter.__call__",
+        "La répartition en une passe : un micro-batch, trois sorties",
+    ),
     ("hybridflow.streaming.job:start_pipeline", "Le démarrage des requêtes du job"),
 )
 
@@ -65,8 +71,10 @@ class Listing:
 
         code = highlight(self.source, PythonLexer(), HtmlFormatter(noclasses=True, nowrap=False, style="default"))
         caption = f"<code>{html.escape(self.name)}</code> — {html.escape(self.caption)} <small>({html.escape(self.where)})</small>"
-        return (f'<figure class="hf-listing" style="margin:0.8em 0"><figcaption>{caption}</figcaption>'
-                f'<div style="font-size:0.85em;overflow-x:auto">{code}</div></figure>')
+        return (
+            f'<figure class="hf-listing" style="margin:0.8em 0"><figcaption>{caption}</figcaption>'
+            f'<div style="font-size:0.85em;overflow-x:auto">{code}</div></figure>'
+        )
 
     def _repr_latex_(self) -> str:
         from pygments import highlight
@@ -74,7 +82,9 @@ class Listing:
         from pygments.lexers import PythonLexer
 
         # commandprefix PY: the macros nbconvert's template already defines for code cells.
-        code = highlight(self.source, PythonLexer(), LatexFormatter(commandprefix="PY", verboptions=r"fontsize=\footnotesize"))
+        code = highlight(
+            self.source, PythonLexer(), LatexFormatter(commandprefix="PY", verboptions=r"fontsize=\footnotesize")
+        )
         caption = rf"\texttt{{{latex_escape(self.name)}}} — {latex_escape(self.caption)} ({latex_escape(self.where)})"
         return f"\\par\\medskip\\begin{{center}}\\captionof{{codelisting}}{{{caption}}}\\end{{center}}\n{code}"
 

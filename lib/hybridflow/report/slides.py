@@ -109,7 +109,9 @@ def external_references(html: str) -> list[str]:
     return refs
 
 
-def build_slides(out_dir: Path = SLIDES_DIR, notebooks_dir: Path = SLIDES_NOTEBOOKS, progress: bool = True) -> SlidesSummary:
+def build_slides(
+    out_dir: Path = SLIDES_DIR, notebooks_dir: Path = SLIDES_NOTEBOOKS, progress: bool = True
+) -> SlidesSummary:
     """Execute the debrief notebook, export it as a reveal.js deck into `out_dir`, copy reveal.js beside it.
 
     Raises:
@@ -126,7 +128,9 @@ def build_slides(out_dir: Path = SLIDES_DIR, notebooks_dir: Path = SLIDES_NOTEBO
     nb = execute_notebook(path, env, progress=progress, save_to=out_dir / f"{path.stem}.executed.ipynb")
     slides = count_slides(nb)
     if slides > MAX_SLIDES:
-        raise ReportError(f"{path.name} makes {slides} slides, more than {MAX_SLIDES}: merge some (slide_type 'slide').")
+        raise ReportError(
+            f"{path.name} makes {slides} slides, more than {MAX_SLIDES}: merge some (slide_type 'slide')."
+        )
     body, _ = slides_exporter().from_notebook_node(nb, resources={"metadata": {"name": DECK_NAME}})
     remote = external_references(body)
     if remote:

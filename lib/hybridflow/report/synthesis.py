@@ -34,8 +34,10 @@ PRODUCE_BENCH = "produce.json"
 NOT_MEASURED = "non mesuré"
 
 
-def _n(value: float, digits: int = 0) -> str:
-    """French number: narrow no-break space for thousands, comma for decimals."""
+def _n(value: float | None, digits: int = 0) -> str:
+    """French number: narrow no-break space for thousands, comma for decimals (« non mesuré » for None)."""
+    if value is None:
+        return NOT_MEASURED
     return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
 
 
@@ -51,14 +53,24 @@ def decision_rows(arch: Architecture, draws: int = 2_000) -> list[dict[str, str]
     ranked = sensitivity.ranking(arch)
     mc = sensitivity.monte_carlo_weights(arch, draws)
     return [
-        {"thème": "Décision", "indicateur": "fournisseur principal retenu",
-         "valeur": f"{ranked.winner.label} : {_n(ranked.winner_score, 2)} / 5", "source": "notebook 2 (scores pondérés)"},
-        {"thème": "Décision", "indicateur": "deuxième",
-         "valeur": f"{ranked.runner_up.label} : {_n(ranked.runner_up_score, 2)} / 5 (écart {_n(ranked.margin, 2)})",
-         "source": "notebook 2"},
-        {"thème": "Décision", "indicateur": "robustesse aux poids",
-         "valeur": f"{ranked.winner.label} gagne {sensitivity._pct(mc.share(ranked.winner))} de {_n(draws)} pondérations au hasard",
-         "source": "notebook 2 (sensibilité)"},
+        {
+            "thème": "Décision",
+            "indicateur": "fournisseur principal retenu",
+            "valeur": f"{ranked.winner.label} : {_n(ranked.winner_score, 2)} / 5",
+            "source": "notebook 2 (scores pondérés)",
+        },
+        {
+            "thème": "Décision",
+            "indicateur": "deuxième",
+            "valeur": f"{ranked.runner_up.label} : {_n(ranked.runner_up_score, 2)} / 5 (écart {_n(ranked.margin, 2)})",
+            "source": "notebook 2",
+        },
+        {
+            "thème": "Décision",
+            "indicateur": "robustesse aux poids",
+            "valeur": f"{ranked.winner.label} gagne {sensitivity._pct(mc.share(ranked.winner))} de {_n(draws)} pondérations au hasard",
+            "source": "notebook 2 (sensibilité)",
+        },
     ]
 
 
@@ -68,9 +80,14 @@ def cost_rows(arch: Architecture) -> list[dict[str, str]]:
     for growth, scenario in ((1.0, "volume actuel"), (costs.GROWTH_FACTOR, f"volumes ×{costs.GROWTH_FACTOR:g}")):
         hybrid = costs.totals(arch, CostOption.HYBRID, growth).three_years
         onprem = costs.totals(arch, CostOption.ON_PREMISE, growth).three_years
-        rows.append({"thème": "Coût", "indicateur": f"coût sur 3 ans, {scenario}",
-                     "valeur": f"hybride {_keur(hybrid)} contre {_keur(onprem)} tout on-premise ({_n((1 - hybrid / onprem) * 100)} % d'économie)",
-                     "source": "notebook 3 (prix unitaires × volumes)"})
+        rows.append(
+            {
+                "thème": "Coût",
+                "indicateur": f"coût sur 3 ans, {scenario}",
+                "valeur": f"hybride {_keur(hybrid)} contre {_keur(onprem)} tout on-premise ({_n((1 - hybrid / onprem) * 100)} % d'économie)",
+                "source": "notebook 3 (prix unitaires × volumes)",
+            }
+        )
     return rows
 
 
@@ -80,9 +97,14 @@ def availability_rows(arch: Architecture) -> list[dict[str, str]]:
     for path in arch.critical_paths:
         value = availability.path_availability(arch, path)
         verdict = "atteinte" if value >= path.target else "NON atteinte"
-        rows.append({"thème": "Disponibilité", "indicateur": path.label,
-                     "valeur": f"{_n(value * 100, 3)} % pour une cible de {_n(path.target * 100, 1)} % : {verdict}",
-                     "source": "notebook 3 (SLA composés)"})
+        rows.append(
+            {
+                "thème": "Disponibilité",
+                "indicateur": path.label,
+                "valeur": f"{_n(value * 100, 3)} % pour une cible de {_n(path.target * 100, 1)} % : {verdict}",
+                "source": "notebook 3 (SLA composés)",
+            }
+        )
     return rows
 
 
@@ -139,22 +161,43 @@ def bench_rows(folder: Path = BENCH_DIR) -> list[dict[str, str]]:
     else:
         throughput = NOT_MEASURED
     rows = [
-        {"thème": "Mesures", "indicateur": "débit du job de streaming (vidage d'un arriéré)", "valeur": throughput,
-         "source": f"{source} {stream.when}".strip() if stream.data else f"{source} absent (make bench)"},
-        {"thème": "Mesures", "indicateur": "latence created_at → visible dans le lac",
-         "valeur": _latency(steady, "visible", VISIBLE_P95_TARGET_S),
-         "source": f"{source}, régime établi à {_n(steady.get('rate', 0))} tickets/s" if steady else f"{source} absent"},
-        {"thème": "Mesures", "indicateur": "latence created_at → topic d'alertes",
-         "valeur": _latency(steady, "alerts", ALERTS_P95_TARGET_S),
-         "source": f"{source} (Real-time Mode)" if steady else f"{source} absent"},
+        {
+            "thème": "Mesures",
+            "indicateur": "débit du job de streaming (vidage d'un arriéré)",
+            "valeur": throughput,
+            "source": f"{source} {stream.when}".strip() if stream.data else f"{source} absent (make bench)",
+        },
+        {
+            "thème": "Mesures",
+            "indicateur": "latence created_at → visible dans le lac",
+            "valeur": _latency(steady, "visible", VISIBLE_P95_TARGET_S),
+            "source": f"{source}, régime établi à {_n(steady.get('rate', 0))} tickets/s"
+            if steady
+            else f"{source} absent",
+        },
+        {
+            "thème": "Mesures",
+            "indicateur": "latence created_at → topic d'alertes",
+            "valeur": _latency(steady, "alerts", ALERTS_P95_TARGET_S),
+            "source": f"{source} (Real-time Mode)" if steady else f"{source} absent",
+        },
     ]
     if not produce.data:  # the lead's full benchmark is absent: the report's own reduced measure (notebook 5)
         produce = read_bench(REPORT_PRODUCERS, report_dir())
-    producers = [p for p in (produce.data or {}).get("producers") or [] if str(p.get("producer", "")).startswith("produce()")]
+    producers = [
+        p for p in (produce.data or {}).get("producers") or [] if str(p.get("producer", "")).startswith("produce()")
+    ]
     best = max(producers, key=lambda p: p.get("events/s (median)") or 0, default=None)
-    rows.append({"thème": "Mesures", "indicateur": "débit de notre producteur (médiane)",
-                 "valeur": f"{_n(best['events/s (median)'])} tickets/s ({best['producer']})" if best else NOT_MEASURED,
-                 "source": f"{produce.path.name} {produce.when}".strip() if produce.data else "non mesuré (notebook 5, make bench)"})
+    rows.append(
+        {
+            "thème": "Mesures",
+            "indicateur": "débit de notre producteur (médiane)",
+            "valeur": f"{_n(best['events/s (median)'])} tickets/s ({best['producer']})" if best else NOT_MEASURED,
+            "source": f"{produce.path.name} {produce.when}".strip()
+            if produce.data
+            else "non mesuré (notebook 5, make bench)",
+        }
+    )
     return rows
 
 
@@ -171,7 +214,9 @@ def record_producers(frame: pd.DataFrame) -> Path:
     """Keep notebook 5's producer measure for the synthesis (report/mesures/producteurs.json)."""
     target = report_dir() / REPORT_PRODUCERS
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps({"producers": frame.to_dict("records")}, default=str, ensure_ascii=False), encoding="utf-8")
+    target.write_text(
+        json.dumps({"producers": frame.to_dict("records")}, default=str, ensure_ascii=False), encoding="utf-8"
+    )
     return target
 
 
@@ -202,7 +247,9 @@ class RunOutcome:
     @property
     def balanced(self) -> bool:
         """Every record read became a ticket or a dead letter, none twice."""
-        return self.measured and self.records == self.tickets + self.dead_letters and self.duplicates == 0
+        if self.records is None or self.tickets is None or self.dead_letters is None:
+            return False
+        return self.records == self.tickets + self.dead_letters and self.duplicates == 0
 
 
 def run_outcome(settings: Settings) -> RunOutcome:
@@ -241,31 +288,58 @@ def run_outcome(settings: Settings) -> RunOutcome:
 
 def outcome_rows(outcome: RunOutcome, settings: Settings) -> list[dict[str, str]]:
     """Tickets landed, dead letters, duplicates and the balance, from this report's run."""
+
     def value(number: int | None) -> str:
         return _n(number) if number is not None else NOT_MEASURED
 
     balance = NOT_MEASURED
-    if outcome.measured:
-        balance = (f"{_n(outcome.records)} = {_n(outcome.tickets)} + {_n(outcome.dead_letters)} : "
-                   + ("rien de perdu" if outcome.records == outcome.tickets + outcome.dead_letters else "ÉCART"))
+    if outcome.records is not None and outcome.tickets is not None and outcome.dead_letters is not None:
+        balance = f"{_n(outcome.records)} = {_n(outcome.tickets)} + {_n(outcome.dead_letters)} : " + (
+            "rien de perdu" if outcome.records == outcome.tickets + outcome.dead_letters else "ÉCART"
+        )
     return [
-        {"thème": "Exécution", "indicateur": "événements dans le topic", "valeur": value(outcome.records),
-         "source": f"topic {settings.topic_tickets}"},
-        {"thème": "Exécution", "indicateur": "tickets dans le lac (Delta, lu sans Spark)", "valeur": value(outcome.tickets),
-         "source": "table tickets (delta-rs)"},
-        {"thème": "Exécution", "indicateur": "lettres mortes", "valeur": value(outcome.dead_letters),
-         "source": f"topic {settings.topic_dlq} (read_committed)"},
-        {"thème": "Exécution", "indicateur": "doublons de ticket_id", "valeur": value(outcome.duplicates),
-         "source": "table tickets (delta-rs)"},
-        {"thème": "Exécution", "indicateur": "bilan : événements = tickets + lettres mortes", "valeur": balance,
-         "source": "notebooks 5 et 6"},
+        {
+            "thème": "Exécution",
+            "indicateur": "événements dans le topic",
+            "valeur": value(outcome.records),
+            "source": f"topic {settings.topic_tickets}",
+        },
+        {
+            "thème": "Exécution",
+            "indicateur": "tickets dans le lac (Delta, lu sans Spark)",
+            "valeur": value(outcome.tickets),
+            "source": "table tickets (delta-rs)",
+        },
+        {
+            "thème": "Exécution",
+            "indicateur": "lettres mortes",
+            "valeur": value(outcome.dead_letters),
+            "source": f"topic {settings.topic_dlq} (read_committed)",
+        },
+        {
+            "thème": "Exécution",
+            "indicateur": "doublons de ticket_id",
+            "valeur": value(outcome.duplicates),
+            "source": "table tickets (delta-rs)",
+        },
+        {
+            "thème": "Exécution",
+            "indicateur": "bilan : événements = tickets + lettres mortes",
+            "valeur": balance,
+            "source": "notebooks 5 et 6",
+        },
     ]
 
 
 def table(settings: Settings, arch: Architecture, outcome: RunOutcome, bench_dir: Path = BENCH_DIR) -> pd.DataFrame:
     """The synthesis as one table: theme, indicator, value, where it comes from."""
-    rows = (decision_rows(arch) + cost_rows(arch) + availability_rows(arch) + bench_rows(bench_dir)
-            + outcome_rows(outcome, settings))
+    rows = (
+        decision_rows(arch)
+        + cost_rows(arch)
+        + availability_rows(arch)
+        + bench_rows(bench_dir)
+        + outcome_rows(outcome, settings)
+    )
     return pd.DataFrame(rows, columns=["thème", "indicateur", "valeur", "source"])
 
 
@@ -288,16 +362,22 @@ def proves(outcome: RunOutcome, arch: Architecture, bench_dir: Path = BENCH_DIR)
     """What this run proves, each point with the computed evidence behind it (nothing claimed without it)."""
     points = []
     if outcome.balanced:
-        points.append(f"le pipeline temps réel tourne de bout en bout sur de vrais composants (broker Kafka, Spark, "
-                      f"Delta Lake) : {_n(outcome.records)} événements produits, {_n(outcome.tickets)} tickets dans le lac, "
-                      f"{_n(outcome.dead_letters)} lettres mortes avec leur raison, aucun perdu, aucun doublon ;")
+        points.append(
+            f"le pipeline temps réel tourne de bout en bout sur de vrais composants (broker Kafka, Spark, "
+            f"Delta Lake) : {_n(outcome.records)} événements produits, {_n(outcome.tickets)} tickets dans le lac, "
+            f"{_n(outcome.dead_letters)} lettres mortes avec leur raison, aucun perdu, aucun doublon ;"
+        )
     elif outcome.measured:
-        points.append(f"le bilan de l'exécution ne tombe PAS juste : {_n(outcome.records)} événements pour "
-                      f"{_n(outcome.tickets)} tickets + {_n(outcome.dead_letters)} lettres mortes, "
-                      f"{_n(outcome.duplicates or 0)} doublon(s) ;")
+        points.append(
+            f"le bilan de l'exécution ne tombe PAS juste : {_n(outcome.records)} événements pour "
+            f"{_n(outcome.tickets)} tickets + {_n(outcome.dead_letters)} lettres mortes, "
+            f"{_n(outcome.duplicates or 0)} doublon(s) ;"
+        )
     ranked = sensitivity.ranking(arch)
-    points.append(f"le choix {sensitivity._of(ranked.winner.label)} découle des notes et des poids écrits dans le modèle, et sa "
-                  f"sensibilité est chiffrée (notebook 2) ;")
+    points.append(
+        f"le choix {sensitivity._of(ranked.winner.label)} découle des notes et des poids écrits dans le modèle, et sa "
+        f"sensibilité est chiffrée (notebook 2) ;"
+    )
     stream = read_bench(STREAM_BENCH, bench_dir)
     if stream.data and (stream.data.get("drain") or {}).get("job_eps"):
         points.append(f"le débit et les latences du job sont mesurés ({stream.when}), pas estimés ;")

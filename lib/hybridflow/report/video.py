@@ -106,7 +106,9 @@ def record(command: str, cast: Path, cols: int = COLS, rows: int = ROWS, title: 
         env=env, stdin=subprocess.DEVNULL, cwd=PROJ_ROOT, capture_output=True, text=True,
     )  # fmt: skip
     if done.returncode != 0 or not cast.exists() or cast.stat().st_size == 0:
-        raise ReportError(f"asciinema could not record {command!r} (exit {done.returncode}): {done.stderr.strip()[-300:]}")
+        raise ReportError(
+            f"asciinema could not record {command!r} (exit {done.returncode}): {done.stderr.strip()[-300:]}"
+        )
     return cast
 
 
@@ -373,8 +375,10 @@ class Embedded:
 
         data, metadata = CaptionedImage(self.still.read_bytes(), self.caption)._repr_mimebundle_()
         gif = base64.b64encode(self.gif.read_bytes()).decode("ascii")
-        data["text/html"] = (f'<figure class="hf-figure"><img src="data:image/gif;base64,{gif}" style="max-width:100%;height:auto" '
-                             f'alt="{html.escape(self.caption)}"/><figcaption>{html.escape(self.caption)}</figcaption></figure>')
+        data["text/html"] = (
+            f'<figure class="hf-figure"><img src="data:image/gif;base64,{gif}" style="max-width:100%;height:auto" '
+            f'alt="{html.escape(self.caption)}"/><figcaption>{html.escape(self.caption)}</figcaption></figure>'
+        )
         return data, metadata
 
 
@@ -388,8 +392,12 @@ def embed(folder: Path = VIDEO_DIR):
     frames_count = gif_frames(targets["gif"])
     mp4 = targets["mp4"] if targets["mp4"].exists() else None
     done = targets["cast"].exists() and DEMO_DONE in cast_text(targets["cast"])
-    caption = (f"`make demo` enregistré par asciinema ({frames_count} images"
-               + (f", vidéo {_rel(mp4)}" if mp4 else "") + ")" + ("" if done else " — la démo ne s'est PAS terminée"))
+    caption = (
+        f"`make demo` enregistré par asciinema ({frames_count} images"
+        + (f", vidéo {_rel(mp4)}" if mp4 else "")
+        + ")"
+        + ("" if done else " — la démo ne s'est PAS terminée")
+    )
     return Embedded(targets["gif"], targets["png"], mp4, caption.replace("`", ""))
 
 

@@ -17,7 +17,8 @@ def _dominated_by(arch: Architecture, cloud: Provider) -> Architecture:
     """A copy where `cloud`'s candidates score 5 everywhere and every other cloud's 1."""
     candidates = tuple(
         dataclasses.replace(c, scores=dict.fromkeys(c.scores, 5 if c.provider == cloud else 1))
-        if c.provider != Provider.SELF_MANAGED else c
+        if c.provider != Provider.SELF_MANAGED
+        else c
         for c in arch.candidates
     )
     return dataclasses.replace(arch, candidates=candidates)

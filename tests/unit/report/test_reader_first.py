@@ -13,15 +13,19 @@ from hybridflow.report import build, listings
 from hybridflow.report.display import CaptionedImage, default_caption
 from hybridflow.report.errors import ReportError
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
-@pytest.mark.parametrize(("target", "caption"), listings.PIPELINE_LISTINGS, ids=[t for t, _ in listings.PIPELINE_LISTINGS])
+@pytest.mark.parametrize(
+    ("target", "caption"), listings.PIPELINE_LISTINGS, ids=[t for t, _ in listings.PIPELINE_LISTINGS]
+)
 def test_every_pipeline_listing_is_the_current_source(target, caption):
     item = listings.listing(target, caption)
     lines = item.path.read_text(encoding="utf-8").splitlines(keepends=True)
-    assert "".join(lines[item.first_line - 1:item.last_line]) == item.source
+    assert "".join(lines[item.first_line - 1 : item.last_line]) == item.source
     assert item.source.lstrip().startswith(("def ", "class ", "@"))
 
 
@@ -46,7 +50,10 @@ def test_listing_renders_a_numbered_latex_listing_and_self_contained_html():
 def test_captioned_image_carries_its_caption_for_latex_and_html():
     data, metadata = CaptionedImage(PNG, "Coût sur 3 ans", width=400)._repr_mimebundle_()
     assert metadata["hybridflow"]["caption"] == "Coût sur 3 ans"
-    assert '<figure class="hf-figure">' in data["text/html"] and "<figcaption>Coût sur 3 ans</figcaption>" in data["text/html"]
+    assert (
+        '<figure class="hf-figure">' in data["text/html"]
+        and "<figcaption>Coût sur 3 ans</figcaption>" in data["text/html"]
+    )
     assert data["image/png"] and metadata["image/png"] == {"width": 400}
     assert default_caption("01_architecture_hybride") == "Architecture hybride"
 
@@ -54,8 +61,11 @@ def test_captioned_image_carries_its_caption_for_latex_and_html():
 def _nb_with_tags():
     setup = new_code_cell("import os\nSETUPMARKER = 1", metadata={"tags": ["remove-cell"]})
     params = new_code_cell("IN_TEST = False\nPARAMMARKER = 2", metadata={"tags": ["parameters"]})
-    plumbing = new_code_cell("show(PLUMBINGMARKER)", metadata={"tags": ["remove-input"]},
-                             outputs=[new_output("execute_result", {"text/plain": "OUTPUTKEPT"}, execution_count=1)])
+    plumbing = new_code_cell(
+        "show(PLUMBINGMARKER)",
+        metadata={"tags": ["remove-input"]},
+        outputs=[new_output("execute_result", {"text/plain": "OUTPUTKEPT"}, execution_count=1)],
+    )
     teaching = new_code_cell("run_pipeline(TEACHINGMARKER)")
     return new_notebook(cells=[new_markdown_cell("# 1 — Titre\n\n*Résumé.*"), params, setup, plumbing, teaching])
 
@@ -80,10 +90,17 @@ def test_the_summing_up_notebook_runs_last(tmp_path):
 
 
 def test_the_html_title_page_lists_the_figures_in_order():
-    figure = new_output("display_data", {"image/png": "AAAA", "text/plain": "x"}, metadata={"hybridflow": {"caption": "Première"}})
+    figure = new_output(
+        "display_data", {"image/png": "AAAA", "text/plain": "x"}, metadata={"hybridflow": {"caption": "Première"}}
+    )
     hidden = new_output("display_data", {"image/png": "AAAA"}, metadata={"hybridflow": {"caption": "Cachée"}})
-    nb = new_notebook(cells=[new_markdown_cell("# 1 — A"), new_code_cell("f()", outputs=[figure]),
-                             new_code_cell("g()", outputs=[hidden], metadata={"tags": ["remove-cell"]})])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# 1 — A"),
+            new_code_cell("f()", outputs=[figure]),
+            new_code_cell("g()", outputs=[hidden], metadata={"tags": ["remove-cell"]}),
+        ]
+    )
     combined = build.combine([("01_a", nb)], "1 janvier 2027", "abc")
     assert "## Table des figures\n\n1. Première" in combined.cells[0].source
     assert "Cachée" not in combined.cells[0].source

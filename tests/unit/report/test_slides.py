@@ -28,18 +28,22 @@ def test_the_deck_notebook_is_short_and_covers_the_debrief():
 
 
 def test_external_references_are_found():
-    page = ('<script src="https://cdn.example/x.js"></script><link href="//fonts.example/f.css">'
-            '<style>@import url(https://fonts.example/a.css);</style><img src="reveal.js/dist/x.png">')
+    page = (
+        '<script src="https://cdn.example/x.js"></script><link href="//fonts.example/f.css">'
+        '<style>@import url(https://fonts.example/a.css);</style><img src="reveal.js/dist/x.png">'
+    )
     assert len(slides.external_references(page)) == 3
     assert slides.external_references('<script src="reveal.js/dist/reveal.js"></script>') == []
 
 
 def test_exported_slides_load_nothing_from_the_network(tmp_path):
-    nb = new_notebook(cells=[
-        new_markdown_cell("# Titre", metadata={"slideshow": {"slide_type": "slide"}}),
-        new_code_cell("x = 1", metadata={"tags": ["remove-cell"]}),
-        new_markdown_cell("## Deux", metadata={"slideshow": {"slide_type": "slide"}}),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Titre", metadata={"slideshow": {"slide_type": "slide"}}),
+            new_code_cell("x = 1", metadata={"tags": ["remove-cell"]}),
+            new_markdown_cell("## Deux", metadata={"slideshow": {"slide_type": "slide"}}),
+        ]
+    )
     body, _ = slides.slides_exporter().from_notebook_node(nb)
     assert slides.external_references(body) == []
     assert 'src="reveal.js/dist/reveal.js"' in body and "reveal.js/dist/theme/white.css" in body

@@ -9,8 +9,11 @@ from hybridflow.report import synthesis
 
 STREAM = {
     "drain": {"count": 1_000_000, "job_eps": 12_345.6, "ratio": 0.41},
-    "steady": {"rate": 1000, "visible": {"p50": 1.2, "p95": 2.5, "p99": 3.0, "n": 120_000},
-               "alerts": {"p50": 0.1, "p95": 0.4, "p99": 0.6, "n": 3_600}},
+    "steady": {
+        "rate": 1000,
+        "visible": {"p50": 1.2, "p95": 2.5, "p99": 3.0, "n": 120_000},
+        "alerts": {"p50": 0.1, "p95": 0.4, "p99": 0.6, "n": 3_600},
+    },
 }
 
 
@@ -29,21 +32,32 @@ def test_stream_benchmark_numbers_come_from_its_json(tmp_path):
     values = _values(synthesis.bench_rows(tmp_path))
     throughput = values["débit du job de streaming (vidage d'un arriéré)"]
     assert "12\u202f346 événements/s" in throughput and "0,41×" in throughput
-    assert "p95 2,50 s" in values["latence created_at → visible dans le lac"] and "cible atteinte" in values[
-        "latence created_at → visible dans le lac"]
+    assert (
+        "p95 2,50 s" in values["latence created_at → visible dans le lac"]
+        and "cible atteinte" in values["latence created_at → visible dans le lac"]
+    )
 
 
 def test_a_corrupt_benchmark_file_is_not_measured(tmp_path):
     (tmp_path / synthesis.STREAM_BENCH).write_text("{not json")
-    assert _values(synthesis.bench_rows(tmp_path))["débit du job de streaming (vidage d'un arriéré)"] == synthesis.NOT_MEASURED
+    assert (
+        _values(synthesis.bench_rows(tmp_path))["débit du job de streaming (vidage d'un arriéré)"]
+        == synthesis.NOT_MEASURED
+    )
 
 
 def test_the_report_producer_measure_is_used_when_the_full_bench_is_absent(tmp_path, monkeypatch):
     import pandas as pd
 
     monkeypatch.setenv("HYBRIDFLOW_REPORT_DIR", str(tmp_path / "report"))
-    synthesis.record_producers(pd.DataFrame([{"producer": "produce() via kafka-python", "events/s (median)": 5000},
-                                             {"producer": "Kafka ProducerPerformance (Java)", "events/s (median)": 90000}]))
+    synthesis.record_producers(
+        pd.DataFrame(
+            [
+                {"producer": "produce() via kafka-python", "events/s (median)": 5000},
+                {"producer": "Kafka ProducerPerformance (Java)", "events/s (median)": 90000},
+            ]
+        )
+    )
     assert "5\u202f000 tickets/s" in _values(synthesis.bench_rows(tmp_path))["débit de notre producteur (médiane)"]
 
 
@@ -58,5 +72,7 @@ def test_nothing_is_claimed_proven_without_evidence(tmp_path):
     arch = build_architecture()
     unread = synthesis.proof_markdown(synthesis.RunOutcome(problems=["lac absent"]), arch, tmp_path)
     assert "aucun perdu" not in unread and "Non vérifié" in unread
-    good = synthesis.proof_markdown(synthesis.RunOutcome(records=10, tickets=9, distinct=9, dead_letters=1), arch, tmp_path)
+    good = synthesis.proof_markdown(
+        synthesis.RunOutcome(records=10, tickets=9, distinct=9, dead_letters=1), arch, tmp_path
+    )
     assert "aucun perdu, aucun doublon" in good

@@ -8,8 +8,10 @@ import pytest
 
 from hybridflow.report import video
 
-SCRIPT = ("bash -c 'for i in 1 2 3 4 5 6; do echo ligne $i; sleep 0.2; done; "
-          "printf \"\\033[1;31mrouge\\033[0m\\n\"; sleep 2.5; echo demo done in 1.0 s'")
+SCRIPT = (
+    "bash -c 'for i in 1 2 3 4 5 6; do echo ligne $i; sleep 0.2; done; "
+    'printf "\\033[1;31mrouge\\033[0m\\n"; sleep 2.5; echo demo done in 1.0 s\''
+)
 
 
 @pytest.fixture(scope="module")

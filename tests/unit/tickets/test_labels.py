@@ -11,8 +11,10 @@ from hybridflow.tickets.malformed import MalformedKind
 from hybridflow.tickets.model import Priority, RequestType
 
 
-@pytest.mark.parametrize(("enum", "mapping"), [(RequestType, labels.REQUEST_TYPE), (Priority, labels.PRIORITY),
-                                               (MalformedKind, labels.DEAD_LETTER_REASON)])
+@pytest.mark.parametrize(
+    ("enum", "mapping"),
+    [(RequestType, labels.REQUEST_TYPE), (Priority, labels.PRIORITY), (MalformedKind, labels.DEAD_LETTER_REASON)],
+)
 def test_every_code_has_a_distinct_french_label(enum, mapping):
     assert {str(m) for m in enum} == {str(k) for k in mapping}
     assert len(set(mapping.values())) == len(mapping)
@@ -25,8 +27,9 @@ def test_unknown_codes_pass_through_as_text():
 
 
 def test_french_values_translates_code_columns_only_and_keeps_the_data():
-    frame = pd.DataFrame({"request_type": ["billing", "technical"], "priority": ["critical", "low"],
-                          "request": ["billing", "critical"]})
+    frame = pd.DataFrame(
+        {"request_type": ["billing", "technical"], "priority": ["critical", "low"], "request": ["billing", "critical"]}
+    )
     shown = labels.french_values(frame)
     assert list(shown["request_type"]) == ["facturation", "technique"]
     assert list(shown["priority"]) == ["critique", "basse"]
