@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "hybridflow.stack.commands",
     "hybridflow.tickets.commands",
     "hybridflow.streaming.commands",
+    "hybridflow.demo_commands",
     "hybridflow.batch.commands",
     "hybridflow.report.commands",
 )

@@ -5,49 +5,30 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import SparkSession
 
-from hybridflow.batch.dimension import dimension_version
-from hybridflow.batch.job import run_batch, seed_sources
+from hybridflow.batch.job import ensure_client_dimension, seed_sources
 from hybridflow.config import Settings
 from hybridflow.stack.topics import ensure_topics
 from hybridflow.streaming.inspect import pipeline_summary
 from hybridflow.streaming.job import run_pipeline
-from hybridflow.tickets.generator import TicketGenerator
-from hybridflow.tickets.malformed import mix
-from hybridflow.tickets.producer import ProduceSummary, produce
+from hybridflow.tickets.producer import produce_sample
 
 log = logging.getLogger(__name__)
 
-
-def produce_sample(
-    settings: Settings, count: int = 2000, malformed_ratio: float = 0.02, seed: int = 42, span_s: float = 300.0
-) -> ProduceSummary:
-    """Produce `count` tickets whose event times span the last `span_s` seconds, some malformed."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span_s)
-    generator = TicketGenerator(seed, start, arrival_rate=count / span_s)
-    events = mix(generator.tickets(), malformed_ratio, seed=seed, max_payload_bytes=settings.max_payload_bytes)
-    return produce(events, settings, count=count)
-
-
-def ensure_client_dimension(spark: SparkSession, settings: Settings, scale: float = 0.2) -> str | None:
-    """Seed the on-premise sources and run a full batch ETL once, if the lake has no client dimension yet."""
-    if dimension_version(spark, settings) is None:
-        seeded, landing = seed_sources(settings, scale=scale)
-        log.info(seeded.summary())
-        log.info(landing.summary(settings.landing_dir))
-        log.info(run_batch(spark, settings, "full").summary().splitlines()[-1])
-    return dimension_version(spark, settings)
+DEMO_SPAN_S = 300.0  # the sample's event times span the last five minutes: a few closed one-minute windows
+CRM_SCALE = 0.2
 
 
 def run_demo(spark: SparkSession, settings: Settings, count: int = 2000, malformed_ratio: float = 0.02) -> dict:
     """Reference data (batch), topics, a produced sample, one available-now run of the stream; returns the summary."""
     t0 = time.monotonic()
-    ensure_client_dimension(spark, settings)
+    _, loaded = ensure_client_dimension(spark, settings, lambda: seed_sources(settings, scale=CRM_SCALE))
+    for line in loaded:
+        log.info(line)
     ensure_topics(settings)
-    sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio)
+    sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, span_s=DEMO_SPAN_S, progress=True)
     log.info(sent.line())
     run_pipeline(spark, settings, available_now=True)
     summary = pipeline_summary(spark, settings)

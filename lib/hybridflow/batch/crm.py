@@ -426,7 +426,6 @@ def apply_client_changes(
 
     Updated rows get ``updated_at = now()``, as an application trigger would set it.
     """
-    rng = random.Random(seed)
     spec = table("clients")
     conn = connect(settings, database)
     try:
@@ -435,30 +434,43 @@ def apply_client_changes(
             existing = cur.fetchall()
             cur.execute(f"SELECT coalesce(max(client_no), 0) FROM {spec.pg_table}")
             top = cur.fetchone()[0]
-            picked = rng.sample(existing, min(n_updates, len(existing)))
-            upgrade = {"bronze": "silver", "silver": "gold", "gold": "platinum", "platinum": "gold"}
-            for cid, current in picked:
+            updates, inserts = plan_client_changes(existing, top, n_updates, n_inserts, seed)
+            for cid, tier in updates:
                 cur.execute(
                     f"UPDATE {spec.pg_table} SET contract_tier = %s, updated_at = clock_timestamp() WHERE client_id = %s",
-                    (upgrade[current.strip().lower()], cid),
+                    (tier, cid),
                 )
-            inserted = []
-            for k in range(1, n_inserts + 1):
-                no = top + k
-                if no > 99_999:
-                    raise BatchError(
-                        "The CRM already holds 99,999 clients, the most a C\\d{5} id allows: reseed smaller."
-                    )
-                cid = f"C{no:05d}"
+            for row in inserts:
                 cur.execute(
                     f"INSERT INTO {spec.pg_table} VALUES (%s, %s, %s, %s, %s, %s, %s, clock_timestamp(), clock_timestamp())",
-                    (no, cid, f"Nouveau client {no}", rng.choice(SEGMENTS), "FR", "bronze", "AM-FR-1"),
+                    row,
                 )
-                inserted.append(cid)
         conn.commit()
     finally:
         conn.close()
-    return ChangeSet("clients", tuple(c for c, _ in picked), tuple(inserted))
+    return ChangeSet("clients", tuple(c for c, _ in updates), tuple(row[1] for row in inserts))
+
+
+UPGRADE = {"bronze": "silver", "silver": "gold", "gold": "platinum", "platinum": "gold"}
+
+
+def plan_client_changes(
+    existing: list[tuple[str, str]], top: int, n_updates: int, n_inserts: int, seed: int = 7
+) -> tuple[list[tuple[str, str]], list[tuple]]:
+    """Which clients change tier and which are new, from the current (client_id, tier) rows and the top client_no.
+
+    Returns ([(client_id, new tier)], [the new rows, in the clients table's column order]); no I/O.
+    """
+    rng = random.Random(seed)
+    picked = rng.sample(existing, min(n_updates, len(existing)))
+    updates = [(cid, UPGRADE[current.strip().lower()]) for cid, current in picked]
+    inserts = []
+    for k in range(1, n_inserts + 1):
+        no = top + k
+        if no > 99_999:
+            raise BatchError("The CRM already holds 99,999 clients, the most a C\\d{5} id allows: reseed smaller.")
+        inserts.append((no, f"C{no:05d}", f"Nouveau client {no}", rng.choice(SEGMENTS), "FR", "bronze", "AM-FR-1"))
+    return updates, inserts
 
 
 def source_counts(settings: Settings, database: str | None = None) -> dict[str, int]:

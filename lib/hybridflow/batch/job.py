@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -292,3 +293,31 @@ def seed_sources(
         seed=seed,
     )
     return seeded, landing
+
+
+def ensure_client_dimension(
+    spark: SparkSession,
+    settings: Settings,
+    prepare: Callable[[], tuple[SeedReport, LandingReport]],
+    progress: bool = True,
+) -> tuple[str, list[str]]:
+    """The lake's client dimension, loaded once: when the lake has none, `prepare()` fills the sources, a full batch loads it.
+
+    Args:
+        prepare: fills the on-premise sources (e.g. `lambda: seed_sources(settings, scale=0.2)`).
+
+    Returns:
+        The dimension's version, and one summary line per step run (none when it was there already).
+    """
+    from hybridflow.batch.dimension import dimension_version
+
+    version = dimension_version(spark, settings)
+    if version is not None:
+        return version, []
+    seeded, landing = prepare()
+    loaded = run_batch(spark, settings, "full", progress=progress)
+    done = [seeded.summary(), landing.summary(settings.landing_dir), loaded.summary().splitlines()[-1]]
+    version = dimension_version(spark, settings)
+    if version is None:
+        raise BatchError("The full batch ran but the lake has no client dimension: read the batch summary above.")
+    return version, done

@@ -18,6 +18,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -60,19 +61,17 @@ def _amount_fr(value: float) -> str:
     return f"{' '.join(groups)},{cents}"
 
 
-def write_invoice_exports(
-    landing_dir: Path,
+def invoice_exports(
     n_files: int = 3,
     rows_per_file: int = 200,
     n_clients: int = 100,
     seed: int = 42,
     first_day: date = date(2026, 1, 5),
-) -> LandingReport:
-    """Write `n_files` daily invoice exports into `landing_dir`; deterministic for a seed."""
+) -> tuple[dict[str, str], LandingReport]:
+    """`n_files` daily invoice exports, file name -> CSV text, and what they hold; deterministic for a seed (no I/O)."""
     rng = random.Random(f"{seed}:invoices")
-    landing_dir = Path(landing_dir)
-    landing_dir.mkdir(parents=True, exist_ok=True)
     clients = client_ids(n_clients)
+    texts: dict[str, str] = {}
     header = ";".join(INVOICES_SPEC.column_names)
     names, lines_total, broken, dups, resent = [], 0, 0, 0, 0
     invoices: set[str] = set()
@@ -127,11 +126,21 @@ def write_invoice_exports(
             lines.append(";".join(cols))
             broken += 1
         name = f"invoices_{day:%Y%m%d}.csv"
-        (landing_dir / name).write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        texts[name] = header + "\n" + "\n".join(lines) + "\n"
         names.append(name)
         lines_total += len(lines)
         previous = fresh
-    return LandingReport(tuple(names), lines_total, broken, dups, resent, len(invoices))
+    return texts, LandingReport(tuple(names), lines_total, broken, dups, resent, len(invoices))
+
+
+def write_invoice_exports(landing_dir: Path, **options: Any) -> LandingReport:
+    """Write the `invoice_exports(**options)` into `landing_dir` (created if needed); return what they hold."""
+    texts, report = invoice_exports(**options)
+    landing_dir = Path(landing_dir)
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (landing_dir / name).write_text(text, encoding="utf-8")
+    return report
 
 
 def landing_files(landing_dir: Path, spec: TableSpec = INVOICES_SPEC) -> list[Path]:

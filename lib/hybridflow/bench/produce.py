@@ -49,7 +49,7 @@ from hybridflow.errors import ToolchainError
 from hybridflow.tickets.clients import BATCH_SIZE, CLIENTS, COMPRESSION, LINGER_MS
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import Event
-from hybridflow.tickets.producer import produce
+from hybridflow.tickets.producer import produce, sample_events
 
 START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 JAVA_TOOL = "Kafka ProducerPerformance (Java)"
@@ -60,9 +60,7 @@ RATE_TOLERANCE = 0.02
 
 def events(count: int, seed: int, settings: Settings, malformed_ratio: float = 0.0) -> list[Event]:
     """`count` ready-to-send events (generated up front, so producer runs time the producer only)."""
-    generator = TicketGenerator(seed, START)
-    stream = generator.events(malformed_ratio, max_payload_bytes=settings.max_payload_bytes)
-    return list(itertools.islice(stream, count))
+    return list(itertools.islice(sample_events(settings, malformed_ratio, seed, START), count))
 
 
 def generator_rate(count: int, seed: int) -> float:
@@ -324,9 +322,9 @@ def _one_timestamp(consumer, tp, timeout_s: float) -> int:
 def rate_check(settings: Settings, client: str, rate: float, seconds: float, seed: int = 2) -> RateCheck:
     """Produce at `rate` for `seconds` with `client` to a fresh topic; measure the rate from the record timestamps."""
     count = round(rate * seconds)
-    generator = TicketGenerator(seed, START, arrival_rate=rate)
+    events = sample_events(settings, 0.0, seed, START, arrival_rate=rate)
     with scratch_topic(settings, "bench_rate") as scratch:
-        summary = produce(generator.events(), scratch, count=count, rate=rate, progress=False, client=client)
+        summary = produce(events, scratch, count=count, rate=rate, progress=False, client=client)
         if summary.failed:
             raise RuntimeError(f"{summary.failed} events failed with {client}: {summary.first_error}")
         records, span = timestamp_span(scratch, scratch.topic_tickets)

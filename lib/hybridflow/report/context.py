@@ -10,7 +10,6 @@ gives them ``report_client_tickets`` / ``…_dlq`` / ``…_alerts`` and a lake u
 from __future__ import annotations
 
 import shutil
-from datetime import UTC
 from pathlib import Path
 
 from hybridflow import lake
@@ -18,6 +17,7 @@ from hybridflow.config import DATA_DIR, Settings, get_settings
 from hybridflow.errors import StackError
 from hybridflow.stack.process import wait_until
 from hybridflow.stack.topics import admin_client, ensure_topics
+from hybridflow.tickets.producer import produce_sample  # the notebooks' sample, the demo's helper (one copy)
 
 REPORT_DATA_DIR = DATA_DIR / "report"
 REPORT_TOPIC_PREFIX = "report_"
@@ -138,25 +138,6 @@ def forget_last_commit(settings: Settings, query: str) -> int:
     return last
 
 
-def produce_sample(settings: Settings, count: int, malformed_ratio: float, seed: int = 42, span_s: float = 600.0):
-    """Produce `count` events (a `malformed_ratio` of them malformed) whose event times span the last `span_s` s.
-
-    Same sample as the demo's, without a progress bar (it would clutter the exported report).
-    Returns the producer's `ProduceSummary`.
-    """
-    from datetime import datetime, timedelta
-
-    from hybridflow.tickets.generator import TicketGenerator
-    from hybridflow.tickets.malformed import mix
-    from hybridflow.tickets.producer import produce
-
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span_s)
-    n_valid = round(count * (1 - malformed_ratio))
-    generator = TicketGenerator(seed, start, arrival_rate=max(n_valid, 1) / span_s)
-    events = mix(generator.tickets(), malformed_ratio, seed=seed, max_payload_bytes=settings.max_payload_bytes)
-    return produce(events, settings, count=count, progress=False)
-
-
 def ensure_pipeline_output(spark, settings: Settings, count: int, malformed_ratio: float, seed: int = 42,
                            span_s: float = 600.0) -> str:
     """Make sure the report's lake holds the stream's Delta tables; run the sample pipeline if it does not.
@@ -240,12 +221,12 @@ def ensure_client_dimension(spark, settings: Settings, scale: float, seed: int =
 
     Returns one line saying what was found or done.
     """
-    from hybridflow.batch.dimension import dimension_version
-    from hybridflow.batch.job import run_batch
+    from hybridflow.batch import job
 
-    version = dimension_version(spark, settings)
-    if version is not None:
+    version, done = job.ensure_client_dimension(
+        spark, settings, lambda: prepare_crm(settings, scale, seed=seed), progress=False
+    )
+    if not done:
         return f"dimension client trouvée dans le lac (versions Delta {version})"
-    seeded, _ = prepare_crm(settings, scale, seed=seed)
-    report = run_batch(spark, settings, mode="full", progress=False)
-    return f"dimension client chargée par l'ETL batch : {seeded.summary()} ; {report.summary().splitlines()[-1]}"
+    seeded, _landing, batch = done
+    return f"dimension client chargée par l'ETL batch : {seeded} ; {batch}"

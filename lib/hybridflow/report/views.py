@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import random
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,8 +13,6 @@ from hybridflow.config import Settings
 from hybridflow.tickets.labels import DEAD_LETTER_REASON, label, labels
 from hybridflow.tickets.malformed import Event, MalformedKind, malformed_event
 from hybridflow.tickets.model import Ticket
-
-log = logging.getLogger(__name__)
 
 # --- tickets and malformed events (notebook 4) -------------------------------------------------
 
@@ -94,57 +91,13 @@ def event_kinds(events: Iterable[Event]) -> pd.Series:
 
 
 def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.DataFrame:
-    """Every committed record of `topic` from the beginning to its end (kafka-python, `read_committed`, no group).
+    """Every committed record of `topic` from the beginning to its end, one row each (`tickets.consumer`)."""
+    from hybridflow.tickets.consumer import read_committed
 
-    `read_committed`, as the dead letters' readers must: records of a transaction a crash
-    aborted are never shown (plain produced records are all committed).
-    """
-    from kafka import KafkaConsumer, TopicPartition
-
-    from hybridflow.errors import StackError
-    from hybridflow.stack.process import wait_until
-
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_list,
-        client_id="hybridflow-report",
-        enable_auto_commit=False,
-        group_id=None,
-        isolation_level="read_committed",
-        request_timeout_ms=settings.kafka_request_timeout_ms + 1000,
-    )
-    rows: list[dict[str, object]] = []
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-
-        def read_to_end() -> bool:
-            if all(consumer.position(tp) >= end[tp] for tp in partitions):
-                return True
-            for tp, records in consumer.poll(timeout_ms=500).items():
-                rows.extend(
-                    {
-                        "partition": r.partition,
-                        "offset": r.offset,
-                        "key": r.key.decode("utf-8") if r.key else None,
-                        "timestamp": pd.Timestamp(r.timestamp, unit="ms", tz="UTC"),
-                        "bytes": len(r.value or b""),
-                        "value": (r.value or b"").decode("utf-8", errors="replace"),
-                        "headers": {k: v.decode("utf-8", "replace") for k, v in (r.headers or [])},
-                    }
-                    for r in records
-                    if r.offset < end[tp]
-                )
-            return False
-
-        try:
-            wait_until(read_to_end, timeout_s, what=f"Reading {topic} to its end", fix="check the broker", interval_s=0)
-        except StackError:  # show what arrived within timeout_s, as the notebook always did
-            log.warning("%s was not read to its end within %.0f s", topic, timeout_s)
-    finally:
-        consumer.close()
-    return pd.DataFrame(rows, columns=["partition", "offset", "key", "timestamp", "bytes", "value", "headers"])
+    columns = ["partition", "offset", "key", "timestamp", "bytes", "value", "headers"]
+    frame = pd.DataFrame(read_committed(settings, topic, timeout_s), columns=[*columns, "timestamp_ms"])
+    frame["timestamp"] = pd.to_datetime(frame["timestamp_ms"], unit="ms", utc=True)
+    return frame[columns]
 
 
 def partition_summary(records: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""`hybridflow stream` (the streaming job) and `hybridflow demo` (the README's main job)."""
+"""`hybridflow stream`: the streaming job."""
 
 from __future__ import annotations
 
@@ -50,23 +50,9 @@ def _cause(exc: Exception) -> str:
     return re.sub(r"^\[STREAM_FAILED\] Query \[[^\]]*\] terminated with exception: ", "", lines[0])[:300]
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from hybridflow.demo import format_summary, run_demo
-
-    settings = get_settings()
-    spark = get_spark(settings, app_name="hybridflow-demo")
-    print(format_summary(run_demo(spark, settings, count=args.count, malformed_ratio=args.malformed_ratio)))
-    return 0
-
-
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `stream` and `demo` commands."""
+    """Add the `stream` command."""
     p = sub.add_parser("stream", help="run the Spark Structured Streaming job on the tickets topic")
     p.add_argument("--available-now", action="store_true", help="process what is in the topic, then stop")
     p.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
     p.set_defaults(func=_stream)
-
-    d = sub.add_parser("demo", help="produce a sample (some malformed), run the stream available-now, show the results")
-    d.add_argument("--count", type=int, default=2000, help="tickets to produce (default 2000)")
-    d.add_argument("--malformed-ratio", type=float, default=0.02, help="fraction of malformed events (default 0.02)")
-    d.set_defaults(func=_demo)

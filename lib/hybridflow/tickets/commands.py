@@ -11,9 +11,8 @@ from hybridflow.tickets.generator import (
     DEFAULT_LATE_RATIO,
     DEFAULT_MAX_LATENESS_S,
     DEFAULT_N_CLIENTS,
-    TicketGenerator,
 )
-from hybridflow.tickets.producer import CLIENTS, produce
+from hybridflow.tickets.producer import CLIENTS, produce, sample_events
 
 
 def _iso(value: str) -> datetime:
@@ -47,18 +46,17 @@ def _count(value: str) -> int:
 
 def _produce(args: argparse.Namespace) -> int:
     settings = get_settings()
-    start = args.start or datetime.now(UTC).replace(microsecond=0)
-    generator = TicketGenerator(
+    events = sample_events(
+        settings,
+        args.malformed_ratio,
         args.seed,
-        start,
+        args.start,
         n_clients=args.clients,
         # Event time runs at the send rate, so a throttled run's timestamps track the wall clock.
         arrival_rate=args.arrival_rate or args.rate or DEFAULT_ARRIVAL_RATE,
         late_ratio=args.late_ratio,
         max_lateness_s=args.max_lateness,
     )
-    # The same events as mix(generator.tickets(), …), straight to wire bytes (no model per ticket).
-    events = generator.events(args.malformed_ratio, max_payload_bytes=settings.max_payload_bytes)
     summary = produce(
         events,
         settings,

@@ -48,6 +48,19 @@ class MalformedKind(StrEnum):
     OVERSIZED_PAYLOAD = "oversized_payload"
 
 
+# The dead-letter topic's contract, derived from the kinds above: the reason codes a dead letter can
+# carry, and the Kafka headers it carries them in (in the Kafka Connect DLQ spirit).
+DEAD_LETTER_REASONS: tuple[str, ...] = tuple(kind.value for kind in MalformedKind)
+DLQ_HEADERS: tuple[str, ...] = (
+    "dlq.reason",
+    "dlq.detail",
+    "dlq.source.topic",
+    "dlq.source.partition",
+    "dlq.source.offset",
+)
+DLQ_REASON, DLQ_DETAIL, DLQ_SOURCE_TOPIC, DLQ_SOURCE_PARTITION, DLQ_SOURCE_OFFSET = DLQ_HEADERS
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """One Kafka record to produce: `kind` is None for a valid ticket."""

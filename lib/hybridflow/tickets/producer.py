@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tqdm import tqdm
@@ -31,6 +32,7 @@ from hybridflow.tickets.clients import (
     make_kafka_python_producer,
     open_client,
 )
+from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import Event
 
 __all__ = [
@@ -221,3 +223,32 @@ def produce(
         client=kafka.name,
         behind_s=behind_s,
     )
+
+
+def sample_events(
+    settings: Settings, malformed_ratio: float = 0.0, seed: int = 42, start: datetime | None = None, **generator: Any
+) -> Iterator[Event]:
+    """Generated tickets, a `malformed_ratio` of them malformed, as the producer sends them (unbounded).
+
+    Args:
+        start: the first event time (default: now, to the second).
+        generator: further `TicketGenerator` options (arrival_rate, n_clients, late_ratio, max_lateness_s).
+    """
+    first = start or datetime.now(UTC).replace(microsecond=0)
+    tickets = TicketGenerator(seed, first, **generator)
+    return tickets.events(malformed_ratio, max_payload_bytes=settings.max_payload_bytes)
+
+
+def produce_sample(
+    settings: Settings,
+    count: int,
+    malformed_ratio: float,
+    seed: int = 42,
+    span_s: float = 600.0,
+    progress: bool = False,
+) -> ProduceSummary:
+    """Produce `count` events, a `malformed_ratio` of them malformed, whose valid tickets' times span the last `span_s` s."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=span_s)
+    n_valid = round(count * (1 - malformed_ratio))
+    events = sample_events(settings, malformed_ratio, seed, start, arrival_rate=max(n_valid, 1) / span_s)
+    return produce(events, settings, count=count, progress=progress)

@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pytest
 
-from hybridflow.batch.crm import REJECT_CLOSED_EVERY, CrmGenerator, CrmSize
+from hybridflow.batch.crm import REJECT_CLOSED_EVERY, UPGRADE, CrmGenerator, CrmSize, plan_client_changes
 from hybridflow.batch.errors import BatchError
-from hybridflow.batch.landing import BROKEN_KINDS, write_invoice_exports
+from hybridflow.batch.landing import BROKEN_KINDS, invoice_exports, write_invoice_exports
 from hybridflow.batch.tables import JDBC_TABLES
 from hybridflow.tickets.generator import client_ids
 
@@ -62,3 +62,22 @@ def test_exports_are_deterministic_and_count_their_defects(tmp_path) -> None:
     assert first.distinct_invoices == 60
     header = (tmp_path / "a" / first.files[0]).read_text().splitlines()[0]
     assert header == "invoice_id;client_id;issued_on;amount_eur;status;updated_at"
+
+
+def test_export_generation_is_pure_and_writing_writes_exactly_it(tmp_path) -> None:
+    texts, report = invoice_exports(n_files=2, rows_per_file=10, n_clients=20, seed=4)
+    assert list(texts) == list(report.files) and not any(tmp_path.iterdir())
+    written = write_invoice_exports(tmp_path, n_files=2, rows_per_file=10, n_clients=20, seed=4)
+    assert written == report
+    assert {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()} == texts
+
+
+def test_client_changes_are_planned_without_the_database() -> None:
+    existing = [(f"C{n:05d}", tier) for n, tier in enumerate(["bronze", "silver", " Gold ", "platinum"] * 5, start=1)]
+    updates, inserts = plan_client_changes(existing, top=20, n_updates=6, n_inserts=3, seed=7)
+    assert plan_client_changes(existing, 20, 6, 3, seed=7) == (updates, inserts)  # deterministic for a seed
+    tiers = dict(existing)
+    assert len(updates) == 6 and all(new == UPGRADE[tiers[cid].strip().lower()] for cid, new in updates)
+    assert [row[:2] for row in inserts] == [(21, "C00021"), (22, "C00022"), (23, "C00023")]
+    with pytest.raises(BatchError, match="99,999 clients"):
+        plan_client_changes(existing, top=99_998, n_updates=0, n_inserts=2)
