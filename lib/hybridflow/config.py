@@ -106,7 +106,12 @@ class Settings(BaseSettings):
     spark_worker_cores: int = Field(1, ge=1, description="Cores the local Spark worker offers to executors")
     spark_worker_memory: str = Field("1g", description="Memory the local Spark worker offers to executors (512m, 2g)")
     trigger_interval: str = Field(
-        "1 second", description="Processing-time trigger of the tickets and windows queries (micro-batch)"
+        "1 second", description="Processing-time trigger of the tickets query (micro-batch): how soon a ticket lands"
+    )
+    windows_trigger_interval: str = Field(
+        "15 seconds",
+        description="Processing-time trigger of the windows query: a window closes only when the watermark passes "
+        "its end, so checking more often than this only takes cores from the tickets query",
     )
     alerts_checkpoint_interval: str = Field(
         "1 minute", description="Real-time Mode batch length of the alert path: how often it checkpoints, not its latency"
@@ -148,7 +153,7 @@ class Settings(BaseSettings):
         "", description="Isolated report run: the notebooks' topics, folders and database carry this id (notebook tests)"
     )
 
-    @field_validator("trigger_interval", "window_duration", "watermark_delay", "alerts_checkpoint_interval")
+    @field_validator("trigger_interval", "windows_trigger_interval", "window_duration", "watermark_delay", "alerts_checkpoint_interval")
     @classmethod
     def _is_duration(cls, value: str) -> str:
         if not _DURATION.match(value):

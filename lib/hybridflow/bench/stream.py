@@ -222,8 +222,12 @@ def live_tickets(seed: int = 3):
         )
 
 
-def visible_latencies(settings: Settings) -> list[float]:
-    """Seconds from `created_at` to the commit of the Delta version that made each ticket visible."""
+def visible_latencies(settings: Settings, since: float = 0.0) -> list[float]:
+    """Seconds from `created_at` to the commit of the Delta version that made each ticket visible.
+
+    Args:
+        since: Unix time; tickets created before it (the warm-up) are left out.
+    """
     import pyarrow.parquet as pq
 
     root = settings.local_path(lake.TICKETS.uri(settings))
@@ -233,11 +237,12 @@ def visible_latencies(settings: Settings) -> list[float]:
         committed_ms = next(a["commitInfo"]["timestamp"] for a in actions if "commitInfo" in a)
         for add in (a["add"] for a in actions if "add" in a):
             created = pq.read_table(root / add["path"], columns=["created_at"]).column("created_at").to_pylist()
-            latencies += [committed_ms / 1000 - ts.replace(tzinfo=timezone.utc).timestamp() for ts in created]
+            stamps = [ts.replace(tzinfo=timezone.utc).timestamp() for ts in created]
+            latencies += [committed_ms / 1000 - t for t in stamps if t >= since]
     return latencies
 
 
-def _alert_latencies(settings: Settings, stop: threading.Event, out: list[float]) -> None:
+def _alert_latencies(settings: Settings, stop: threading.Event, out: list[float], since: list[float]) -> None:
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(
@@ -247,8 +252,9 @@ def _alert_latencies(settings: Settings, stop: threading.Event, out: list[float]
     try:
         while not stop.is_set():
             for record in consumer:
-                created = datetime.fromisoformat(json.loads(record.value)["created_at"])
-                out.append(record.timestamp / 1000 - created.timestamp())
+                created = datetime.fromisoformat(json.loads(record.value)["created_at"]).timestamp()
+                if since and created >= since[0]:
+                    out.append(record.timestamp / 1000 - created)
     finally:
         consumer.close()
 
@@ -267,6 +273,7 @@ class SteadyResult:
 
     rate: float
     seconds: float
+    warmup_s: float
     sent: int
     visible: dict[str, float]
     alerts: dict[str, float]
@@ -280,7 +287,8 @@ class SteadyResult:
             return f"{name:<44} {p['p50']:>7.2f} {p['p95']:>7.2f} {p['p99']:>7.2f} {int(p['n']):>8,}"
 
         return [
-            f"steady state: {self.sent:,} tickets at {self.rate:,.0f}/s for {self.seconds:.0f} s",
+            f"steady state: {self.sent:,} tickets at {self.rate:,.0f}/s for {self.seconds:.0f} s "
+            f"(measured after {self.warmup_s:.0f} s of warm-up at the same rate)",
             f"{'latency from created_at (s)':<44} {'p50':>7} {'p95':>7} {'p99':>7} {'tickets':>8}",
             row("visible in the tickets table (Delta commit)", self.visible),
             row("in the alerts topic (Real-time Mode)", self.alerts),
@@ -289,13 +297,18 @@ class SteadyResult:
         ]
 
 
-def steady(settings: Settings, rate: float, seconds: float, workdir: Path) -> SteadyResult:
-    """Run the job continuously while producing live tickets at `rate` for `seconds`; measure latencies."""
+def steady(settings: Settings, rate: float, seconds: float, workdir: Path, warmup_s: float = 20.0) -> SteadyResult:
+    """Run the job continuously while producing live tickets at `rate` for `seconds`; measure latencies.
+
+    The first `warmup_s` seconds of tickets are produced at the same rate but not measured: the
+    JVM compiles the job's hot code during its first batches (a steady state, not a cold start).
+    """
     run = _scratch(settings, workdir, "steady")
     ensure_topics(run)
     log = workdir / "steady.log"
     peak = Peak()
     alerts: list[float] = []
+    since: list[float] = []  # the measured window's start, once known (shared with the alert reader)
     stop = threading.Event()
     try:
         # One ticket first: the tickets table exists, and the job starts its windows and alerts queries.
@@ -310,7 +323,7 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path) -> St
                 raise RuntimeError(f"the job did not start its alert query; log: {log}\n{log.read_text()[-2000:]}")
             time.sleep(0.5)
         time.sleep(5)  # Real-time Mode tasks are scheduled once the query has started
-        reader = threading.Thread(target=_alert_latencies, args=(run, stop, alerts), daemon=True)
+        reader = threading.Thread(target=_alert_latencies, args=(run, stop, alerts, since), daemon=True)
         reader.start()
         sampler_stop = threading.Event()
 
@@ -321,9 +334,12 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path) -> St
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        sent = produce(live_tickets(), run, count=int(rate * seconds), rate=rate, progress=False)
+        tickets = live_tickets()
+        warm = produce(tickets, run, count=int(rate * warmup_s), rate=rate, progress=False) if warmup_s > 0 else None
+        since.append(time.time())
+        sent = produce(tickets, run, count=int(rate * seconds), rate=rate, progress=False)
         drained = time.monotonic() + 120  # every ticket committed (the first one was produced before the start)
-        while lake.TICKETS.count(run) < sent.sent + 1 and time.monotonic() < drained and proc.poll() is None:
+        while lake.TICKETS.count(run) < sent.sent + (warm.sent if warm else 0) + 1 and time.monotonic() < drained and proc.poll() is None:
             time.sleep(1)
         time.sleep(2)  # the last alerts reach their topic
         proc.send_signal(signal.SIGINT)
@@ -336,8 +352,8 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path) -> St
         if "proc" in locals() and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         delete_topics(run, [run.topic_tickets, run.topic_dlq, run.topic_alerts])
-    visible = visible_latencies(run)
-    return SteadyResult(rate, seconds, sent.sent, percentiles(visible), percentiles(alerts), peak, visible, alerts)
+    visible = visible_latencies(run, since[0])
+    return SteadyResult(rate, seconds, warmup_s, sent.sent, percentiles(visible), percentiles(alerts), peak, visible, alerts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--malformed-ratio", type=float, default=0.02, help="fraction of malformed events")
     parser.add_argument("--rate", type=float, default=1000.0, help="steady-state tickets/s (default 1000)")
     parser.add_argument("--seconds", type=float, default=120.0, help="steady-state duration (default 120; 0 skips it)")
+    parser.add_argument("--warmup", type=float, default=20.0, help="steady-state warm-up, not measured (default 20 s)")
+    parser.add_argument("--skip-drain", action="store_true", help="only the steady state")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
     args = parser.parse_args(argv)
 
@@ -355,12 +373,13 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="hybridflow-bench-stream-"))
     results: dict[str, object] = {"master": settings.spark_master, "max_offsets_per_trigger": settings.max_offsets_per_trigger}
     try:
-        drained = drain(settings, args.count, args.runs, args.malformed_ratio, workdir)
-        print("\n".join(drained.lines()))
-        results["drain"] = asdict(drained) | {"ratio": drained.ratio, "baseline_eps": drained.rate(drained.baseline_s),
-                                             "job_eps": drained.rate(drained.job_s)}
+        if not args.skip_drain:
+            drained = drain(settings, args.count, args.runs, args.malformed_ratio, workdir)
+            print("\n".join(drained.lines()))
+            results["drain"] = asdict(drained) | {"ratio": drained.ratio, "baseline_eps": drained.rate(drained.baseline_s),
+                                                 "job_eps": drained.rate(drained.job_s)}
         if args.seconds > 0:
-            held = steady(settings, args.rate, args.seconds, workdir)
+            held = steady(settings, args.rate, args.seconds, workdir, args.warmup)
             print("\n".join(held.lines()))
             results["steady"] = asdict(held)
     finally:

@@ -188,7 +188,7 @@ def job_queries(settings: Settings) -> pd.DataFrame:
                 "lit": f"topic {settings.topic_tickets} ({cap}), analysé et validé une seule fois",
                 "écrit": f"table Delta tickets (ajout) + topic {settings.topic_dlq}",
                 "déclencheur": f"micro-batch toutes les {settings.trigger_interval} (foreachBatch), ou available-now",
-                "garantie": "tickets exactement une fois (txnAppId = id de requête, txnVersion = n° de batch) ; "
+                "garantie": "tickets exactement une fois (id de requête et n° de batch dans le commit Delta) ; "
                 "lettres mortes exactement une fois pour un lecteur read_committed (une transaction Kafka par batch)",
             },
             {

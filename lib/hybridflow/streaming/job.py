@@ -6,7 +6,7 @@ Queries, each with its own checkpoint:
   MAX_OFFSETS_PER_TRIGGER records per batch), decodes and validates every record **once**, then
   from that one cached batch appends the valid tickets — enriched with their support team, SLA
   and the client dimension at its current Delta version — to the ``tickets`` Delta table
-  (idempotent per batch id) and publishes the dead letters in one Kafka transaction (exactly
+  (at most once per batch id) and publishes the dead letters in one Kafka transaction (exactly
   once per batch). See `hybridflow.streaming.sinks` for why a replayed batch writes nothing twice.
 - ``ticket_windows`` (micro-batch, stateful): reads the ``tickets`` Delta table as a stream —
   already parsed and columnar, so the topic is not parsed a second time — and counts tickets per
@@ -59,6 +59,8 @@ class TicketBatchWriter:
         self._query_id = threading.Event()
         self._app_id = ""
         self._publisher: sinks.DeadLetterPublisher | None = None
+        # Only the first batch after a start can be one Spark replays (see `sinks`).
+        self._first_batch = True
 
     def bind(self, query: StreamingQuery) -> None:
         """Give the writer its query's id: the idempotence key of every write (stable across restarts)."""
@@ -75,7 +77,9 @@ class TicketBatchWriter:
             tickets = enrich_with_clients(
                 transforms.enrich(transforms.valid_tickets(validated), self._teams, self._slas), self.dimension.current()
             )
-            sinks.append_once(tickets, TICKETS, self.settings, self._app_id, batch_id)
+            if not sinks.append_once(tickets, TICKETS, self.settings, self._app_id, batch_id, self._first_batch):
+                self.stats["replayed"] += 1
+            self._first_batch = False
             if self._publisher is None:
                 self._publisher = sinks.DeadLetterPublisher(self.settings, self._app_id)
             # Dead letters are few (malformed events only, at most MAX_OFFSETS_PER_TRIGGER a batch).
@@ -154,7 +158,7 @@ def start_tickets(spark: SparkSession, settings: Settings, available_now: bool) 
         .option("checkpointLocation", settings.checkpoint_path(sinks.TICKETS))
         .foreachBatch(writer)
     )
-    query = sinks.trigger(stream, settings, available_now).start()
+    query = sinks.trigger(stream, available_now, settings.trigger_interval).start()
     writer.bind(query)
     return query, writer
 

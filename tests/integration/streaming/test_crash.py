@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from hybridflow import lake
 from hybridflow.tickets.generator import TicketGenerator
@@ -69,16 +69,28 @@ def _kill_after_progress(proc: subprocess.Popen, settings, rng: random.Random, l
 
 
 def _dead_letters_read_committed(settings) -> list[bytes]:
+    """Every record of the dead-letter topic a `read_committed` reader sees, read to the topic's end.
+
+    To the end offsets, not until a quiet period: on a loaded machine a consumer can take longer
+    than any idle timeout to fetch its first record.
+    """
     consumer = KafkaConsumer(
-        settings.topic_dlq,
         bootstrap_servers=settings.bootstrap_list,
         isolation_level="read_committed",
-        auto_offset_reset="earliest",
         enable_auto_commit=False,
-        consumer_timeout_ms=5000,
     )
     try:
-        return [record.value for record in consumer]
+        partitions = [TopicPartition(settings.topic_dlq, p) for p in sorted(consumer.partitions_for_topic(settings.topic_dlq))]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)  # read_committed: the last stable offsets
+        values: list[bytes] = []
+        deadline = time.monotonic() + 120
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            assert time.monotonic() < deadline, f"dead-letter topic not read to its end offsets {end} in 120 s"
+            for tp, records in consumer.poll(timeout_ms=1000).items():
+                values += [r.value for r in records if r.offset < end[tp]]
+        return values
     finally:
         consumer.close()
 

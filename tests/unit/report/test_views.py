@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hybridflow.report import figures, views
+from hybridflow.tickets.malformed import MalformedKind
 from hybridflow.tickets.model import example
 
 
@@ -27,7 +28,7 @@ def test_partition_summary_and_key_spread():
 
 def test_malformed_examples_cover_every_kind():
     frame = views.malformed_examples(example(), 10_000)
-    assert len(frame) == 8 and frame["raison attendue"].is_unique
+    assert len(frame) == len(MalformedKind) and frame["raison attendue"].is_unique
 
 
 def test_sla_buckets_counts_time_left():
@@ -115,7 +116,7 @@ def test_bench_tables_and_latency_figure(tmp_path, monkeypatch):
     assert "0.50×" in views.drain_table(drained)["job / référence"][1]
     fast = {"p50": 0.05, "p95": 0.08, "p99": 0.2, "n": 40}
     slow = {"p50": 2.0, "p95": 6.0, "p99": 7.0, "n": 900}
-    held = SteadyResult(rate=300, seconds=10, sent=3000, visible=slow, alerts=fast, peak=Peak())
+    held = SteadyResult(rate=300, seconds=10, warmup_s=0, sent=3000, visible=slow, alerts=fast, peak=Peak())
     table = views.latency_table(held)
     assert table["atteinte"].tolist() == ["non", "oui"]  # visible p95 6 s > 5 s; alerts 0.08 s <= 1 s
     monkeypatch.setenv("REPORT_DIR", str(tmp_path))
