@@ -28,6 +28,7 @@ MERMAID_TOOL_DIR = PROJ_ROOT / "tools" / "mermaid"  # pinned mermaid-cli (npm), 
 
 _DURATION = re.compile(r"^\s*\d+\s+(second|minute|hour|day)s?\s*$")
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")  # Kafka's rule for topic names
+_KAFKA_USER = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # safe in SCRAM names, ACL principals and JAAS options
 _JVM_MEMORY = re.compile(r"^[1-9][0-9]*([kmgtp]b?|b)?$", re.IGNORECASE)  # Spark's byte strings: 512m, 2g, 2gb
 
 
@@ -65,6 +66,29 @@ class Settings(BaseSettings):
     topic_partitions: int = Field(3, ge=1, description="Partitions of the tickets topic")
     kafka_request_timeout_ms: int = Field(
         15000, ge=1000, description="Admin/producer request timeout (ms)"
+    )
+    kafka_security: Literal["sasl_ssl", "sasl_plaintext", "plaintext"] = Field(
+        "sasl_ssl",
+        description="How every Kafka client reaches the broker: sasl_ssl (SCRAM-SHA-512 over TLS, ACLs per principal), "
+        "sasl_plaintext (SCRAM without TLS: a private network such as Compose's) or plaintext (no login, no ACLs)",
+    )
+    kafka_ca_file: Path | None = Field(
+        None, description="CA certificate (PEM) clients trust with sasl_ssl (default: <STATE_DIR>/tls/ca.pem, made by `make setup`)"
+    )
+    kafka_admin_user: str = Field("hybridflow-admin", description="Kafka principal that creates topics and ACLs (super user)")
+    kafka_admin_password: SecretStr = Field(
+        SecretStr("hybridflow-local-admin"), description="Password of KAFKA_ADMIN_USER (`make setup` writes a random one to .env)"
+    )
+    kafka_producer_user: str = Field("hybridflow-producer", description="Kafka principal of `produce`: may write the tickets topic only")
+    kafka_producer_password: SecretStr = Field(
+        SecretStr("hybridflow-local-producer"), description="Password of KAFKA_PRODUCER_USER (`make setup` writes a random one to .env)"
+    )
+    kafka_streaming_user: str = Field(
+        "hybridflow-streaming",
+        description="Kafka principal of the streaming job: reads tickets, writes dead letters and alerts",
+    )
+    kafka_streaming_password: SecretStr = Field(
+        SecretStr("hybridflow-local-streaming"), description="Password of KAFKA_STREAMING_USER (`make setup` writes a random one to .env)"
     )
     kafka_client: Literal["kafka-python", "confluent"] = Field(
         "kafka-python",
@@ -199,6 +223,22 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} must be a comma-separated list of {', '.join(allowed)}")
         return value
 
+    @field_validator("kafka_admin_user", "kafka_producer_user", "kafka_streaming_user")
+    @classmethod
+    def _is_user_name(cls, value: str) -> str:
+        if not _KAFKA_USER.match(value):
+            raise ValueError(f"{value!r} is not a user name of 1-64 of A-Z a-z 0-9 . _ -")
+        return value
+
+    @field_validator("kafka_admin_password", "kafka_producer_password", "kafka_streaming_password")
+    @classmethod
+    def _is_kafka_password(cls, value: SecretStr) -> SecretStr:
+        # The broker's JAAS configuration quotes it: a quote, backslash or line break would end it early.
+        secret = value.get_secret_value()
+        if len(secret) < 8 or re.search(r'["\\\s]', secret):
+            raise ValueError("must be at least 8 characters without quotes, backslashes or blanks")
+        return value
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _is_host_port_list(cls, value: str) -> str:
@@ -240,6 +280,9 @@ class Settings(BaseSettings):
             raise ValueError("LAKE_URI is s3a:// but S3_ENDPOINT is not set")
         if self.s3_endpoint and not (self.s3_access_key and self.s3_secret_key):
             raise ValueError("S3_ENDPOINT is set but S3_ACCESS_KEY / S3_SECRET_KEY are not")
+        users = [self.kafka_admin_user, self.kafka_producer_user, self.kafka_streaming_user]
+        if len(set(users)) != len(users):
+            raise ValueError("KAFKA_ADMIN_USER, KAFKA_PRODUCER_USER and KAFKA_STREAMING_USER must be three different users")
         return self
 
     # --- Derived values (never set directly) ---
@@ -275,6 +318,17 @@ class Settings(BaseSettings):
     def bootstrap_list(self) -> list[str]:
         """Bootstrap servers as a list, for kafka-python."""
         return [s.strip() for s in self.kafka_bootstrap_servers.split(",")]
+
+    def kafka_client_options(self, dialect: str, role: str) -> dict[str, Any]:
+        """The security options of a Kafka client logging in as `role` (hybridflow.stack.kafka_security.client_options)."""
+        from hybridflow.stack.kafka_security import client_options
+
+        return client_options(self, dialect, role)  # type: ignore[arg-type]
+
+    @property
+    def kafka_ca_path(self) -> Path:
+        """The CA certificate Kafka clients trust (KAFKA_CA_FILE, else the one `make setup` made in STATE_DIR/tls)."""
+        return self.kafka_ca_file or self.state_dir / "tls" / "ca.pem"
 
     @property
     def jars_dir(self) -> Path:

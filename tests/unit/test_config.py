@@ -12,6 +12,14 @@ from hybridflow.errors import ConfigError
 from hybridflow.toolchain import pom_property
 
 
+@pytest.fixture(autouse=True)
+def _no_env_file(tmp_path, monkeypatch):
+    """Only the variables each test sets: not the developer's .env (`make setup` writes secrets there)."""
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    monkeypatch.setenv("HYBRIDFLOW_ENV_FILE", str(empty))
+
+
 def test_checkpoints_default_beside_the_lake():
     s = get_settings(lake_uri="file:///tmp/lake-x")
     assert s.checkpoint_root == "file:///tmp/lake-x/_checkpoints"

@@ -42,6 +42,14 @@ BAD = [
     ("KAFKA_REQUEST_TIMEOUT_MS", "10"),
     ("KAFKA_REQUEST_TIMEOUT_MS", "15s"),
     ("KAFKA_CLIENT", "librdkafka"),
+    ("KAFKA_SECURITY", "ssl"),
+    ("KAFKA_SECURITY", "SASL-SSL"),
+    ("KAFKA_ADMIN_USER", "admin user"),
+    ("KAFKA_PRODUCER_USER", "User:producer"),
+    ("KAFKA_STREAMING_USER", ""),
+    ("KAFKA_ADMIN_PASSWORD", "short"),
+    ("KAFKA_PRODUCER_PASSWORD", 'has"a-quote-in-it'),
+    ("KAFKA_STREAMING_PASSWORD", "has a blank in it"),
     # storage
     ("LAKE_URI", "/no/scheme"),
     ("LAKE_URI", "data/lake"),
@@ -88,6 +96,14 @@ BAD = [
     ("LOCAL_SERVICES", "maybe"),
 ]
 
+@pytest.fixture(autouse=True)
+def _no_env_file(tmp_path, monkeypatch):
+    """Only the variables each test sets: not the developer's .env (`make setup` writes secrets there)."""
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    monkeypatch.setenv("HYBRIDFLOW_ENV_FILE", str(empty))
+
+
 ONE_SENTENCE = re.compile(
     r"^Setting (?P<var>[A-Z0-9_]+) is invalid \(.+\): fix it in \.env or the environment \(see \.env\.example\)\.$"
 )
@@ -113,6 +129,7 @@ def test_a_bad_value_fails_in_one_sentence_naming_the_variable(monkeypatch, vari
         ({"S3_ENDPOINT": "http://localhost:9000", "S3_ACCESS_KEY": "k"}, "S3_SECRET_KEY"),
         ({"TOPIC_DLQ": "client_tickets"}, "TOPIC_TICKETS, TOPIC_DLQ and TOPIC_ALERTS"),
         ({"TOPIC_ALERTS": "same", "TOPIC_DLQ": "same"}, "TOPIC_DLQ"),
+        ({"KAFKA_PRODUCER_USER": "hybridflow-admin"}, "KAFKA_ADMIN_USER, KAFKA_PRODUCER_USER and KAFKA_STREAMING_USER"),
     ],
 )
 def test_settings_that_disagree_fail_naming_each_variable(monkeypatch, env, named):
@@ -131,6 +148,13 @@ def test_a_bad_password_setting_is_not_echoed(monkeypatch):
     with pytest.raises(ConfigError) as caught:
         get_settings()
     assert "AKIA-not-shown" not in str(caught.value)
+
+
+def test_a_bad_kafka_password_is_not_echoed(monkeypatch):
+    monkeypatch.setenv("KAFKA_STREAMING_PASSWORD", 'not"shown-anywhere')
+    with pytest.raises(ConfigError) as caught:
+        get_settings()
+    assert "shown-anywhere" not in str(caught.value) and "KAFKA_STREAMING_PASSWORD" in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -28,10 +28,12 @@ from contextlib import contextmanager
 
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
+from hybridflow.stack import kafka_security
+from hybridflow.stack.kafka_security import Role
 from hybridflow.stack.process import parse_address, port_answers, wait_until
 
 DLQ_PARTITIONS = 1
@@ -60,15 +62,28 @@ def wanted_topics(settings: Settings) -> dict[str, int]:
     }
 
 
+def refused(settings: Settings, role: Role, reason: str = "") -> StackError:
+    """The error a client raises when the broker answers but its login (or TLS handshake) fails."""
+    user = kafka_security.principal_name(settings, role)
+    what = "the broker's own secret in STATE_DIR/kafka" if role == "broker" else f"KAFKA_{role.upper()}_PASSWORD"
+    return StackError(
+        f"Kafka broker at {settings.kafka_bootstrap_servers} answers but did not let {user!r} in with "
+        f"KAFKA_SECURITY={settings.kafka_security} ({reason or 'login refused'}): check {what}, KAFKA_SECURITY and "
+        "KAFKA_CA_FILE in .env; `make up` updates the local broker's users from .env."
+    )
+
+
 @contextmanager
-def admin_client(settings: Settings, timeout_ms: int | None = None) -> Iterator[KafkaAdminClient]:
-    """A KafkaAdminClient for the settings' broker, closed on exit.
+def admin_client(settings: Settings, timeout_ms: int | None = None, role: Role = "admin") -> Iterator[KafkaAdminClient]:
+    """A KafkaAdminClient for the settings' broker, logged in as `role`, closed on exit.
 
     Args:
         timeout_ms: bootstrap and request timeout (default: settings.kafka_request_timeout_ms).
+        role: the principal (kafka_security): admin by default; the producer and the streaming job
+            use their own for what their ACLs allow (topic metadata and limits, their consumer groups).
 
     Raises:
-        StackError: the broker is not reachable (with the fix).
+        StackError: the broker is not reachable, or refused the login (with the fix).
     """
     timeout_ms = timeout_ms or settings.kafka_request_timeout_ms
     # A TCP probe first: failing here is instant, and it avoids starting the client's
@@ -85,9 +100,14 @@ def admin_client(settings: Settings, timeout_ms: int | None = None) -> Iterator[
             client_id="hybridflow-admin",
             request_timeout_ms=timeout_ms,
             bootstrap_timeout_ms=timeout_ms,
+            **kafka_security.client_options(settings, "kafka-python", role),
         )
     except KafkaError as exc:
         _discard(admin)
+        # The port answered: with a login to make, a failed bootstrap is a refused login or TLS handshake
+        # (kafka-python 3.0 retries those until its timeout and then reports only "Unable to bootstrap").
+        if kafka_security.enabled(settings) and isinstance(exc, KafkaTimeoutError):
+            raise refused(settings, role, type(exc).__name__) from None
         raise unreachable(settings, type(exc).__name__) from None
     try:
         yield admin
@@ -106,10 +126,10 @@ def _discard(admin: KafkaAdminClient) -> None:
                 log.debug("could not %s %s", method, attr, exc_info=True)
 
 
-def broker_answers(settings: Settings, timeout_ms: int = 3000) -> bool:
-    """True when the broker answers a metadata request within `timeout_ms`."""
+def broker_answers(settings: Settings, timeout_ms: int = 3000, role: Role = "admin") -> bool:
+    """True when the broker answers a metadata request of `role` within `timeout_ms`."""
     try:
-        with admin_client(settings, timeout_ms=timeout_ms) as admin:
+        with admin_client(settings, timeout_ms=timeout_ms, role=role) as admin:
             admin.list_topics()
         return True
     except (StackError, KafkaError, OSError):
@@ -131,14 +151,14 @@ def _topic_limit(admin: KafkaAdminClient, topic: str) -> int:
     return int(configs["topic"][topic]["max.message.bytes"]["value"])
 
 
-def max_message_bytes(settings: Settings, topic: str) -> int:
+def max_message_bytes(settings: Settings, topic: str, role: Role = "admin") -> int:
     """The largest record (batch) the broker accepts on `topic`: its ``max.message.bytes``, in bytes.
 
     Raises:
         StackError: the broker is not reachable, or the topic does not exist.
     """
     try:
-        with admin_client(settings) as admin:
+        with admin_client(settings, role=role) as admin:
             try:
                 return _topic_limit(admin, topic)
             except KeyError:  # a topic created a moment ago may not show its configs yet: once more, shortly after
@@ -200,6 +220,8 @@ def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[st
                 log.warning("growing partitions: %s", grow)
                 admin.create_partitions(grow, timeout_ms=timeout_ms)
             admin.wait_for_topics(list(wanted), timeout_ms=timeout_ms)
+            # Each principal's rights on these very topics (a test's or the report's topics included).
+            kafka_security.ensure_acls(admin, settings)
 
             # Created/grown partitions reach the metadata cache a moment after the controller
             # acknowledges them: poll until every topic shows at least the wanted count.
@@ -216,10 +238,10 @@ def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[st
         ) from None
 
 
-def describe_topics(settings: Settings, include_internal: bool = False) -> dict[str, int]:
-    """Every topic on the broker with its partition count (internal topics only if asked)."""
+def describe_topics(settings: Settings, include_internal: bool = False, role: Role = "admin") -> dict[str, int]:
+    """Every topic on the broker `role` may see, with its partition count (internal topics only if asked)."""
     try:
-        with admin_client(settings) as admin:
+        with admin_client(settings, role=role) as admin:
             topics = admin.describe_topics()
     except KafkaError as exc:
         raise unreachable(settings, type(exc).__name__) from None
@@ -231,9 +253,10 @@ def describe_topics(settings: Settings, include_internal: bool = False) -> dict[
 
 
 def delete_topics(settings: Settings, names: list[str]) -> None:
-    """Delete topics (tests clean up their isolated topics with this); missing ones are ignored."""
+    """Delete topics and their ACLs (tests clean up their isolated topics with this); missing ones are ignored."""
     with admin_client(settings) as admin:
         existing = set(admin.list_topics())
         present = [n for n in names if n in existing]
         if present:
             admin.delete_topics(present, timeout_ms=settings.kafka_request_timeout_ms, raise_errors=False)
+        kafka_security.drop_topic_acls(admin, settings, names)

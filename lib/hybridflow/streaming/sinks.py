@@ -115,7 +115,8 @@ def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> Stre
     writer = (
         alerts.writeStream.queryName(ALERTS)
         .format("kafka")
-        .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+        .options(**{"kafka.bootstrap.servers": settings.kafka_bootstrap_servers,
+                    **settings.kafka_client_options("spark", "streaming")})
         .option("topic", settings.topic_alerts)
         .option("kafka.acks", "all")
         .option("checkpointLocation", settings.checkpoint_path(ALERTS))
@@ -149,6 +150,7 @@ class DeadLetterPublisher:
         self.group = f"hybridflow-dlq-{app_id}"
         self._producer = KafkaProducer(
             bootstrap_servers=settings.bootstrap_list,
+            **settings.kafka_client_options("kafka-python", "streaming"),
             client_id=self.group,
             transactional_id=self.group,
             acks="all",

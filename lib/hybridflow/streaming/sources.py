@@ -5,10 +5,13 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow.config import Settings
+from hybridflow.stack.kafka_security import Role, client_options
 
 
-def kafka_options(settings: Settings, topic: str, starting_offsets: str = "earliest") -> dict[str, str]:
-    """The Kafka source options, explicit rather than Spark's defaults."""
+def kafka_options(
+    settings: Settings, topic: str, starting_offsets: str = "earliest", role: Role = "streaming"
+) -> dict[str, str]:
+    """The Kafka source options, explicit rather than Spark's defaults, logged in as `role` (the job's principal)."""
     options = {
         "kafka.bootstrap.servers": settings.kafka_bootstrap_servers,
         "subscribe": topic,
@@ -19,6 +22,7 @@ def kafka_options(settings: Settings, topic: str, starting_offsets: str = "earli
         "kafka.isolation.level": "read_committed",
         # A deleted/recreated topic is a real incident: fail the query rather than skip data.
         "failOnDataLoss": "true",
+        **client_options(settings, "spark", role),
     }
     if settings.max_offsets_per_trigger:
         options["maxOffsetsPerTrigger"] = str(settings.max_offsets_per_trigger)
@@ -48,8 +52,8 @@ def read_from_kafka(
 
 
 def read_topic_batch(spark: SparkSession, settings: Settings, topic: str, headers: bool = False) -> DataFrame:
-    """Everything currently in a topic, as a static DataFrame (inspection, tests, reports)."""
-    options = kafka_options(settings, topic)
+    """Everything currently in a topic, as a static DataFrame (inspection, tests, reports: as the admin)."""
+    options = kafka_options(settings, topic, role="admin")
     options.pop("maxOffsetsPerTrigger", None)
     reader = spark.read.format("kafka").option("endingOffsets", "latest").option("includeHeaders", str(headers).lower())
     for key, value in options.items():

@@ -13,6 +13,8 @@ Both are configured alike, and as the Java producer Kafka's own perf tool runs:
   them (kafka-python's default partitioner is murmur2; librdkafka's is not, so it is asked
   for ``murmur2_random``). Records without a key (some malformed events) are spread.
 * the same ``headers`` (if any) on every record.
+* both log in as the producer principal (``KAFKA_PRODUCER_USER``; SCRAM-SHA-512 over TLS by
+  default), with the options `hybridflow.stack.kafka_security.client_options` gives each client.
 * request, bootstrap, blocking and delivery timeouts from ``settings.kafka_request_timeout_ms``;
   topics are never auto-created (a typo must not create a new one).
 * a record larger than the topic's ``max.message.bytes`` (read once per topic) is not sent:
@@ -57,14 +59,17 @@ from kafka.partitioner.default import murmur2
 
 from hybridflow.config import Settings
 from hybridflow.errors import ConfigError, StackError
+from hybridflow.stack import kafka_security
+from hybridflow.stack.kafka_security import Role
 from hybridflow.stack.process import parse_address, port_answers
-from hybridflow.stack.topics import describe_topics, max_message_bytes, unreachable
+from hybridflow.stack.topics import describe_topics, max_message_bytes, refused, unreachable
 
 LINGER_MS = 20
 BATCH_SIZE = 64 * 1024
 COMPRESSION = "gzip"
 GZIP_LEVEL = 6  # zlib's default: what Java's producer (compression.gzip.level=-1) and librdkafka use
 CLIENT_ID = "hybridflow-producer"
+ROLE: Role = "producer"  # the Kafka principal both clients log in as (kafka_security: may write the tickets topic)
 KAFKA_PYTHON = "kafka-python"
 CONFLUENT = "confluent"
 CLIENTS = (KAFKA_PYTHON, CONFLUENT)
@@ -136,12 +141,12 @@ def check_topic(settings: Settings, topic: str) -> int:
     Returns:
         the topic's max.message.bytes: the largest record the broker accepts there.
     """
-    if topic not in describe_topics(settings):
+    if topic not in describe_topics(settings, role=ROLE):
         raise StackError(
-            f"Topic {topic!r} does not exist on {settings.kafka_bootstrap_servers}: "
-            "run `make up` (it creates the pipeline's topics) or check TOPIC_TICKETS."
+            f"Topic {topic!r} does not exist on {settings.kafka_bootstrap_servers}, or KAFKA_PRODUCER_USER may not write it: "
+            "run `make up` (it creates the pipeline's topics and their ACLs) or check TOPIC_TICKETS."
         )
-    return max_message_bytes(settings, topic)
+    return max_message_bytes(settings, topic, role=ROLE)
 
 
 def delivery_timeout_ms(settings: Settings) -> int:
@@ -188,6 +193,7 @@ def make_kafka_python_producer(settings: Settings, **overrides: object) -> Kafka
         "delivery_timeout_ms": delivery_timeout_ms(settings),
         "allow_auto_create_topics": False,
         "max_request_size": MAX_REQUEST_BYTES,
+        **kafka_security.client_options(settings, "kafka-python", ROLE),
     }
     config.update(overrides)
     use_gzip_level()
@@ -196,6 +202,8 @@ def make_kafka_python_producer(settings: Settings, **overrides: object) -> Kafka
     # kafka-python 3 reports a failed bootstrap as KafkaTimeoutError ("Unable to bootstrap"),
     # not as the NoBrokersAvailable of 2.x.
     except (KafkaTimeoutError, KafkaConnectionError) as exc:
+        if kafka_security.enabled(settings) and isinstance(exc, KafkaTimeoutError):  # the port answered (check_broker)
+            raise refused(settings, ROLE, type(exc).__name__) from None
         raise unreachable(settings, type(exc).__name__) from None
 
 
@@ -315,6 +323,7 @@ def confluent_config(settings: Settings) -> dict[str, object]:
         "allow.auto.create.topics": False,
         "delivery.report.only.error": True,
         "message.max.bytes": MAX_REQUEST_BYTES,
+        **kafka_security.client_options(settings, "confluent", ROLE),
     }
 
 

@@ -31,6 +31,8 @@ def read_committed(settings: Settings, topic: str, timeout_s: float = 20.0) -> l
         group_id=None,
         isolation_level="read_committed",
         request_timeout_ms=settings.kafka_request_timeout_ms + 1000,
+        # the report reads every topic: the operator's principal
+        **settings.kafka_client_options("kafka-python", "admin"),
     )
     rows: list[dict[str, object]] = []
     try:

@@ -15,6 +15,7 @@ from hybridflow.stack.process import PidFile
 
 
 def test_properties_follow_the_settings(scratch_settings: Settings) -> None:
+    scratch_settings = scratch_settings.with_(kafka_security="plaintext")  # secured: test_kafka_security.py
     host, port = scratch_settings.bootstrap_list[0].split(":")
     cport = scratch_settings.kafka_controller_port
     props = broker.server_properties(scratch_settings)
