@@ -60,7 +60,7 @@ stream: up ## Run the streaming job until Ctrl-C: make stream ARGS="--available-
 test: up ## Run every test against the real stack (unit, integration); JUnit XML in .state/test-results/
 	$(PY) -m pytest tests --junitxml=$(JUNIT_DIR)/test.xml $(PYTEST_ARGS)
 
-test-unit: $(STAMP) ## Unit tests only (no stack)
+test-unit: sysdeps jars ## Unit tests only (no stack; Java and the Maven jars: the transforms run on a local SparkSession)
 	$(PY) -m pytest tests/unit --junitxml=$(JUNIT_DIR)/unit.xml $(PYTEST_ARGS)
 
 test-integration: up ## Integration tests only (real broker, real Spark)

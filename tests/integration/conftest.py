@@ -9,8 +9,7 @@ also marks anything collected under ``tests/integration/`` so none slips through
   run from several sessions at once (a file lock serialises the start). It does **not** stop
   the stack at the end: other people and notebooks share the broker on KAFKA_BOOTSTRAP_SERVERS.
   Returns the ``StackUp`` (statuses, topics, time).
-- ``spark`` (session): ``hybridflow.spark.get_spark(settings)``, stopped at session end.
-  Needs ``stack`` only if the test reads Kafka; request both when it does.
+- ``spark``: the run's one SparkSession (``tests/conftest.py``); request ``stack`` too if the test reads Kafka.
 - ``isolated_settings`` (function) and ``module_isolated_settings`` (module): a copy of ``settings`` with topics of its own
   (``client_tickets_<uid>`` / ``client_tickets_dlq_<uid>``, created on the shared broker
   through ``ensure_topics`` and deleted afterwards), and the lake and checkpoints under the
@@ -45,16 +44,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def stack(settings: Settings) -> StackUp:
     """The running local stack (started if needed, left running at the end)."""
     return up(settings)
-
-
-@pytest.fixture(scope="session")
-def spark(settings: Settings) -> Iterator[pyspark.sql.SparkSession]:  # noqa: F821
-    """A SparkSession configured from the settings, stopped when the session ends."""
-    from hybridflow.spark import get_spark  # imported here: unit-only runs never load pyspark
-
-    session = get_spark(settings, app_name="hybridflow-tests")
-    yield session
-    session.stop()
 
 
 def isolated_copy(settings: Settings, base: Path) -> Settings:

@@ -38,7 +38,6 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -47,11 +46,10 @@ from matplotlib.figure import Figure
 from hybridflow.config import Settings, get_settings
 from hybridflow.errors import ToolchainError
 from hybridflow.tickets.clients import BATCH_SIZE, CLIENTS, COMPRESSION, LINGER_MS
-from hybridflow.tickets.generator import TicketGenerator
+from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator
 from hybridflow.tickets.malformed import Event
 from hybridflow.tickets.producer import produce, sample_events
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 JAVA_TOOL = "Kafka ProducerPerformance (Java)"
 GENERATOR = "generator alone (per CPU-second)"
 PERF_CLASS = "org.apache.kafka.tools.ProducerPerformance"
@@ -60,7 +58,7 @@ RATE_TOLERANCE = 0.02
 
 def events(count: int, seed: int, settings: Settings, malformed_ratio: float = 0.0) -> list[Event]:
     """`count` ready-to-send events (generated up front, so producer runs time the producer only)."""
-    return list(itertools.islice(sample_events(settings, malformed_ratio, seed, START), count))
+    return list(itertools.islice(sample_events(settings, malformed_ratio, seed, EXAMPLE_START), count))
 
 
 def generator_rate(count: int, seed: int) -> float:
@@ -69,7 +67,7 @@ def generator_rate(count: int, seed: int) -> float:
     CPU time, not wall time: the generator is pure computation on one thread, so this is its
     speed whatever share of the cores a shared machine lends the process at that moment.
     """
-    stream = TicketGenerator(seed, START).events()
+    stream = TicketGenerator(seed, EXAMPLE_START).events()
     start = time.process_time()
     for _ in itertools.islice(stream, count):
         pass
@@ -322,7 +320,7 @@ def _one_timestamp(consumer, tp, timeout_s: float) -> int:
 def rate_check(settings: Settings, client: str, rate: float, seconds: float, seed: int = 2) -> RateCheck:
     """Produce at `rate` for `seconds` with `client` to a fresh topic; measure the rate from the record timestamps."""
     count = round(rate * seconds)
-    events = sample_events(settings, 0.0, seed, START, arrival_rate=rate)
+    events = sample_events(settings, 0.0, seed, EXAMPLE_START, arrival_rate=rate)
     with scratch_topic(settings, "bench_rate") as scratch:
         summary = produce(events, scratch, count=count, rate=rate, progress=False, client=client)
         if summary.failed:

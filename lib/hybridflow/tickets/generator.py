@@ -176,6 +176,10 @@ CLOSINGS = ("", "", " Merci d'avance.", " Cordialement.", " Merci de votre retou
 # --- the generator -------------------------------------------------------------------------------
 
 
+# A fixed first event time: reproducible samples (tests, benchmarks) start here.
+EXAMPLE_START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+
+
 class TicketGenerator:
     """Seeded ticket source: `tickets()` and `events()` restart from the seed on every call, so they are reproducible."""
 

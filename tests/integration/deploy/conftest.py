@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 
@@ -22,8 +21,7 @@ from hybridflow.stack import ensure_topics
 from hybridflow.stack.objectstore import ObjectStore, private_store_settings
 from hybridflow.stack.process import free_port
 from hybridflow.stack.topics import delete_topics
-
-START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+from hybridflow.tickets.generator import EXAMPLE_START
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +56,7 @@ def pipeline_input(settings: Settings, stack) -> Iterator[tuple[Settings, list]]
     uid = uuid.uuid4().hex[:10]
     topics = settings.with_(topic_tickets=f"{settings.topic_tickets}_{uid}", topic_dlq=f"{settings.topic_dlq}_{uid}")
     ensure_topics(topics)
-    generator = TicketGenerator(7, START, arrival_rate=2.0, late_ratio=0.1, max_lateness_s=20)
+    generator = TicketGenerator(7, EXAMPLE_START, arrival_rate=2.0, late_ratio=0.1, max_lateness_s=20)
     events = list(mix(generator.take(300), 0.05, seed=7, max_payload_bytes=topics.max_payload_bytes))
     summary = produce(events, topics, progress=False)
     assert summary.failed == 0 and summary.sent == len(events)

@@ -6,7 +6,6 @@ import itertools
 import json
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
 
 import pytest
 from kafka import KafkaConsumer
@@ -15,13 +14,12 @@ from hybridflow.bench.produce import rate_check
 from hybridflow.cli import main
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
-from hybridflow.tickets.generator import TicketGenerator
+from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator
 from hybridflow.tickets.model import Ticket
 from hybridflow.tickets.producer import CLIENTS, make_producer, produce
 
 pytestmark = pytest.mark.integration
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 def consume_all(settings: Settings, expected: int, timeout_s: float = 60.0) -> list:
@@ -52,7 +50,7 @@ def consume_all(settings: Settings, expected: int, timeout_s: float = 60.0) -> l
 @pytest.mark.parametrize("client", CLIENTS)
 def test_valid_and_malformed_events_land_keyed_by_client(isolated_settings: Settings, client: str):
     n_valid, n_malformed = 360, 40  # ratio 0.1 over 400 events: exactly 40 malformed
-    events = list(itertools.islice(TicketGenerator(21, START).events(0.1, max_payload_bytes=10_000), 400))
+    events = list(itertools.islice(TicketGenerator(21, EXAMPLE_START).events(0.1, max_payload_bytes=10_000), 400))
     assert sum(not e.is_valid for e in events) == n_malformed
 
     summary = produce(events, isolated_settings, progress=False, client=client)
@@ -90,7 +88,7 @@ def test_valid_and_malformed_events_land_keyed_by_client(isolated_settings: Sett
 
 def test_both_clients_put_a_client_on_the_same_partition(isolated_settings: Settings):
     # Java's murmur2 mapping in both: a consumer sees one client's tickets in one partition whoever produced them.
-    events = list(itertools.islice(TicketGenerator(5, START).events(), 300))
+    events = list(itertools.islice(TicketGenerator(5, EXAMPLE_START).events(), 300))
     for client in CLIENTS:
         assert produce(events, isolated_settings, progress=False, client=client).failed == 0
     partitions: dict[bytes, set[int]] = defaultdict(set)
@@ -102,7 +100,7 @@ def test_both_clients_put_a_client_on_the_same_partition(isolated_settings: Sett
 @pytest.mark.parametrize("client", CLIENTS)
 def test_headers_are_on_every_record(isolated_settings: Settings, client: str):
     headers = [("content-type", b"application/json"), ("source", b"hybridflow-test")]
-    events = list(itertools.islice(TicketGenerator(6, START).events(), 50))
+    events = list(itertools.islice(TicketGenerator(6, EXAMPLE_START).events(), 50))
     assert produce(events, isolated_settings, progress=False, client=client, headers=headers).sent == 50
     records = consume_all(isolated_settings, 50)
     assert len(records) == 50 and all(list(r.headers) == headers for r in records)
@@ -111,7 +109,7 @@ def test_headers_are_on_every_record(isolated_settings: Settings, client: str):
 def test_an_existing_producer_is_reused_and_left_open(isolated_settings: Settings):
     producer = make_producer(isolated_settings)
     try:
-        events = list(itertools.islice(TicketGenerator(7, START).events(), 20))
+        events = list(itertools.islice(TicketGenerator(7, EXAMPLE_START).events(), 20))
         assert produce(events, isolated_settings, progress=False, producer=producer).sent == 20
         assert produce(events, isolated_settings, progress=False, producer=producer).sent == 20
     finally:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import socket
-from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -16,12 +15,11 @@ from hybridflow.config import get_settings
 from hybridflow.errors import ConfigError, StackError
 from hybridflow.tickets import producer as producer_module
 from hybridflow.tickets.clients import CLIENTS, ConfluentClient, KafkaPythonClient, confluent_config, open_client
-from hybridflow.tickets.generator import TicketGenerator, client_ids
+from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator, client_ids
 from hybridflow.tickets.malformed import Event, MalformedKind
 from hybridflow.tickets.producer import produce
 
 SETTINGS = get_settings()
-START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 class FakeFuture:
@@ -109,7 +107,7 @@ def no_topic_check(monkeypatch):
 
 
 def _events(n: int) -> list[Event]:
-    return list(itertools.islice(TicketGenerator(3, START).events(), n))
+    return list(itertools.islice(TicketGenerator(3, EXAMPLE_START).events(), n))
 
 
 # --- kafka-python ----------------------------------------------------------------------------------

@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from hybridflow.config import get_settings
 from hybridflow.tickets.generator import (
+    EXAMPLE_START,
     PRIORITY_GIVEN_TYPE,
     REQUEST_TYPE_WEIGHTS,
     TicketGenerator,
@@ -20,14 +21,13 @@ from hybridflow.tickets.generator import (
 )
 from hybridflow.tickets.model import CLIENT_ID_PATTERN, Priority, RequestType
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 N = 20_000
 TOL = 0.015  # ~3 standard errors of a share near 0.4 over 20 000 draws
 
 
 @pytest.fixture(scope="module")
 def sample():
-    return TicketGenerator(2026, START).take(N)
+    return TicketGenerator(2026, EXAMPLE_START).take(N)
 
 
 def _shares(values) -> dict:
@@ -40,29 +40,32 @@ def _shares(values) -> dict:
 
 
 def test_same_seed_gives_the_same_bytes():
-    a = [t.to_bytes() for t in TicketGenerator(5, START).take(500)]
-    b = [t.to_bytes() for t in TicketGenerator(5, START).take(500)]
+    a = [t.to_bytes() for t in TicketGenerator(5, EXAMPLE_START).take(500)]
+    b = [t.to_bytes() for t in TicketGenerator(5, EXAMPLE_START).take(500)]
     assert a == b
 
 
 def test_different_seed_gives_different_tickets():
-    a = [t.to_bytes() for t in TicketGenerator(5, START).take(50)]
-    b = [t.to_bytes() for t in TicketGenerator(6, START).take(50)]
+    a = [t.to_bytes() for t in TicketGenerator(5, EXAMPLE_START).take(50)]
+    b = [t.to_bytes() for t in TicketGenerator(6, EXAMPLE_START).take(50)]
     assert not set(a) & set(b)
 
 
 def test_tickets_restarts_from_the_seed():
-    gen = TicketGenerator(5, START)
-    assert gen.take(20) == gen.take(20)
+    gen = TicketGenerator(5, EXAMPLE_START)
+    first = gen.take(20)
+    next(gen.tickets())  # drawing from one iterator must not move the next one
+    assert gen.take(20) == first == TicketGenerator(5, EXAMPLE_START).take(20)
+    assert len({t.ticket_id for t in first}) == 20 and first != TicketGenerator(6, EXAMPLE_START).take(20)
 
 
 def test_global_random_state_is_neither_used_nor_touched():
     random.seed(1)
     state = random.getstate()
-    a = TicketGenerator(5, START).take(100)
+    a = TicketGenerator(5, EXAMPLE_START).take(100)
     assert random.getstate() == state
     random.seed(2)
-    assert TicketGenerator(5, START).take(100) == a
+    assert TicketGenerator(5, EXAMPLE_START).take(100) == a
 
 
 # --- client population ---------------------------------------------------------------------------
@@ -158,7 +161,7 @@ def test_payloads_stay_well_under_the_size_limit(sample):
 
 def test_event_times_follow_the_arrival_rate(sample):
     # 20 000 tickets at 10/s: ~2000 s of simulated time (Poisson: sd ~ 14 s).
-    span = (max(t.created_at for t in sample) - START).total_seconds()
+    span = (max(t.created_at for t in sample) - EXAMPLE_START).total_seconds()
     assert span == pytest.approx(N / 10, rel=0.05)
 
 
@@ -184,12 +187,12 @@ def test_late_events_arrive_out_of_order(sample):
 
 
 def test_no_late_events_means_ordered_times():
-    tickets = TicketGenerator(3, START, late_ratio=0.0).take(2000)
+    tickets = TicketGenerator(3, EXAMPLE_START, late_ratio=0.0).take(2000)
     assert _out_of_order(tickets) == []
 
 
 def test_lateness_is_configurable():
-    tickets = TicketGenerator(3, START, late_ratio=0.2, max_lateness_s=90).take(5000)
+    tickets = TicketGenerator(3, EXAMPLE_START, late_ratio=0.2, max_lateness_s=90).take(5000)
     behind = _out_of_order(tickets)
     assert len(behind) / 5000 == pytest.approx(0.2, abs=0.03)
     assert 60 < max(behind) <= 90
@@ -205,6 +208,6 @@ def test_lateness_is_configurable():
     ],
 )
 def test_bad_parameters_are_refused(kwargs):
-    args = {"seed": 1, "start": START} | kwargs
+    args = {"seed": 1, "start": EXAMPLE_START} | kwargs
     with pytest.raises(ValueError):
         TicketGenerator(**args)

@@ -12,6 +12,7 @@ from hybridflow.tickets import prerender
 from hybridflow.tickets.generator import (
     _OF,
     CLOSINGS,
+    EXAMPLE_START,
     OUTAGE_TEMPLATES,
     PRODUCTS,
     TEMPLATES,
@@ -20,11 +21,9 @@ from hybridflow.tickets.generator import (
 from hybridflow.tickets.malformed import MalformedKind, mix, valid_event
 from hybridflow.tickets.model import Ticket, new_ticket_id
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
-
 
 def test_valid_events_are_the_wire_form_of_the_tickets():
-    gen = TicketGenerator(8, START)
+    gen = TicketGenerator(8, EXAMPLE_START)
     tickets = gen.take(5000)
     events = list(itertools.islice(gen.events(), 5000))
     assert events == [valid_event(t) for t in tickets]
@@ -34,14 +33,14 @@ def test_valid_events_are_the_wire_form_of_the_tickets():
 
 @pytest.mark.parametrize("ratio", [0.02, 0.3, 0.9, 1.0])
 def test_mixed_events_match_mix_event_for_event(ratio):
-    gen = TicketGenerator(9, START)
+    gen = TicketGenerator(9, EXAMPLE_START)
     expected = list(itertools.islice(mix(gen.tickets(), ratio, seed=9, max_payload_bytes=2_000), 600))
     assert list(itertools.islice(gen.events(ratio, max_payload_bytes=2_000), 600)) == expected
     assert sum(e.kind is not None for e in expected) == pytest.approx(600 * ratio, abs=1)
 
 
 def test_mixed_events_honour_the_kinds():
-    gen = TicketGenerator(9, START)
+    gen = TicketGenerator(9, EXAMPLE_START)
     kinds = [MalformedKind.MISSING_FIELD]
     events = list(itertools.islice(gen.events(0.5, kinds=kinds), 100))
     assert {e.kind for e in events} == {None, MalformedKind.MISSING_FIELD}
@@ -49,7 +48,7 @@ def test_mixed_events_honour_the_kinds():
 
 def test_bad_ratio_is_refused_at_once():
     with pytest.raises(ValueError, match="between 0 and 1"):
-        TicketGenerator(1, START).events(1.5)
+        TicketGenerator(1, EXAMPLE_START).events(1.5)
 
 
 def test_sub_millisecond_start_is_truncated_to_the_wire_precision():
@@ -62,7 +61,7 @@ def test_sub_millisecond_start_is_truncated_to_the_wire_precision():
 
 def test_ticket_ids_are_what_new_ticket_id_draws():
     # The generator formats the 128 random bits itself; the ids must stay canonical UUID4s.
-    ids = [t.ticket_id for t in TicketGenerator(4, START).take(2000)]
+    ids = [t.ticket_id for t in TicketGenerator(4, EXAMPLE_START).take(2000)]
     parsed = [uuid.UUID(i) for i in ids]
     assert all(u.version == 4 and u.variant == uuid.RFC_4122 and str(u) == i for u, i in zip(parsed, ids, strict=True))
     assert len(set(ids)) == len(ids)

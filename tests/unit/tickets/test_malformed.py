@@ -7,13 +7,14 @@ import json
 import random
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from pydantic import ValidationError
 
-from hybridflow.tickets.generator import TicketGenerator
+from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator
 from hybridflow.tickets.malformed import (
+    DEAD_LETTER_REASONS,
     Event,
     MalformedInjector,
     MalformedKind,
@@ -31,9 +32,8 @@ from hybridflow.tickets.model import (
     enum_values,
 )
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 MAX_BYTES = 10_000
-BASES = TicketGenerator(11, START).take(60)
+BASES = TicketGenerator(11, EXAMPLE_START).take(60)
 
 
 def _events(kind: MalformedKind) -> list[Event]:
@@ -85,8 +85,9 @@ def test_every_malformed_kind_is_rejected_by_the_model(kind):
 
 
 def test_kinds_are_the_stream_reason_codes():
-    transforms = pytest.importorskip("hybridflow.streaming.transforms")
-    assert {k.value for k in MalformedKind} <= set(transforms.REASONS)
+    from hybridflow.streaming import transforms
+
+    assert set(transforms.REASONS) == set(DEAD_LETTER_REASONS) == {k.value for k in MalformedKind}
 
 
 def test_malformed_json_does_not_parse():
@@ -142,7 +143,7 @@ def test_valid_events_are_accepted_and_keyed_by_client():
 
 
 def _mixed(ratio: float, n: int, seed: int = 3) -> list[Event]:
-    tickets = TicketGenerator(seed, START).tickets()
+    tickets = TicketGenerator(seed, EXAMPLE_START).tickets()
     return list(itertools.islice(mix(tickets, ratio, seed=seed, max_payload_bytes=MAX_BYTES), n))
 
 
@@ -178,7 +179,7 @@ def test_eight_malformed_events_cover_every_kind():
 
 
 def test_valid_tickets_do_not_depend_on_the_ratio():
-    expected = [t.to_bytes() for t in TicketGenerator(3, START).take(1500)]
+    expected = [t.to_bytes() for t in TicketGenerator(3, EXAMPLE_START).take(1500)]
     valid = [e.value for e in _mixed(0.3, 2000) if e.is_valid]
     assert valid == expected[: len(valid)]
 
@@ -189,9 +190,9 @@ def test_mix_is_deterministic():
 
 
 def test_zero_ratio_is_all_valid_and_finite_input_ends():
-    events = list(mix(TicketGenerator(3, START).take(250), 0.0, seed=1, max_payload_bytes=MAX_BYTES))
+    events = list(mix(TicketGenerator(3, EXAMPLE_START).take(250), 0.0, seed=1, max_payload_bytes=MAX_BYTES))
     assert len(events) == 250 and all(e.is_valid for e in events)
-    events = list(mix(TicketGenerator(3, START).take(250), 0.2, seed=1, max_payload_bytes=MAX_BYTES))
+    events = list(mix(TicketGenerator(3, EXAMPLE_START).take(250), 0.2, seed=1, max_payload_bytes=MAX_BYTES))
     assert sum(e.is_valid for e in events) == 250
 
 

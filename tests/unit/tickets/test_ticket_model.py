@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from pyspark.sql.types import StringType, TimestampType
 
-from hybridflow.tickets.generator import TicketGenerator
+from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator
 from hybridflow.tickets.model import (
     FIELD_NAMES,
     Priority,
@@ -21,8 +21,6 @@ from hybridflow.tickets.model import (
     new_ticket_id,
     spark_schema,
 )
-
-START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 def _doc(**changes: object) -> dict:
@@ -60,7 +58,7 @@ def test_wire_form_has_the_fields_in_model_order_and_utc_millis():
 
 
 def test_generated_tickets_round_trip_through_json():
-    for ticket in TicketGenerator(7, START).take(300):
+    for ticket in TicketGenerator(7, EXAMPLE_START).take(300):
         assert Ticket.from_json(ticket.to_bytes()) == ticket
         assert Ticket.from_json(ticket.to_json()).to_bytes() == ticket.to_bytes()
 
