@@ -79,6 +79,7 @@ find "$work/notebooks" -name '.ipynb_checkpoints' -prune -exec rm -rf {} +
   echo "S3_SECRET_KEY=$(secret)"
   echo "S3_REGION=us-east-1"
   echo "PG_PASSWORD=$(secret)"
+  for role in ADMIN PRODUCER STREAMING CONSOLE; do echo "KAFKA_${role}_PASSWORD=$(secret)"; done
   echo "JUPYTER_TOKEN=$(secret)"
   echo "PRODUCER_RATE=20"
   echo "CRM_SCALE=0.05"

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     kafka_streaming_password: SecretStr = Field(
         SecretStr("hybridflow-local-streaming"), description="Password of KAFKA_STREAMING_USER (`make setup` writes a random one to .env)"
     )
+    kafka_console_user: str = Field(
+        "hybridflow-console", description="Read-only Kafka principal of Redpanda Console (Compose)"
+    )
+    kafka_console_password: SecretStr | None = Field(
+        None, description="Password of KAFKA_CONSOLE_USER; unset = no such user (`make setup` writes a random one to .env)"
+    )
     kafka_client: Literal["kafka-python", "confluent"] = Field(
         "kafka-python",
         description="Client `produce` uses: kafka-python (default, pure Python) or confluent (librdkafka, ~3x faster)",
@@ -223,17 +229,19 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} must be a comma-separated list of {', '.join(allowed)}")
         return value
 
-    @field_validator("kafka_admin_user", "kafka_producer_user", "kafka_streaming_user")
+    @field_validator("kafka_admin_user", "kafka_producer_user", "kafka_streaming_user", "kafka_console_user")
     @classmethod
     def _is_user_name(cls, value: str) -> str:
         if not _KAFKA_USER.match(value):
             raise ValueError(f"{value!r} is not a user name of 1-64 of A-Z a-z 0-9 . _ -")
         return value
 
-    @field_validator("kafka_admin_password", "kafka_producer_password", "kafka_streaming_password")
+    @field_validator("kafka_admin_password", "kafka_producer_password", "kafka_streaming_password", "kafka_console_password")
     @classmethod
-    def _is_kafka_password(cls, value: SecretStr) -> SecretStr:
+    def _is_kafka_password(cls, value: SecretStr | None) -> SecretStr | None:
         # The broker's JAAS configuration quotes it: a quote, backslash or line break would end it early.
+        if value is None:
+            return value
         secret = value.get_secret_value()
         if len(secret) < 8 or re.search(r'["\\\s]', secret):
             raise ValueError("must be at least 8 characters without quotes, backslashes or blanks")
@@ -281,8 +289,9 @@ class Settings(BaseSettings):
         if self.s3_endpoint and not (self.s3_access_key and self.s3_secret_key):
             raise ValueError("S3_ENDPOINT is set but S3_ACCESS_KEY / S3_SECRET_KEY are not")
         users = [self.kafka_admin_user, self.kafka_producer_user, self.kafka_streaming_user]
+        users += [self.kafka_console_user] if self.kafka_console_password else []
         if len(set(users)) != len(users):
-            raise ValueError("KAFKA_ADMIN_USER, KAFKA_PRODUCER_USER and KAFKA_STREAMING_USER must be three different users")
+            raise ValueError("KAFKA_ADMIN_USER, KAFKA_PRODUCER_USER, KAFKA_STREAMING_USER and KAFKA_CONSOLE_USER must be different users")
         return self
 
     # --- Derived values (never set directly) ---

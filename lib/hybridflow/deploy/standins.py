@@ -8,7 +8,14 @@ lines run unchanged:
   single-node Kafka broker (KRaft) from the Maven jars with the same listeners, advertised
   addresses, memory bound and topic auto-creation rule;
 - ``rpk cluster info`` / ``rpk topic create|describe`` (the health check and `topic-init`)
-  do the same through kafka-python.
+  do the same through kafka-python, logged in with ``-X user=… -X pass=… -X sasl.mechanism=…``.
+
+SASL as Redpanda does it: ``--set redpanda.enable_sasl=true`` makes every Kafka listener ask
+for a SCRAM login (SASL_PLAINTEXT, SCRAM-SHA-512), ``--set redpanda.superusers=[…]`` names the
+super users (Kafka's StandardAuthorizer, ACLs for everyone else), and ``RP_BOOTSTRAP_USER``
+(``user:password[:mechanism]``) is created on the first start (``kafka-storage format
+--add-scram``). The broker logs in to itself and its controller with PLAIN and a random
+secret of its own, as the local broker does (hybridflow.stack.kafka_security).
 
 What Kafka has no equivalent for (the HTTP proxy, the schema registry, the admin API, hence
 Redpanda Console) is reported on start and left out; the static tests check those flags.
@@ -41,6 +48,10 @@ WITHOUT_EQUIVALENT = (
     "check",
 )
 UNDERSTOOD = ("kafka-addr", "advertise-kafka-addr", "rpc-addr", "memory", "smp", "mode", "set", *WITHOUT_EQUIVALENT)
+# `--set` keys it plays; admin_api_require_auth is accepted with nothing to do (Kafka has no admin API).
+SETTINGS_PLAYED = ("redpanda.auto_create_topics_enabled", "redpanda.enable_sasl", "redpanda.superusers",
+                   "redpanda.admin_api_require_auth")
+BROKER_SECRET = "broker.secret"
 
 
 class StandinError(ValueError):
@@ -58,6 +69,8 @@ class RedpandaFlags:
     smp: int
     auto_create_topics: bool
     ignored: list[str] = field(default_factory=list)
+    sasl: bool = False
+    superusers: list[str] = field(default_factory=list)
 
 
 def _split_flags(argv: list[str]) -> list[tuple[str, str]]:
@@ -106,8 +119,13 @@ def parse_redpanda_start(argv: list[str]) -> RedpandaFlags:
     auto_create = "mode" in values  # dev-container turns auto-creation on, as in rpk
     if "redpanda.auto_create_topics_enabled" in settings:
         auto_create = settings.pop("redpanda.auto_create_topics_enabled").lower() == "true"
+    sasl = settings.pop("redpanda.enable_sasl", "false").lower() == "true"
+    superusers = _yaml_list(settings.pop("redpanda.superusers", "[]"))
+    settings.pop("redpanda.admin_api_require_auth", None)
     if settings:
         raise StandinError(f"--set {', '.join(settings)} is not played by the stand-in")
+    if sasl and not superusers:
+        raise StandinError("redpanda.enable_sasl=true without redpanda.superusers: nobody could create a user or an ACL")
     listeners = _named_addresses(values["kafka-addr"])
     advertised = _named_addresses(values.get("advertise-kafka-addr", values["kafka-addr"]))
     if set(advertised) != set(listeners):
@@ -120,7 +138,31 @@ def parse_redpanda_start(argv: list[str]) -> RedpandaFlags:
         smp=int(values.get("smp", "1")),
         auto_create_topics=auto_create,
         ignored=[f"--{n}" for n in values if n in WITHOUT_EQUIVALENT and n not in ("mode",)],
+        sasl=sasl,
+        superusers=superusers,
     )
+
+
+def _yaml_list(value: str) -> list[str]:
+    """rpk reads a `--set` value as YAML: '["a", "b"]' or "['a']" -> ['a', 'b']."""
+    import yaml
+
+    parsed = yaml.safe_load(value)
+    if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+        raise StandinError(f"{value!r} is not a YAML list of user names")
+    return parsed
+
+
+def bootstrap_user(environ: dict[str, str]) -> tuple[str, str, str] | None:
+    """RP_BOOTSTRAP_USER ``user:password[:mechanism]`` (Redpanda's default mechanism: SCRAM-SHA-256)."""
+    value = environ.get("RP_BOOTSTRAP_USER")
+    if not value:
+        return None
+    user, sep, rest = value.partition(":")
+    password, _, mechanism = rest.rpartition(":") if rest.endswith(("SCRAM-SHA-256", "SCRAM-SHA-512")) else (rest, "", "")
+    if not sep or not user or not password:
+        raise StandinError("RP_BOOTSTRAP_USER must be user:password[:mechanism]")
+    return user, password, mechanism or "SCRAM-SHA-256"
 
 
 def heap_size(memory: str) -> str:
@@ -131,18 +173,40 @@ def heap_size(memory: str) -> str:
     return f"{match.group(1)}{match.group(2).lower()}"
 
 
-def kafka_properties(flags: RedpandaFlags, data_dir: Path = DATA_DIR) -> dict[str, str]:
+def kafka_properties(flags: RedpandaFlags, data_dir: Path = DATA_DIR, secret: str = "") -> dict[str, str]:
     """server.properties of a one-node KRaft broker with Redpanda's listeners (its RPC port is the controller's)."""
+    from hybridflow.stack.kafka_security import AUTHORIZER, BROKER_USER, MECHANISM, PLAIN_LOGIN, SCRAM_LOGIN
+
     rpc_host, _, rpc_port = flags.rpc.rpartition(":")
     listeners = {**flags.listeners, "CONTROLLER": f"0.0.0.0:{rpc_port}"}
     first = next(iter(flags.listeners))
-    return {
+    protocol = "SASL_PLAINTEXT" if flags.sasl else "PLAINTEXT"
+    security: dict[str, str] = {}
+    if flags.sasl:
+        if not secret:
+            raise StandinError("a SASL broker needs its own secret")
+        plain = f'{PLAIN_LOGIN} required username="{BROKER_USER}" password="{secret}" user_{BROKER_USER}="{secret}";'
+        for name in listeners:
+            mechanisms = "PLAIN" if name == "CONTROLLER" else f"{MECHANISM},SCRAM-SHA-256,PLAIN"
+            security[f"listener.name.{name.lower()}.sasl.enabled.mechanisms"] = mechanisms
+            security[f"listener.name.{name.lower()}.plain.sasl.jaas.config"] = plain
+            if name != "CONTROLLER":
+                for scram in (MECHANISM, "SCRAM-SHA-256"):
+                    security[f"listener.name.{name.lower()}.{scram.lower()}.sasl.jaas.config"] = f"{SCRAM_LOGIN} required;"
+        security |= {
+            "sasl.mechanism.inter.broker.protocol": "PLAIN",
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "authorizer.class.name": AUTHORIZER,
+            "super.users": ";".join(f"User:{u}" for u in (BROKER_USER, *flags.superusers)),
+            "allow.everyone.if.no.acl.found": "false",
+        }
+    return security | {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@{rpc_host}:{rpc_port}",
         "listeners": ",".join(f"{n}://{a}" for n, a in listeners.items()),
         "advertised.listeners": ",".join(f"{n}://{a}" for n, a in flags.advertised.items()),
-        "listener.security.protocol.map": ",".join(f"{n}:PLAINTEXT" for n in listeners),
+        "listener.security.protocol.map": ",".join(f"{n}:{protocol}" for n in listeners),
         "inter.broker.listener.name": first,
         "controller.listener.names": "CONTROLLER",
         "log.dirs": str(data_dir),
@@ -174,16 +238,29 @@ def _java(flags: RedpandaFlags, main: str, *args: str) -> list[str]:
     ]
 
 
-def start_broker(argv: list[str], data_dir: Path = DATA_DIR) -> int:
-    """Format the KRaft log dir once, then exec the broker in the foreground (the container's process)."""
+def start_broker(argv: list[str], data_dir: Path = DATA_DIR, environ: dict[str, str] | None = None) -> int:
+    """Format the KRaft log dir once (with the bootstrap user), then exec the broker in the foreground."""
+    import secrets
+
     flags = parse_redpanda_start(argv)
     for flag in flags.ignored:
         print(f"redpanda stand-in: {flag} has no Kafka equivalent here, ignored", file=sys.stderr)
     config = data_dir / "server.properties"
     data_dir.mkdir(parents=True, exist_ok=True)
-    config.write_text("".join(f"{k}={v}\n" for k, v in kafka_properties(flags, data_dir / "log").items()))
+    secret_file = data_dir / BROKER_SECRET
+    if flags.sasl and not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32))
+        secret_file.chmod(0o600)
+    secret = secret_file.read_text().strip() if flags.sasl else ""
+    config.touch(mode=0o600)
+    config.write_text("".join(f"{k}={v}\n" for k, v in kafka_properties(flags, data_dir / "log", secret).items()))
     if not (data_dir / "log" / "meta.properties").exists():
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=").replace("-", "_")
+        scram: list[str] = []
+        user = bootstrap_user(dict(os.environ) if environ is None else environ)
+        if flags.sasl and user:
+            name, password, mechanism = user
+            scram = ["--add-scram", f"{mechanism}=[name={name},password={password}]"]
         subprocess.run(
             _java(
                 flags,
@@ -194,13 +271,14 @@ def start_broker(argv: list[str], data_dir: Path = DATA_DIR) -> int:
                 "--config",
                 str(config),
                 "--ignore-formatted",
+                *scram,
             ),
             check=True,
             stdout=subprocess.DEVNULL,
         )
     print(
         f"redpanda stand-in: Kafka broker, listeners {flags.listeners}, advertised {flags.advertised}, "
-        f"heap {heap_size(flags.memory)}, auto-create {flags.auto_create_topics}",
+        f"heap {heap_size(flags.memory)}, auto-create {flags.auto_create_topics}, SASL {flags.sasl}",
         file=sys.stderr,
         flush=True,
     )
@@ -251,8 +329,12 @@ def rpk(argv: list[str]) -> int:
 
     words, options = _rpk_options(argv)
     brokers = options.get("brokers", "localhost:9092").split(",")
+    login = {}
+    if "user" in options:  # rpk's -X user=… -X pass=… -X sasl.mechanism=… (SASL over plaintext, as Compose's listeners)
+        login = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": options.get("sasl.mechanism", "SCRAM-SHA-256"),
+                 "sasl_plain_username": options["user"], "sasl_plain_password": options.get("pass", "")}
     try:
-        admin = KafkaAdminClient(bootstrap_servers=brokers, request_timeout_ms=5000, client_id="rpk-standin")
+        admin = KafkaAdminClient(bootstrap_servers=brokers, request_timeout_ms=5000, client_id="rpk-standin", **login)
     except KafkaError as exc:
         print(f"unable to reach {','.join(brokers)}: {exc}", file=sys.stderr)
         return 1

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Role = Literal["admin", "producer", "streaming", "broker"]
+Role = Literal["admin", "producer", "streaming", "console", "broker"]
 Dialect = Literal["kafka-python", "confluent", "java", "spark"]
 ROLES: tuple[Role, ...] = ("admin", "producer", "streaming")
 
@@ -97,9 +97,17 @@ def credentials(settings: Settings, role: Role) -> tuple[str, str]:
     """(user, password) of `role` (the broker's own comes from its state folder)."""
     if role == "broker":
         return BROKER_USER, broker_secret(settings)
-    if role not in ROLES:
-        raise ValueError(f"unknown Kafka role {role!r}: one of {', '.join(ROLES)}")
-    return principal_name(settings, role), getattr(settings, f"kafka_{role}_password").get_secret_value()
+    if role not in (*ROLES, "console"):
+        raise ValueError(f"unknown Kafka role {role!r}: one of {', '.join(ROLES)}, console")
+    password = getattr(settings, f"kafka_{role}_password")
+    if password is None:
+        raise ConfigError(f"KAFKA_{role.upper()}_USER / KAFKA_{role.upper()}_PASSWORD are not set: set both in .env.")
+    return principal_name(settings, role), password.get_secret_value()
+
+
+def user_roles(settings: Settings) -> tuple[Role, ...]:
+    """The principals that get a SCRAM user: the three of the pipeline, and Console's when it is configured."""
+    return (*ROLES, "console") if settings.kafka_console_password else ROLES
 
 
 def _ca_file(settings: Settings) -> str:
@@ -428,10 +436,13 @@ def server_properties(settings: Settings, host: str, port: int, cport: int) -> d
     return props
 
 
-def ensure_users(settings: Settings, timeout_s: float = 30.0) -> list[str]:
-    """Create or update the SCRAM credentials of the three principals from the settings (as the broker itself).
+def ensure_users(settings: Settings, timeout_s: float = 30.0, as_role: Role = "broker") -> list[str]:
+    """Create or update the SCRAM credentials of the principals from the settings; returns the user names.
 
-    Returns the user names. Waits until the admin can log in with its new credential.
+    The local broker's own principal does it at every start (`as_role="broker"`), the admin's
+    included, then waits until the admin can log in. On a broker that is not ours (Compose's
+    Redpanda: its bootstrap super user is the admin) the admin does it (`as_role="admin"`) for
+    the others, through the Kafka API (KIP-554, Redpanda 25.2+).
     """
     from kafka.admin import ScramMechanism, UserScramCredentialUpsertion
 
@@ -439,11 +450,12 @@ def ensure_users(settings: Settings, timeout_s: float = 30.0) -> list[str]:
 
     if not enabled(settings):
         return []
+    roles = [r for r in user_roles(settings) if not (as_role == "admin" and r == "admin")]
     upserts = [
         UserScramCredentialUpsertion(user, ScramMechanism.SCRAM_SHA_512, password)
-        for user, password in (credentials(settings, role) for role in ROLES)
+        for user, password in (credentials(settings, role) for role in roles)
     ]
-    with admin_client(settings, role="broker") as admin:
+    with admin_client(settings, role=as_role) as admin:
         errors = {u: e for u, e in admin.alter_user_scram_credentials(upserts).items() if e}
     if errors:
         raise StackError(
@@ -468,7 +480,7 @@ class Grant:
     """Operations one principal may perform on one resource (a literal name or a prefix)."""
 
     role: Role
-    resource: Literal["topic", "group", "transactional_id"]
+    resource: Literal["topic", "group", "transactional_id", "cluster"]
     name: str
     operations: tuple[str, ...]
     why: str
@@ -505,6 +517,18 @@ def grants(settings: Settings) -> list[Grant]:
             "the batch offsets committed inside each dead-letter transaction",
             prefixed=True,
         ),
+        *_console_grants(settings),
+    ]
+
+
+def _console_grants(settings: Settings) -> list[Grant]:
+    """Redpanda Console's principal, when configured: reads and describes, writes nothing."""
+    if not settings.kafka_console_password:
+        return []
+    return [
+        Grant("console", "topic", "*", ("READ", "DESCRIBE", "DESCRIBE_CONFIGS"), "browse every topic's records"),
+        Grant("console", "group", "*", ("DESCRIBE",), "show consumer groups and their lag"),
+        Grant("console", "cluster", "kafka-cluster", ("DESCRIBE", "DESCRIBE_CONFIGS"), "show brokers and configs"),
     ]
 
 

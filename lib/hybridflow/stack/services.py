@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 
 from hybridflow.config import Settings
+from hybridflow.stack import kafka_security
 from hybridflow.stack.base import Service, ServiceStatus
 from hybridflow.stack.broker import KafkaBroker
 from hybridflow.stack.objectstore import ObjectStore
@@ -57,9 +58,16 @@ def enabled_services(settings: Settings) -> tuple[Service, ...]:
 
 
 def up(settings: Settings) -> StackUp:
-    """Start every enabled service (idempotent), then create the topics."""
+    """Start every enabled service (idempotent), then create the topics (and their ACLs).
+
+    The local broker creates its SCRAM users itself when it starts; a broker that is not run
+    here (Compose's Redpanda) gets them from the admin, its bootstrap super user.
+    """
     begin = time.monotonic()
-    statuses = tuple(service.start(settings) for service in enabled_services(settings))
+    services = enabled_services(settings)
+    statuses = tuple(service.start(settings) for service in services)
+    if kafka_security.enabled(settings) and not any(isinstance(s, KafkaBroker) for s in services):
+        kafka_security.ensure_users(settings, as_role="admin")
     topics = ensure_topics(settings)
     return StackUp(statuses, topics, time.monotonic() - begin)
 

@@ -85,6 +85,11 @@ def host(env) -> Settings:
         s3_region=env["S3_REGION"],
         lake_uri="s3a://lake/hybridflow",
         local_services=False,
+        # Redpanda asks every client to log in (SASL SCRAM on the private network and on 127.0.0.1)
+        kafka_security="sasl_plaintext",
+        kafka_admin_password=env["KAFKA_ADMIN_PASSWORD"],
+        kafka_producer_password=env["KAFKA_PRODUCER_PASSWORD"],
+        kafka_streaming_password=env["KAFKA_STREAMING_PASSWORD"],
     )
 
 
@@ -117,7 +122,12 @@ def stack(env):
 def _consumer(settings: Settings):
     from kafka import KafkaConsumer
 
-    return KafkaConsumer(bootstrap_servers=settings.bootstrap_list, request_timeout_ms=15000, client_id="compose-test")
+    return KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_list,
+        request_timeout_ms=15000,
+        client_id="compose-test",
+        **settings.kafka_client_options("kafka-python", "admin"),
+    )
 
 
 def end_offsets(settings: Settings, topic: str) -> int:
@@ -157,13 +167,48 @@ def test_topics_are_the_local_ones_and_auto_creation_is_off(stack, host):
     from kafka.errors import KafkaTimeoutError
 
     stray = f"compose_test_typo_{uuid.uuid4().hex[:6]}"
-    producer = KafkaProducer(bootstrap_servers=host.bootstrap_list, max_block_ms=4000)
+    producer = KafkaProducer(
+        bootstrap_servers=host.bootstrap_list, max_block_ms=4000, **host.kafka_client_options("kafka-python", "admin")
+    )
     try:
         with pytest.raises(KafkaTimeoutError):
             producer.send(stray, b"{}").get(timeout=10)
     finally:
         producer.close()
     assert stray not in describe_topics(host)
+
+
+def test_the_broker_refuses_anonymous_clients_and_holds_each_principal_to_its_acls(stack, host):
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.errors import TopicAuthorizationFailedError
+
+    from hybridflow.stack.topics import broker_answers
+
+    assert not broker_answers(host.with_(kafka_security="plaintext"), timeout_ms=5000)
+    assert broker_answers(host, role="producer") and broker_answers(host, role="streaming")
+    reader = KafkaConsumer(
+        bootstrap_servers=host.bootstrap_list,
+        group_id=None,
+        consumer_timeout_ms=10000,
+        **host.kafka_client_options("kafka-python", "producer"),
+    )
+    try:
+        reader.assign([TopicPartition(host.topic_tickets, 0)])
+        reader.seek_to_beginning()
+        with pytest.raises(TopicAuthorizationFailedError):
+            reader.poll(timeout_ms=10000)
+    finally:
+        reader.close()
+    writer = KafkaProducer(
+        bootstrap_servers=host.bootstrap_list,
+        max_block_ms=10000,
+        **host.kafka_client_options("kafka-python", "streaming"),
+    )
+    try:
+        with pytest.raises(TopicAuthorizationFailedError):
+            writer.send(host.topic_tickets, b"{}").get(timeout=15)
+    finally:
+        writer.close()
 
 
 def test_the_producer_sends_tickets(stack, host):

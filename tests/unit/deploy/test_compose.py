@@ -240,12 +240,42 @@ def test_redpanda_auto_creation_is_off_and_its_memory_bounded(resolved):
     assert re.fullmatch(r"\d+[MG]", _flag(command, "memory"))
     flags = parse_redpanda_start(command)
     assert flags.auto_create_topics is False and flags.memory == _flag(command, "memory")
-    assert (
-        parse_redpanda_start(
-            [f for f in command if f not in ("--set", "redpanda.auto_create_topics_enabled=false")]
-        ).auto_create_topics
-        is True
-    )  # what the issue found: dev-container alone
+    at = command.index("redpanda.auto_create_topics_enabled=false")
+    assert parse_redpanda_start(command[: at - 1] + command[at + 1 :]).auto_create_topics is True  # dev-container alone
+
+
+def test_redpanda_asks_every_client_to_log_in_and_has_one_super_user(resolved):
+    """SASL on every Kafka listener, the admin the only super user (bootstrapped by Redpanda), the admin API locked."""
+    redpanda = resolved["services"]["redpanda"]
+    flags = parse_redpanda_start(redpanda["command"])
+    env = redpanda["environment"]
+    admin = env["KAFKA_ADMIN_USER"]
+    assert flags.sasl is True and flags.superusers == [admin]
+    assert "redpanda.admin_api_require_auth=true" in redpanda["command"]
+    user, password, mechanism = env["RP_BOOTSTRAP_USER"].split(":")
+    assert (user, password, mechanism) == (admin, env["KAFKA_ADMIN_PASSWORD"], "SCRAM-SHA-512")
+    assert "sasl.mechanism=SCRAM-SHA-512" in " ".join(redpanda["healthcheck"]["test"])
+
+
+def test_every_app_container_logs_in_and_console_as_its_own_read_only_user(resolved):
+    for name, svc in resolved["services"].items():
+        env = svc.get("environment") or {}
+        if env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            assert env["KAFKA_SECURITY"] == "sasl_plaintext", name
+    console = resolved["services"]["console"]
+    app = resolved["services"]["topic-init"]["environment"]
+    assert console["environment"]["KAFKA_SASL_USERNAME"] == app["KAFKA_CONSOLE_USER"] != app["KAFKA_ADMIN_USER"]
+    assert console["environment"]["KAFKA_SASL_PASSWORD"] == app["KAFKA_CONSOLE_PASSWORD"]
+    assert console["depends_on"]["topic-init"]["condition"] == "service_completed_successfully"  # its user exists
+    sasl = yaml.safe_load(CONSOLE_CONFIG.read_text())["kafka"]["sasl"]
+    assert sasl == {"enabled": True, "mechanism": "SCRAM-SHA-512"}  # no password in the file
+
+
+def test_a_missing_kafka_password_stops_compose_before_anything_starts(doc):
+    env = read_env_file(ENV_EXAMPLE)
+    del env["KAFKA_PRODUCER_PASSWORD"]
+    with pytest.raises(Exception, match="KAFKA_PRODUCER_PASSWORD"):
+        interpolate(doc, env)
 
 
 def test_every_port_is_published_on_localhost_and_can_be_moved(doc, resolved):
@@ -297,6 +327,7 @@ def test_console_uses_the_v3_config_format():
     assert console["schemaRegistry"]["enabled"] is True
     assert console["schemaRegistry"]["urls"] == ["http://redpanda:8081"]
     assert console["redpanda"]["adminApi"]["urls"] == ["http://redpanda:9644"]
+    assert console["redpanda"]["adminApi"]["enabled"] is False  # it asks for the super user: Console does without
 
 
 def test_the_report_views_cover_every_service(doc):
