@@ -9,14 +9,13 @@ and the schematics of ``diagrams/``: the same pictures as the report, not redraw
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hybridflow.config import DIAGRAMS_DIR, NOTEBOOKS_DIR, PROJ_ROOT, REPORT_DIR
+from hybridflow.config import DIAGRAMS_DIR, NOTEBOOKS_DIR, PROJ_ROOT, REPORT_DIR, child_env, get_settings
 from hybridflow.report.errors import ReportError
 
 SLIDES_NOTEBOOKS = NOTEBOOKS_DIR / "slides"
@@ -124,7 +123,7 @@ def build_slides(
     (path,) = list_notebooks(notebooks_dir)[:1]
     kernel_python()
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ) | {"HYBRIDFLOW_REPORT_DIR": str(REPORT_DIR), "PYTHONUNBUFFERED": "1"}
+    env = child_env(get_settings().with_(report_dir=REPORT_DIR), PYTHONUNBUFFERED="1")
     nb = execute_notebook(path, env, progress=progress, save_to=out_dir / f"{path.stem}.executed.ipynb")
     slides = count_slides(nb)
     if slides > MAX_SLIDES:

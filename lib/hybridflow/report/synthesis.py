@@ -202,12 +202,10 @@ def bench_rows(folder: Path = BENCH_DIR) -> list[dict[str, str]]:
 
 
 def report_dir() -> Path:
-    """The report's output folder ($HYBRIDFLOW_REPORT_DIR during a build, else report/)."""
-    import os
+    """The report's output folder (the REPORT_DIR setting during a build, else report/)."""
+    from hybridflow.config import get_settings
 
-    from hybridflow.config import REPORT_DIR
-
-    return Path(os.environ.get("HYBRIDFLOW_REPORT_DIR", REPORT_DIR))
+    return get_settings().report_out_dir
 
 
 def record_producers(frame: pd.DataFrame) -> Path:

@@ -22,7 +22,7 @@ def _values(rows):
 
 
 def test_absent_benchmarks_are_not_measured(tmp_path, monkeypatch):
-    monkeypatch.setenv("HYBRIDFLOW_REPORT_DIR", str(tmp_path / "report"))
+    monkeypatch.setenv("REPORT_DIR", str(tmp_path / "report"))
     values = _values(synthesis.bench_rows(tmp_path))
     assert set(values.values()) == {synthesis.NOT_MEASURED}
 
@@ -49,7 +49,7 @@ def test_a_corrupt_benchmark_file_is_not_measured(tmp_path):
 def test_the_report_producer_measure_is_used_when_the_full_bench_is_absent(tmp_path, monkeypatch):
     import pandas as pd
 
-    monkeypatch.setenv("HYBRIDFLOW_REPORT_DIR", str(tmp_path / "report"))
+    monkeypatch.setenv("REPORT_DIR", str(tmp_path / "report"))
     synthesis.record_producers(
         pd.DataFrame(
             [
