@@ -40,6 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("settings", help="show the effective settings (secrets masked)")
     s.add_argument("--markdown", action="store_true", help="print the README's configuration table instead")
     s.set_defaults(func=_settings)
-    p = sub.add_parser("setup", help="check Java, resolve the JVM jars with Maven, random local secrets in .env, the broker's TLS certificates (idempotent)")
+    p = sub.add_parser(
+        "setup",
+        help="check Java, resolve the JVM jars with Maven, random local secrets in .env, the broker's TLS certificates (idempotent)",
+    )
     p.add_argument("--force", action="store_true", help="re-resolve even if up to date")
     p.set_defaults(func=_setup)

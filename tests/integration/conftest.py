@@ -49,7 +49,13 @@ def stack(settings: Settings) -> StackUp:
 def isolated_copy(settings: Settings, base: Path) -> Settings:
     """A copy of `settings` with topics of its own (created now) and the lake and checkpoints under `base`."""
     uid = uuid.uuid4().hex[:10]
-    isolated = settings.with_(topic_tickets=f"{settings.topic_tickets}_{uid}", topic_dlq=f"{settings.topic_dlq}_{uid}", topic_alerts=f"{settings.topic_alerts}_{uid}", lake_uri=(base / "lake").as_uri(), checkpoint_uri=(base / "checkpoints").as_uri())
+    isolated = settings.with_(
+        topic_tickets=f"{settings.topic_tickets}_{uid}",
+        topic_dlq=f"{settings.topic_dlq}_{uid}",
+        topic_alerts=f"{settings.topic_alerts}_{uid}",
+        lake_uri=(base / "lake").as_uri(),
+        checkpoint_uri=(base / "checkpoints").as_uri(),
+    )
     ensure_topics(isolated)
     return isolated
 

@@ -96,6 +96,7 @@ BAD = [
     ("LOCAL_SERVICES", "maybe"),
 ]
 
+
 @pytest.fixture(autouse=True)
 def _no_env_file(tmp_path, monkeypatch):
     """Only the variables each test sets: not the developer's .env (`make setup` writes secrets there)."""
@@ -129,8 +130,14 @@ def test_a_bad_value_fails_in_one_sentence_naming_the_variable(monkeypatch, vari
         ({"S3_ENDPOINT": "http://localhost:9000", "S3_ACCESS_KEY": "k"}, "S3_SECRET_KEY"),
         ({"TOPIC_DLQ": "client_tickets"}, "TOPIC_TICKETS, TOPIC_DLQ and TOPIC_ALERTS"),
         ({"TOPIC_ALERTS": "same", "TOPIC_DLQ": "same"}, "TOPIC_DLQ"),
-        ({"KAFKA_CONSOLE_USER": "hybridflow-producer", "KAFKA_CONSOLE_PASSWORD": "console-password"}, "KAFKA_CONSOLE_USER"),
-        ({"KAFKA_PRODUCER_USER": "hybridflow-admin"}, "KAFKA_ADMIN_USER, KAFKA_PRODUCER_USER, KAFKA_STREAMING_USER and KAFKA_CONSOLE_USER"),
+        (
+            {"KAFKA_CONSOLE_USER": "hybridflow-producer", "KAFKA_CONSOLE_PASSWORD": "console-password"},
+            "KAFKA_CONSOLE_USER",
+        ),
+        (
+            {"KAFKA_PRODUCER_USER": "hybridflow-admin"},
+            "KAFKA_ADMIN_USER, KAFKA_PRODUCER_USER, KAFKA_STREAMING_USER and KAFKA_CONSOLE_USER",
+        ),
     ],
 )
 def test_settings_that_disagree_fail_naming_each_variable(monkeypatch, env, named):

@@ -49,8 +49,12 @@ WITHOUT_EQUIVALENT = (
 )
 UNDERSTOOD = ("kafka-addr", "advertise-kafka-addr", "rpc-addr", "memory", "smp", "mode", "set", *WITHOUT_EQUIVALENT)
 # `--set` keys it plays; admin_api_require_auth is accepted with nothing to do (Kafka has no admin API).
-SETTINGS_PLAYED = ("redpanda.auto_create_topics_enabled", "redpanda.enable_sasl", "redpanda.superusers",
-                   "redpanda.admin_api_require_auth")
+SETTINGS_PLAYED = (
+    "redpanda.auto_create_topics_enabled",
+    "redpanda.enable_sasl",
+    "redpanda.superusers",
+    "redpanda.admin_api_require_auth",
+)
 BROKER_SECRET = "broker.secret"
 
 
@@ -125,7 +129,9 @@ def parse_redpanda_start(argv: list[str]) -> RedpandaFlags:
     if settings:
         raise StandinError(f"--set {', '.join(settings)} is not played by the stand-in")
     if sasl and not superusers:
-        raise StandinError("redpanda.enable_sasl=true without redpanda.superusers: nobody could create a user or an ACL")
+        raise StandinError(
+            "redpanda.enable_sasl=true without redpanda.superusers: nobody could create a user or an ACL"
+        )
     listeners = _named_addresses(values["kafka-addr"])
     advertised = _named_addresses(values.get("advertise-kafka-addr", values["kafka-addr"]))
     if set(advertised) != set(listeners):
@@ -159,7 +165,9 @@ def bootstrap_user(environ: dict[str, str]) -> tuple[str, str, str] | None:
     if not value:
         return None
     user, sep, rest = value.partition(":")
-    password, _, mechanism = rest.rpartition(":") if rest.endswith(("SCRAM-SHA-256", "SCRAM-SHA-512")) else (rest, "", "")
+    password, _, mechanism = (
+        rest.rpartition(":") if rest.endswith(("SCRAM-SHA-256", "SCRAM-SHA-512")) else (rest, "", "")
+    )
     if not sep or not user or not password:
         raise StandinError("RP_BOOTSTRAP_USER must be user:password[:mechanism]")
     return user, password, mechanism or "SCRAM-SHA-256"
@@ -192,7 +200,9 @@ def kafka_properties(flags: RedpandaFlags, data_dir: Path = DATA_DIR, secret: st
             security[f"listener.name.{name.lower()}.plain.sasl.jaas.config"] = plain
             if name != "CONTROLLER":
                 for scram in (MECHANISM, "SCRAM-SHA-256"):
-                    security[f"listener.name.{name.lower()}.{scram.lower()}.sasl.jaas.config"] = f"{SCRAM_LOGIN} required;"
+                    security[f"listener.name.{name.lower()}.{scram.lower()}.sasl.jaas.config"] = (
+                        f"{SCRAM_LOGIN} required;"
+                    )
         security |= {
             "sasl.mechanism.inter.broker.protocol": "PLAIN",
             "sasl.mechanism.controller.protocol": "PLAIN",
@@ -331,8 +341,12 @@ def rpk(argv: list[str]) -> int:
     brokers = options.get("brokers", "localhost:9092").split(",")
     login = {}
     if "user" in options:  # rpk's -X user=… -X pass=… -X sasl.mechanism=… (SASL over plaintext, as Compose's listeners)
-        login = {"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": options.get("sasl.mechanism", "SCRAM-SHA-256"),
-                 "sasl_plain_username": options["user"], "sasl_plain_password": options.get("pass", "")}
+        login = {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": options.get("sasl.mechanism", "SCRAM-SHA-256"),
+            "sasl_plain_username": options["user"],
+            "sasl_plain_password": options.get("pass", ""),
+        }
     try:
         admin = KafkaAdminClient(bootstrap_servers=brokers, request_timeout_ms=5000, client_id="rpk-standin", **login)
     except KafkaError as exc:

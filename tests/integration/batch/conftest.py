@@ -28,7 +28,12 @@ def crm_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     database = f"hf_test_{uuid.uuid4().hex[:8]}"
     ensure_role_and_database(settings, database)
     root = tmp_path_factory.mktemp("batch")
-    isolated = settings.with_(pg_database=database, lake_uri=(root / "lake").as_uri(), checkpoint_uri=(root / "checkpoints").as_uri(), landing_dir=root / "landing")
+    isolated = settings.with_(
+        pg_database=database,
+        lake_uri=(root / "lake").as_uri(),
+        checkpoint_uri=(root / "checkpoints").as_uri(),
+        landing_dir=root / "landing",
+    )
     yield isolated
     drop_database(settings, database)
 
