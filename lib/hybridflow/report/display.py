@@ -3,11 +3,25 @@
 A pandas DataFrame would reach the PDF as fixed-width text that wraps badly; `show(df)`
 wraps it in a `Table` that also knows how to render itself as LaTeX (nbconvert's LaTeX
 route prefers ``text/latex`` outputs), scaled down to the page width when it is wide.
+
+Cells are data, never markup: ticket text comes from customers, so a ``request`` may hold
+``<script>``, ``<img onerror=…>``, ``\\input{/etc/passwd}``, ``\\write18{…}``, unbalanced braces,
+``%``, ``#``, ``&``, ``|`` or Markdown. Every cell is shown as the characters it holds:
+
+- HTML: escaped (``html.escape``), so no tag or attribute is ever made of it;
+- LaTeX: every special character escaped (`latex_escape`, ``[``/``]`` too, so a row cannot
+  start with ``\\[…]``), the table set without TeX's ligatures (``--``, quotes and ``!```` stay
+  as typed), and characters a PDF cannot carry — control characters, lone surrogates, the
+  invisible bidirectional overrides — written as their ``\\xNN`` / ``\\uNNNN`` escape (HTML alike).
+
+tests/unit/report/test_hostile_text.py renders such a table through the report's own HTML and
+LaTeX exporters and xelatex, and reads both back.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,15 +43,35 @@ _LATEX_SPECIALS = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # `\\` before a cell starting with `[` or `*` would read it as its optional argument
+    "[": "{[}",
+    "]": "{]}",
     "\u202f": " ",  # narrow no-break space (French thousands separator): not in every font
     "\u00a0": "~",
     "\u2714": r"$\checkmark$",  # ✔ (not in DejaVu Serif)
 }
 
 
+# Control characters, lone surrogates, format characters (bidirectional overrides, zero-width ones):
+# nothing to show, and some stop xelatex or reorder what the reader sees.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+def visible(text: str) -> str:
+    """`text` with every character a page cannot show written as its escape (``\\x00``, ``\\u202e``)."""
+
+    def escape(match: re.Match) -> str:
+        code = ord(match.group(0))
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _INVISIBLE.sub(escape, text)
+
+
 def latex_escape(text: object) -> str:
-    """Text made safe for LaTeX (special characters escaped)."""
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+    """Text made safe for LaTeX: special characters escaped, invisible ones written as their escape."""
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in visible(str(text)))
 
 
 def _cell(value: Any, max_chars: int) -> str:
@@ -55,7 +89,7 @@ def _cell(value: Any, max_chars: int) -> str:
         text = value.strftime("%Y-%m-%d %H:%M:%S")
     else:
         text = str(value)
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
@@ -94,7 +128,8 @@ class Table:
         body = "\n".join(" & ".join(latex_escape(v) for v in row) + r" \\" for row in self._rows)
         caption = f"\\captionof{{table}}{{{latex_escape(self.caption)}}}\n" if self.caption else ""  # numbered
         return (
-            "\\begin{center}\\footnotesize\n"
+            # data, not prose: no TeX ligatures (`--` stays two hyphens, quotes stay straight)
+            "\\begin{center}\\footnotesize\\addfontfeature{Ligatures=TeXOff}\n"
             + caption
             + f"\\begin{{adjustbox}}{{max width=\\linewidth}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n"
             + head
