@@ -87,6 +87,126 @@ def event_kinds(events: Iterable[Event]) -> pd.Series:
     return pd.Series([label(e.kind, DEAD_LETTER_REASON) if e.kind else "valide" for e in events]).value_counts()
 
 
+# --- what the POC itself enforces (notebook 3, beside the cloud design) ----------------------------
+
+_OPERATIONS = {"READ": "lire", "WRITE": "écrire", "DESCRIBE": "décrire", "DESCRIBE_CONFIGS": "voir la config"}
+_RESOURCES = {"topic": "topic", "group": "groupe", "transactional_id": "id transactionnel", "cluster": "cluster"}
+_KAFKA_TEST = "tests/integration/security/test_kafka_login_and_acls.py"
+_EXPOSURE_TEST = "tests/integration/security/test_exposure.py"
+
+
+def _grant_text(grant) -> str:
+    what = "/".join(_OPERATIONS.get(op, op.lower()) for op in grant.operations)
+    name = f"{grant.name}*" if grant.prefixed else grant.name
+    return f"{what} {_RESOURCES[grant.resource]} {name}"
+
+
+def poc_security(settings: Settings) -> pd.DataFrame:
+    """The controls the POC applies itself, read from the live settings: one row per control (French).
+
+    Unlike the cloud design's table, nothing here is a target: each row says what runs now, the
+    setting that decides it, and the test that proves it.
+    """
+    from hybridflow.config import PROJ_ROOT
+    from hybridflow.stack import kafka_security as ks
+    from hybridflow.stack.process import is_loopback, parse_address
+
+    secured, tls = ks.enabled(settings), settings.kafka_security == "sasl_ssl"
+    ca = settings.kafka_ca_path
+    ca_shown = ca.relative_to(PROJ_ROOT) if ca.is_relative_to(PROJ_ROOT) else ca
+    rows = [
+        (
+            "Kafka : authentification",
+            f"chaque client se connecte (SASL {ks.MECHANISM}) ; refus sinon"
+            if secured
+            else "aucune : tout client qui atteint le port lit et écrit tout",
+            f"KAFKA_SECURITY={settings.kafka_security}",
+            _KAFKA_TEST,
+        ),
+        (
+            "Kafka : chiffrement",
+            f"TLS ; certificat du broker signé par une CA locale ({ca_shown})"
+            if tls
+            else "aucun : réservé à un réseau privé (Compose) ou à la boucle locale",
+            f"KAFKA_SECURITY={settings.kafka_security}",
+            _KAFKA_TEST,
+        ),
+    ]
+    grants = ks.grants(settings)
+    for role in ks.user_roles(settings):
+        user = ks.principal_name(settings, role)
+        if role == "admin":
+            rights = "super-utilisateur : crée les topics, les utilisateurs et les ACL"
+        else:
+            rights = " ; ".join(_grant_text(g) for g in grants if g.role == role)
+        rows.append(
+            (
+                f"Kafka : droits de {user}",
+                rights if secured else "sans objet (pas d'ACL sans authentification)",
+                f"KAFKA_{role.upper()}_USER",
+                _KAFKA_TEST,
+            )
+        )
+    rows.append(
+        (
+            "Kafka : client anonyme",
+            "rien : aucun listener sans authentification, aucune ACL pour lui"
+            if secured
+            else "tout (KAFKA_SECURITY=plaintext)",
+            "—",
+            _KAFKA_TEST,
+        )
+    )
+    defaults = [r for r in ks.ROLES if ks.credentials(settings, r)[1].startswith(ks.LOCAL_DEFAULT_PREFIX)]
+    rows.append(
+        (
+            "Kafka : mots de passe",
+            "aléatoires, dans .env (make setup), jamais dans git"
+            if not defaults
+            else f"valeurs par défaut du code pour {', '.join(defaults)} : acceptées sur la boucle locale seulement",
+            "KAFKA_*_PASSWORD",
+            "tests/unit/test_local_secrets.py",
+        )
+    )
+    addresses = [
+        ("broker Kafka", settings.bootstrap_list[0], "KAFKA_BOOTSTRAP_SERVERS"),
+        ("PostgreSQL", f"{settings.pg_host}:{settings.pg_port}", "PG_HOST"),
+    ]
+    if settings.s3_endpoint:
+        addresses.append(("stockage objet", settings.s3_endpoint.split("://", 1)[1].rstrip("/"), "S3_ENDPOINT"))
+    for what, address, setting in addresses:
+        host = parse_address(address)[0] if ":" in address else address
+        rows.append(
+            (
+                f"Écoute : {what}",
+                "boucle locale uniquement" if is_loopback(host) else "joignable du réseau : secrets par défaut refusés",
+                f"{setting}={address}",
+                _EXPOSURE_TEST,
+            )
+        )
+    rows += [
+        (
+            "PostgreSQL : connexion",
+            "mot de passe du rôle vérifié en scram-sha-256 ; superutilisateur sans connexion TCP",
+            f"PG_USER={settings.pg_user}",
+            _EXPOSURE_TEST,
+        ),
+        (
+            "Secrets dans le dépôt",
+            "detect-secrets sur chaque fichier versionné, contre une base auditée ; .env ignoré",
+            ".secrets.baseline",
+            "tests/unit/test_no_secrets.py",
+        ),
+        (
+            "Texte des tickets dans le rapport",
+            "affiché comme du texte : ni balise HTML, ni commande LaTeX",
+            "—",
+            "tests/unit/report/test_hostile_text.py",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["contrôle", "ce que le POC applique", "réglage en cours", "prouvé par"])
+
+
 # --- the broker (notebook 5) ---------------------------------------------------------------------
 
 
