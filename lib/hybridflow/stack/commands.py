@@ -115,11 +115,13 @@ def _objectstore_install(args: argparse.Namespace) -> int:
 
 
 def _objectstore_init(args: argparse.Namespace) -> int:
-    from hybridflow.stack.objectstore import ensure_buckets, server_answers
+    from hybridflow.stack.objectstore import check_credentials, ensure_buckets, server_answers
 
     settings = get_settings()
     if not settings.s3_endpoint:
         raise StackError("S3_ENDPOINT is not set: set it (and S3_ACCESS_KEY / S3_SECRET_KEY) to create the bucket.")
+    # Compose's bucket-init: a store other containers reach must not run on .env.example's keys.
+    check_credentials(settings)
     wait_until(lambda: server_answers(settings), timeout_s=args.wait, what=f"The object store at {settings.s3_endpoint}",
                fix="start it (`make up`, or the `s3` service in Compose) or fix S3_ENDPOINT")
     buckets = ensure_buckets(settings)

@@ -242,7 +242,7 @@ def check_credentials(settings: Settings) -> None:
         raise StackError(
             f"S3_ENDPOINT={settings.s3_endpoint} is reachable from other machines, and S3_SECRET_KEY is "
             f"{'the example placeholder' if given.startswith(PLACEHOLDER_PREFIX) else 'shorter than 16 characters'}: "
-            "set a long random one in .env (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(24))'`)."
+            "run `make setup` (it writes random S3 keys to .env), or set a long random one in .env yourself."
         )
 
 

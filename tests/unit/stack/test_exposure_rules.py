@@ -71,3 +71,14 @@ def test_the_secret_never_reaches_a_command_line():
     daemon = ObjectStore().daemons(_s3("http://localhost:9000", RANDOM_KEY))[0]
     assert daemon.env["ROOT_SECRET_KEY"] == RANDOM_KEY
     assert isinstance(_s3("http://localhost:9000", "x" * 20).s3_secret_key, SecretStr)
+
+
+def test_composes_bucket_init_refuses_the_example_keys_before_touching_the_store(monkeypatch, capsys):
+    from hybridflow.cli import main
+
+    monkeypatch.setenv("S3_ENDPOINT", "http://s3:9000")  # Compose's store: every container of the network reaches it
+    monkeypatch.setenv("S3_ACCESS_KEY", "change-me-access-key")
+    monkeypatch.setenv("S3_SECRET_KEY", "change-me-please")
+    assert main(["objectstore", "init", "--wait", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "S3_SECRET_KEY is the example placeholder" in err and "make setup" in err
