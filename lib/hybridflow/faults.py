@@ -89,6 +89,31 @@ FAULTS: tuple[Fault, ...] = (
         "12,000 tickets + 371 malformed, batches of 2,000: store stopped at table version 1, the job kept running "
         "through the outage and finished at version 6, exit 0, nothing lost or doubled",
     ),
+    Fault(
+        "A Kafka client that does not log in — plaintext, TLS without SASL — or logs in with a wrong password or an "
+        "unknown user (secured broker, the default)",
+        "Refused: no listener takes an anonymous client; librdkafka reports `SASL authentication error: Authentication "
+        "failed … SCRAM-SHA-512`, the broker logs `Failed authentication`, and the project's own clients stop with one "
+        "sentence naming the password setting to check (`… did not let 'hybridflow-producer' in … check "
+        "KAFKA_PRODUCER_PASSWORD …`).",
+        "tests/integration/security/test_kafka_login_and_acls.py::test_a_wrong_password_or_an_unknown_user_is_refused",
+    ),
+    Fault(
+        "A principal reaching beyond its ACLs: the producer reading tickets, writing dead letters or creating a topic; "
+        "the streaming job writing tickets, reading dead letters or using another transactional id",
+        "Refused by the broker (TopicAuthorizationFailed, TransactionalIdAuthorizationFailed; the topic is not "
+        "created), while each one's own work — tickets produced with both clients and Kafka's Java tool, tickets read, "
+        "dead letters in a transaction, alerts — goes through.",
+        "tests/integration/security/test_kafka_login_and_acls.py::test_the_streaming_job_reads_tickets_writes_dead_letters_and_alerts_and_nothing_else",
+    ),
+    Fault(
+        "Ticket text that attacks the report: `<script>`, `<img onerror=…>`, `\\input{/etc/passwd}`, `\\write18{…}`, "
+        "unbalanced braces, `%` `#` `&`, a Markdown table, NUL and bidirectional characters in a valid ticket's request",
+        "The HTML report shows it as text (no tag made of it); the PDF builds and shows every character as typed "
+        "(control and bidirectional characters as their escape); `\\write18` runs nothing, `\\input` reads nothing. "
+        "A NUL used to stop xelatex.",
+        "tests/unit/report/test_hostile_text.py::test_the_pdf_builds_and_shows_the_text_literally",
+    ),
 )
 
 
