@@ -55,7 +55,7 @@ SETTINGS_PLAYED = (
     "redpanda.superusers",
     "redpanda.admin_api_require_auth",
 )
-BROKER_SECRET = "broker.secret"
+SELF_LOGIN_FILE = "broker.secret"  # the broker's own PLAIN login (0600)
 
 
 class StandinError(ValueError):
@@ -257,7 +257,7 @@ def start_broker(argv: list[str], data_dir: Path = DATA_DIR, environ: dict[str, 
         print(f"redpanda stand-in: {flag} has no Kafka equivalent here, ignored", file=sys.stderr)
     config = data_dir / "server.properties"
     data_dir.mkdir(parents=True, exist_ok=True)
-    secret_file = data_dir / BROKER_SECRET
+    secret_file = data_dir / SELF_LOGIN_FILE
     if flags.sasl and not secret_file.exists():
         secret_file.write_text(secrets.token_urlsafe(32))
         secret_file.chmod(0o600)

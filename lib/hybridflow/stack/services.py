@@ -66,7 +66,7 @@ def up(settings: Settings) -> StackUp:
     begin = time.monotonic()
     services = enabled_services(settings)
     statuses = tuple(service.start(settings) for service in services)
-    if kafka_security.enabled(settings) and not any(isinstance(s, KafkaBroker) for s in services):
+    if kafka_security.enabled(settings) and not KafkaBroker().enabled(settings):
         kafka_security.ensure_users(settings, as_role="admin")
     topics = ensure_topics(settings)
     return StackUp(statuses, topics, time.monotonic() - begin)

@@ -31,7 +31,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError, KafkaTimeoutError, TopicAlreadyExistsError
 
 from hybridflow.config import Settings
-from hybridflow.errors import StackError
+from hybridflow.errors import ConfigError, StackError
 from hybridflow.stack import kafka_security
 from hybridflow.stack.kafka_security import Role
 from hybridflow.stack.process import parse_address, port_answers, wait_until
@@ -90,6 +90,7 @@ def admin_client(settings: Settings, timeout_ms: int | None = None, role: Role =
     # IO thread against a port nobody listens on.
     if not any(port_answers(*parse_address(s), timeout_s=min(2.0, timeout_ms / 1000)) for s in settings.bootstrap_list):
         raise unreachable(settings, "nothing listens there")
+    kafka_security.check_ca(settings)
     # kafka-python 3.0.12 starts its IO thread before bootstrapping and leaves it running
     # when bootstrap fails; building the object in two steps lets us stop it (no thread
     # leak per failed readiness probe in a long-lived process such as pytest or Jupyter).
@@ -132,7 +133,7 @@ def broker_answers(settings: Settings, timeout_ms: int = 3000, role: Role = "adm
         with admin_client(settings, timeout_ms=timeout_ms, role=role) as admin:
             admin.list_topics()
         return True
-    except (StackError, KafkaError, OSError):
+    except (StackError, ConfigError, KafkaError, OSError):  # ConfigError: the CA to trust is missing
         return False
 
 

@@ -130,9 +130,10 @@ def record_size(key: bytes | None, value: bytes) -> int:
 
 
 def check_broker(settings: Settings) -> None:
-    """Fail at once, with the fix, when nothing listens at the bootstrap servers."""
+    """Fail at once, with the fix, when nothing listens at the bootstrap servers (or the CA to trust is missing)."""
     if not any(port_answers(*parse_address(s), timeout_s=2.0) for s in settings.bootstrap_list):
         raise unreachable(settings, "nothing listens there")
+    kafka_security.check_ca(settings)
 
 
 def check_topic(settings: Settings, topic: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from hybridflow.deploy.compose import ENV_EXAMPLE, interpolate, load_compose, read_env_file
@@ -14,7 +16,7 @@ from hybridflow.deploy.standins import (
     parse_redpanda_start,
 )
 
-SECRET = "the-brokers-own-secret"
+SECRET = secrets.token_urlsafe(12)  # made at run time: nothing for the secret scanner
 
 
 @pytest.fixture(scope="module")

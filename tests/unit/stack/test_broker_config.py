@@ -10,7 +10,7 @@ import pytest
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
-from hybridflow.stack import broker
+from hybridflow.stack import broker, kafka_security
 from hybridflow.stack.process import PidFile
 
 
@@ -46,7 +46,8 @@ def test_render_and_read_round_trip(tmp_path: Path, scratch_settings: Settings) 
 def test_write_config_writes_both_files(scratch_settings: Settings) -> None:
     paths = broker.BrokerPaths.of(scratch_settings)
     broker.write_config(scratch_settings, paths)
-    assert broker.read_properties(paths.properties)["listeners"].startswith("PLAINTEXT://localhost:")
+    protocol = kafka_security.protocol(scratch_settings)  # SASL_SSL by default, PLAINTEXT if KAFKA_SECURITY says so
+    assert broker.read_properties(paths.properties)["listeners"].startswith(f"{protocol}://localhost:")
     log4j = paths.log4j.read_text()
     assert f"fileName = {paths.server_log}" in log4j and "rootLogger.level = INFO" in log4j
     assert paths.server_log.parent == scratch_settings.state_dir / "logs"

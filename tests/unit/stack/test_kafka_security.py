@@ -73,12 +73,22 @@ def test_sasl_plaintext_has_no_tls_options_and_plaintext_none_at_all(secured: Se
     assert all(client_options(off, d, r) == {} for d in ("kafka-python", "confluent", "java", "spark") for r in ROLES)
 
 
-def test_a_missing_ca_names_the_fix(secured: Settings, tmp_path: Path) -> None:
-    elsewhere = secured.with_(kafka_ca_file=tmp_path / "nowhere.pem")
-    with pytest.raises(
-        ConfigError, match=r"CA certificate .*nowhere\.pem does not exist: run `make setup`.*KAFKA_CA_FILE"
+def test_a_missing_ca_names_the_fix_before_any_connection(secured: Settings, tmp_path: Path, listening_socket) -> None:
+    from hybridflow.stack.topics import admin_client
+
+    elsewhere = secured.with_(
+        kafka_ca_file=tmp_path / "nowhere.pem", kafka_bootstrap_servers=f"localhost:{listening_socket}"
+    )
+    assert client_options(elsewhere, "confluent", "admin")["ssl.ca.location"].endswith(
+        "nowhere.pem"
+    )  # built, not checked
+    with (
+        pytest.raises(
+            ConfigError, match=r"CA certificate .*nowhere\.pem does not exist: run `make setup`.*KAFKA_CA_FILE"
+        ),
+        admin_client(elsewhere),
     ):
-        client_options(elsewhere, "kafka-python", "admin")
+        pass
 
 
 def test_the_secured_broker_has_no_plaintext_listener_and_an_authorizer(secured: Settings) -> None:
