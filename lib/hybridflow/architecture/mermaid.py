@@ -127,9 +127,10 @@ def mermaid_available() -> str | None:
 def require_mermaid() -> tuple[Path, str]:
     """(mmdc, chromium) or a RendererMissingError naming the fix."""
     missing = mermaid_available()
-    if missing:
+    chromium = find_chromium()
+    if missing or chromium is None:
         raise RendererMissingError(f"{missing}: run `make setup` (Debian chromium + npm ci in tools/mermaid).")
-    return MMDC, find_chromium()  # type: ignore[return-value]
+    return MMDC, chromium
 
 
 def render_mermaid(source: Path, target: Path) -> Path:

@@ -63,11 +63,11 @@ def interpolate(value: object, env: Mapping[str, str]) -> object:
         current = env.get(name)
         unset_or_empty = current is None or (current == "" and op is not None and op.startswith(":"))
         if op in (":-", "-"):
-            return str(interpolate(arg, env)) if unset_or_empty else current  # type: ignore[return-value]
+            return str(interpolate(arg, env)) if unset_or_empty or current is None else current
         if op in (":?", "?"):
-            if unset_or_empty:
+            if unset_or_empty or current is None:
                 raise MissingVariable(f"{name}: {arg}")
-            return current  # type: ignore[return-value]
+            return current
         return current or ""
 
     return _VAR.sub(sub, value)

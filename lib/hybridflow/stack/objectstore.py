@@ -159,7 +159,7 @@ def list_objects(settings: Settings, uri: str) -> list[dict]:
 
 def health_url(settings: Settings) -> str:
     """The gateway's health endpoint (answers 200 without credentials)."""
-    return settings.s3_endpoint.rstrip("/") + HEALTH_PATH  # type: ignore[union-attr]
+    return (settings.s3_endpoint or "").rstrip("/") + HEALTH_PATH  # only called when S3_ENDPOINT is set
 
 
 def server_answers(settings: Settings, timeout_s: float = 2.0) -> bool:
