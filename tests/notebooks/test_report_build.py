@@ -103,5 +103,5 @@ def test_pdf_opens_on_the_synthesis(built_report):
 
 def test_pdf_shows_no_setup_code(built_report):
     text = "".join(_pdf_pages(built_report))
-    for marker in ("setup_notebook(", "IN_TEST=bool", "report_settings(", "importos"):
+    for marker in ("setup_notebook(", "IN_TEST=bool", "importos"):
         assert marker not in text, f"set-up code ({marker}) reached the PDF: tag its cell remove-cell or remove-input"

@@ -129,13 +129,14 @@ class Table:
         caption = f"\\captionof{{table}}{{{latex_escape(self.caption)}}}\n" if self.caption else ""  # numbered
         return (
             # data, not prose: no TeX ligatures (`--` stays two hyphens, quotes stay straight)
-            "\\begin{center}\\footnotesize\\addfontfeature{Ligatures=TeXOff}\n"
+            # a minipage keeps the caption on the same page as its table
+            "\\begin{center}\\begin{minipage}{\\linewidth}\\centering\\footnotesize\\addfontfeature{Ligatures=TeXOff}\n"
             + caption
             + f"\\begin{{adjustbox}}{{max width=\\linewidth}}\n\\begin{{tabular}}{{{spec}}}\n\\toprule\n"
             + head
             + " \\\\\n\\midrule\n"
             + body
-            + "\n\\bottomrule\n\\end{tabular}\n\\end{adjustbox}\n\\end{center}\n"
+            + "\n\\bottomrule\n\\end{tabular}\n\\end{adjustbox}\n\\end{minipage}\\end{center}\n"
         )
 
     def __repr__(self) -> str:
