@@ -30,7 +30,7 @@ def figures_dir() -> Path:
 
 def caption_of(fig: Figure) -> str | None:
     """The figure's own titles (suptitle, then each axes' title), joined: the default caption."""
-    titles = [fig.get_suptitle()] + [ax.get_title() for ax in fig.axes]
+    titles = [fig.get_suptitle()] + [ax.get_title(loc) for ax in fig.axes for loc in ("center", "left", "right")]
     titles = [t for t in dict.fromkeys(titles) if t]
     return " ; ".join(titles) or None
 
