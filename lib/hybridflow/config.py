@@ -64,37 +64,44 @@ class Settings(BaseSettings):
         "client_tickets_alerts", description="Topic the real-time alert path republishes critical tickets to"
     )
     topic_partitions: int = Field(3, ge=1, description="Partitions of the tickets topic")
-    kafka_request_timeout_ms: int = Field(
-        15000, ge=1000, description="Admin/producer request timeout (ms)"
-    )
+    kafka_request_timeout_ms: int = Field(15000, ge=1000, description="Admin/producer request timeout (ms)")
     kafka_security: Literal["sasl_ssl", "sasl_plaintext", "plaintext"] = Field(
         "sasl_ssl",
         description="How every Kafka client reaches the broker: sasl_ssl (SCRAM-SHA-512 over TLS, ACLs per principal), "
         "sasl_plaintext (SCRAM without TLS: a private network such as Compose's) or plaintext (no login, no ACLs)",
     )
     kafka_ca_file: Path | None = Field(
-        None, description="CA certificate (PEM) clients trust with sasl_ssl (default: <STATE_DIR>/tls/ca.pem, made by `make setup`)"
+        None,
+        description="CA certificate (PEM) clients trust with sasl_ssl (default: <STATE_DIR>/tls/ca.pem, made by `make setup`)",
     )
-    kafka_admin_user: str = Field("hybridflow-admin", description="Kafka principal that creates topics and ACLs (super user)")
+    kafka_admin_user: str = Field(
+        "hybridflow-admin", description="Kafka principal that creates topics and ACLs (super user)"
+    )
     kafka_admin_password: SecretStr = Field(
-        SecretStr("hybridflow-local-admin"), description="Password of KAFKA_ADMIN_USER (`make setup` writes a random one to .env)"
+        SecretStr("hybridflow-local-admin"),
+        description="Password of KAFKA_ADMIN_USER (`make setup` writes a random one to .env)",
     )
-    kafka_producer_user: str = Field("hybridflow-producer", description="Kafka principal of `produce`: may write the tickets topic only")
+    kafka_producer_user: str = Field(
+        "hybridflow-producer", description="Kafka principal of `produce`: may write the tickets topic only"
+    )
     kafka_producer_password: SecretStr = Field(
-        SecretStr("hybridflow-local-producer"), description="Password of KAFKA_PRODUCER_USER (`make setup` writes a random one to .env)"
+        SecretStr("hybridflow-local-producer"),
+        description="Password of KAFKA_PRODUCER_USER (`make setup` writes a random one to .env)",
     )
     kafka_streaming_user: str = Field(
         "hybridflow-streaming",
         description="Kafka principal of the streaming job: reads tickets, writes dead letters and alerts",
     )
     kafka_streaming_password: SecretStr = Field(
-        SecretStr("hybridflow-local-streaming"), description="Password of KAFKA_STREAMING_USER (`make setup` writes a random one to .env)"
+        SecretStr("hybridflow-local-streaming"),
+        description="Password of KAFKA_STREAMING_USER (`make setup` writes a random one to .env)",
     )
     kafka_console_user: str = Field(
         "hybridflow-console", description="Read-only Kafka principal of Redpanda Console (Compose)"
     )
     kafka_console_password: SecretStr | None = Field(
-        None, description="Password of KAFKA_CONSOLE_USER; unset = no such user (`make setup` writes a random one to .env)"
+        None,
+        description="Password of KAFKA_CONSOLE_USER; unset = no such user (`make setup` writes a random one to .env)",
     )
     kafka_client: Literal["kafka-python", "confluent"] = Field(
         "kafka-python",
@@ -127,9 +134,7 @@ class Settings(BaseSettings):
         "Real-time Mode keeps one task per tickets partition running, the micro-batch queries need the others",
     )
     spark_driver_memory: str = Field("2g", description="spark.driver.memory")
-    spark_shuffle_partitions: int = Field(
-        4, ge=1, description="spark.sql.shuffle.partitions (small: 2-core machine)"
-    )
+    spark_shuffle_partitions: int = Field(4, ge=1, description="spark.sql.shuffle.partitions (small: 2-core machine)")
     # The local standalone cluster (`make cluster-up`, Compose's spark-worker): Spark's own variable names.
     spark_master_webui_port: int = Field(8080, ge=1, le=65535, description="Web UI port of the local Spark master")
     spark_worker_webui_port: int = Field(8081, ge=1, le=65535, description="Web UI port of the local Spark worker")
@@ -144,17 +149,18 @@ class Settings(BaseSettings):
         "its end, so checking more often than this only takes cores from the tickets query",
     )
     alerts_checkpoint_interval: str = Field(
-        "1 minute", description="Real-time Mode batch length of the alert path: how often it checkpoints, not its latency"
+        "1 minute",
+        description="Real-time Mode batch length of the alert path: how often it checkpoints, not its latency",
     )
     alert_priorities: str = Field("critical", description="Comma-separated priorities the alert path republishes")
     window_duration: str = Field("1 minute", description="Event-time window of the aggregations")
     watermark_delay: str = Field("30 seconds", description="How late an event may arrive")
     max_offsets_per_trigger: int | None = Field(
-        200_000, ge=1, description="Cap on records per micro-batch, so a backlog drains in bounded batches (unset = no cap)"
+        200_000,
+        ge=1,
+        description="Cap on records per micro-batch, so a backlog drains in bounded batches (unset = no cap)",
     )
-    max_payload_bytes: int = Field(
-        10_000, ge=256, description="Events larger than this go to the dead-letter topic"
-    )
+    max_payload_bytes: int = Field(10_000, ge=256, description="Events larger than this go to the dead-letter topic")
 
     # --- On-premise database (batch ETL) ---
     # PostgreSQL stands in for the on-premise SQL Server. Port 5433, not 5432: the Debian
@@ -171,19 +177,24 @@ class Settings(BaseSettings):
     )
     jdbc_num_partitions: int = Field(4, ge=1, description="Parallel JDBC reads per large table (numPartitions)")
     jdbc_fetch_size: int = Field(10_000, ge=1, description="Rows per JDBC round trip (fetchsize)")
-    landing_dir: Path = Field(
-        DATA_DIR / "landing", description="SAN-style landing folder of the flat CSV exports"
-    )
+    landing_dir: Path = Field(DATA_DIR / "landing", description="SAN-style landing folder of the flat CSV exports")
 
     # --- The report build: `make report` sets them for the notebooks' kernels ---
     report_dir: Path | None = Field(
         None, description="Where the report build writes (set by `make report` for its notebooks; unset: report/)"
     )
     report_run: str = Field(
-        "", description="Isolated report run: the notebooks' topics, folders and database carry this id (notebook tests)"
+        "",
+        description="Isolated report run: the notebooks' topics, folders and database carry this id (notebook tests)",
     )
 
-    @field_validator("trigger_interval", "windows_trigger_interval", "window_duration", "watermark_delay", "alerts_checkpoint_interval")
+    @field_validator(
+        "trigger_interval",
+        "windows_trigger_interval",
+        "window_duration",
+        "watermark_delay",
+        "alerts_checkpoint_interval",
+    )
     @classmethod
     def _is_duration(cls, value: str) -> str:
         if not _DURATION.match(value):
@@ -236,7 +247,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a user name of 1-64 of A-Z a-z 0-9 . _ -")
         return value
 
-    @field_validator("kafka_admin_password", "kafka_producer_password", "kafka_streaming_password", "kafka_console_password")
+    @field_validator(
+        "kafka_admin_password", "kafka_producer_password", "kafka_streaming_password", "kafka_console_password"
+    )
     @classmethod
     def _is_kafka_password(cls, value: SecretStr | None) -> SecretStr | None:
         # The broker's JAAS configuration quotes it: a quote, backslash or line break would end it early.
@@ -291,7 +304,9 @@ class Settings(BaseSettings):
         users = [self.kafka_admin_user, self.kafka_producer_user, self.kafka_streaming_user]
         users += [self.kafka_console_user] if self.kafka_console_password else []
         if len(set(users)) != len(users):
-            raise ValueError("KAFKA_ADMIN_USER, KAFKA_PRODUCER_USER, KAFKA_STREAMING_USER and KAFKA_CONSOLE_USER must be different users")
+            raise ValueError(
+                "KAFKA_ADMIN_USER, KAFKA_PRODUCER_USER, KAFKA_STREAMING_USER and KAFKA_CONSOLE_USER must be different users"
+            )
         return self
 
     # --- Derived values (never set directly) ---

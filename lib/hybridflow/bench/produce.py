@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import re
 import statistics
@@ -38,6 +39,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -353,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rate-seconds", type=float, default=30, help="length of each throttled check (0: skip; default 30)"
     )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="where the results go as JSON (default STATE_DIR/bench/produce.json)"
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
@@ -374,6 +379,28 @@ def main(argv: list[str] | None = None) -> int:
             checks.append(rate_check(settings, client, args.rate, args.rate_seconds))
             print(checks[-1].line())
     held = sum(c.holds for c in checks)
+    out = args.json or settings.state_dir / "bench" / "produce.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "count": args.count,
+        "runs": args.runs,
+        "producers": frame.astype(object).where(frame.notna(), None).to_dict("records"),
+        "rate_checks": [
+            {
+                "client": c.client,
+                "target": c.target,
+                "achieved": c.achieved,
+                "deviation": c.deviation,
+                "holds": c.holds,
+                "behind_s": c.behind_s,
+            }
+            for c in checks
+        ],
+        "load": _load(),
+    }
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"results written to {out}")
     print(f"bench produce: {len(frame)} producers measured, {held}/{len(checks)} rate checks held, "
           f"in {time.perf_counter() - started:.0f} s; {_load()}")  # fmt: skip
     return 0 if held == len(checks) else 1

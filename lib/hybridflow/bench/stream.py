@@ -22,7 +22,8 @@ Latency is measured from each ticket's ``created_at``
 * to *in the alerts topic*: the timestamp of its alert record (critical tickets only).
 
 Peak memory of the job's processes (Python driver, JVM = driver + executor in local mode)
-is sampled with psutil. ``--json`` writes every number for the notebook.
+is sampled with psutil. Every number is written as JSON to ``STATE_DIR/bench/stream.json`` (or
+``--json FILE``), where the report's synthesis reads it.
 """
 
 from __future__ import annotations
@@ -42,14 +43,14 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 
 from hybridflow import lake
 from hybridflow.bench.produce import events
-from hybridflow.config import Settings, get_settings
+from hybridflow.config import Settings, child_env, get_settings
 from hybridflow.stack.topics import delete_topics, ensure_topics
 from hybridflow.tickets.malformed import valid_event
 from hybridflow.tickets.model import Priority, RequestType, Ticket, new_ticket_id
@@ -104,7 +105,7 @@ class Peak:
 
 
 def _child_env(settings: Settings) -> dict[str, str]:
-    return os.environ | settings.to_env() | {"HYBRIDFLOW_ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1"}
+    return child_env(settings) | {"PYTHONUNBUFFERED": "1"}
 
 
 def _run_timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, Peak]:
@@ -125,14 +126,12 @@ def _run_timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, P
 
 def _scratch(settings: Settings, workdir: Path, name: str, topic: str | None = None) -> Settings:
     uid = uuid.uuid4().hex[:8]
-    return settings.model_copy(
-        update={
-            "topic_tickets": topic or f"bench_stream_{uid}",
-            "topic_dlq": f"bench_stream_dlq_{uid}",
-            "topic_alerts": f"bench_stream_alerts_{uid}",
-            "lake_uri": (workdir / f"{name}-{uid}" / "lake").as_uri(),
-            "checkpoint_uri": (workdir / f"{name}-{uid}" / "checkpoints").as_uri(),
-        }
+    return settings.with_(
+        topic_tickets=topic or f"bench_stream_{uid}",
+        topic_dlq=f"bench_stream_dlq_{uid}",
+        topic_alerts=f"bench_stream_alerts_{uid}",
+        lake_uri=(workdir / f"{name}-{uid}" / "lake").as_uri(),
+        checkpoint_uri=(workdir / f"{name}-{uid}" / "checkpoints").as_uri(),
     )
 
 
@@ -181,7 +180,9 @@ def drain(settings: Settings, count: int, runs: int, malformed_ratio: float, wor
             base = _scratch(settings, workdir, "baseline", topic=topic.topic_tickets)
             out = Path(base.lake_uri.removeprefix("file://"))
             seconds, _ = _run_timed(
-                [sys.executable, str(script), str(out / "parquet"), str(out / "checkpoint")], _child_env(base), workdir / f"baseline-{run}.log"
+                [sys.executable, str(script), str(out / "parquet"), str(out / "checkpoint")],
+                _child_env(base),
+                workdir / f"baseline-{run}.log",
             )
             result.baseline_s.append(seconds)
             print(f"run {run}: baseline {seconds:.1f} s ({count / seconds:,.0f} events/s)")
@@ -189,12 +190,16 @@ def drain(settings: Settings, count: int, runs: int, malformed_ratio: float, wor
             ensure_topics(job)
             try:
                 seconds, peak = _run_timed(
-                    [sys.executable, "-m", "hybridflow.cli", "stream", "--available-now"], _child_env(job), workdir / f"job-{run}.log"
+                    [sys.executable, "-m", "hybridflow.cli", "stream", "--available-now"],
+                    _child_env(job),
+                    workdir / f"job-{run}.log",
                 )
             finally:
                 delete_topics(job, [job.topic_dlq, job.topic_alerts])
             result.job_s.append(seconds)
-            result.job_peak = Peak(max(result.job_peak.python_mib, peak.python_mib), max(result.job_peak.jvm_mib, peak.jvm_mib))
+            result.job_peak = Peak(
+                max(result.job_peak.python_mib, peak.python_mib), max(result.job_peak.jvm_mib, peak.jvm_mib)
+            )
             landed = lake.TICKETS.count(job)
             print(f"run {run}: job {seconds:.1f} s ({count / seconds:,.0f} events/s), {landed:,} tickets in the lake")
     finally:
@@ -214,7 +219,7 @@ def live_tickets(seed: int = 3):
             Ticket(
                 ticket_id=new_ticket_id(rng),
                 client_id=f"C{rng.randrange(1, 2000):05d}",
-                created_at=datetime.now(timezone.utc),
+                created_at=datetime.now(UTC),
                 request="Machine stopped on line 3, error E42; please call back.",
                 request_type=rng.choice(types),
                 priority=rng.choices(priorities, weights=[40, 35, 20, 5])[0],
@@ -237,7 +242,7 @@ def visible_latencies(settings: Settings, since: float = 0.0) -> list[float]:
         committed_ms = next(a["commitInfo"]["timestamp"] for a in actions if "commitInfo" in a)
         for add in (a["add"] for a in actions if "add" in a):
             created = pq.read_table(root / add["path"], columns=["created_at"]).column("created_at").to_pylist()
-            stamps = [ts.replace(tzinfo=timezone.utc).timestamp() for ts in created]
+            stamps = [ts.replace(tzinfo=UTC).timestamp() for ts in created]
             latencies += [committed_ms / 1000 - t for t in stamps if t >= since]
     return latencies
 
@@ -246,8 +251,12 @@ def _alert_latencies(settings: Settings, stop: threading.Event, out: list[float]
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(
-        settings.topic_alerts, bootstrap_servers=settings.bootstrap_list, auto_offset_reset="earliest",
-        enable_auto_commit=False, consumer_timeout_ms=500,
+        settings.topic_alerts,
+        bootstrap_servers=settings.bootstrap_list,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=500,
+        **settings.kafka_client_options("kafka-python", "admin"),
     )
     try:
         while not stop.is_set():
@@ -283,6 +292,7 @@ class SteadyResult:
 
     def lines(self) -> list[str]:
         """The printed table."""
+
         def row(name: str, p: dict[str, float]) -> str:
             return f"{name:<44} {p['p50']:>7.2f} {p['p95']:>7.2f} {p['p99']:>7.2f} {int(p['n']):>8,}"
 
@@ -314,8 +324,13 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path, warmu
         # One ticket first: the tickets table exists, and the job starts its windows and alerts queries.
         produce(iter([next(live_tickets(99))]), run, progress=False)
         with log.open("w") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "hybridflow.cli", "stream"], env=_child_env(run),
-                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "hybridflow.cli", "stream"],
+                env=_child_env(run),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         root = psutil.Process(proc.pid)
         deadline = time.monotonic() + 300
         while "[ticket_alerts] started" not in log.read_text():
@@ -339,7 +354,11 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path, warmu
         since.append(time.time())
         sent = produce(tickets, run, count=int(rate * seconds), rate=rate, progress=False)
         drained = time.monotonic() + 120  # every ticket committed (the first one was produced before the start)
-        while lake.TICKETS.count(run) < sent.sent + (warm.sent if warm else 0) + 1 and time.monotonic() < drained and proc.poll() is None:
+        while (
+            lake.TICKETS.count(run) < sent.sent + (warm.sent if warm else 0) + 1
+            and time.monotonic() < drained
+            and proc.poll() is None
+        ):
             time.sleep(1)
         time.sleep(2)  # the last alerts reach their topic
         proc.send_signal(signal.SIGINT)
@@ -353,7 +372,9 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path, warmu
             os.killpg(proc.pid, signal.SIGKILL)
         delete_topics(run, [run.topic_tickets, run.topic_dlq, run.topic_alerts])
     visible = visible_latencies(run, since[0])
-    return SteadyResult(rate, seconds, warmup_s, sent.sent, percentiles(visible), percentiles(alerts), peak, visible, alerts)
+    return SteadyResult(
+        rate, seconds, warmup_s, sent.sent, percentiles(visible), percentiles(alerts), peak, visible, alerts
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -366,28 +387,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=120.0, help="steady-state duration (default 120; 0 skips it)")
     parser.add_argument("--warmup", type=float, default=20.0, help="steady-state warm-up, not measured (default 20 s)")
     parser.add_argument("--skip-drain", action="store_true", help="only the steady state")
-    parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="where the results go as JSON (default STATE_DIR/bench/stream.json)"
+    )
     args = parser.parse_args(argv)
 
     settings = get_settings()
     workdir = Path(tempfile.mkdtemp(prefix="hybridflow-bench-stream-"))
-    results: dict[str, object] = {"master": settings.spark_master, "max_offsets_per_trigger": settings.max_offsets_per_trigger}
+    results: dict[str, object] = {
+        "master": settings.spark_master,
+        "max_offsets_per_trigger": settings.max_offsets_per_trigger,
+    }
     try:
         if not args.skip_drain:
             drained = drain(settings, args.count, args.runs, args.malformed_ratio, workdir)
             print("\n".join(drained.lines()))
-            results["drain"] = asdict(drained) | {"ratio": drained.ratio, "baseline_eps": drained.rate(drained.baseline_s),
-                                                 "job_eps": drained.rate(drained.job_s)}
+            results["drain"] = asdict(drained) | {
+                "ratio": drained.ratio,
+                "baseline_eps": drained.rate(drained.baseline_s),
+                "job_eps": drained.rate(drained.job_s),
+            }
         if args.seconds > 0:
             held = steady(settings, args.rate, args.seconds, workdir, args.warmup)
             print("\n".join(held.lines()))
             results["steady"] = asdict(held)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2, default=str))
-        print(f"results written to {args.json}")
+    out = args.json or settings.state_dir / "bench" / "stream.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(results | {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}, indent=2, default=str)
+    )
+    print(f"results written to {out}")
     return 0
 
 

@@ -10,6 +10,15 @@ from hybridflow.stack.services import SERVICES, StackUp, down, status, up
 from hybridflow.stack.topics import admin_client, describe_topics, ensure_topics, unreachable
 
 __all__ = [
-    "SERVICES", "Service", "ServiceStatus", "StackUp",
-    "admin_client", "describe_topics", "down", "ensure_topics", "status", "unreachable", "up",
+    "SERVICES",
+    "Service",
+    "ServiceStatus",
+    "StackUp",
+    "admin_client",
+    "describe_topics",
+    "down",
+    "ensure_topics",
+    "status",
+    "unreachable",
+    "up",
 ]

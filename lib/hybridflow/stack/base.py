@@ -108,8 +108,14 @@ class Daemon:
     def wait_ready(self, pid: int, what: str, fix: str, timeout_s: float | None = None) -> None:
         """Wait until the probe answers; a daemon that died is forgotten (its pid file removed)."""
         try:
-            process.wait_until(self.ready, timeout_s or self.start_timeout_s, what=f"{what} (pid {pid})", fix=fix,
-                               pid=pid, log_file=(self.log, *self.logs))
+            process.wait_until(
+                self.ready,
+                timeout_s or self.start_timeout_s,
+                what=f"{what} (pid {pid})",
+                fix=fix,
+                pid=pid,
+                log_file=(self.log, *self.logs),
+            )
         except StackError:
             if not process.pid_alive(pid):
                 self.pidfile.remove()

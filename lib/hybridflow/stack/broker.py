@@ -64,10 +64,14 @@ class BrokerPaths:
         logs = Path(settings.state_dir) / "logs"
         run = Path(settings.state_dir) / "run"
         return cls(
-            root=root, data=root / "data", properties=root / "server.properties",
-            log4j=root / "log4j2.properties", cluster_id=root / "cluster.id",
+            root=root,
+            data=root / "data",
+            properties=root / "server.properties",
+            log4j=root / "log4j2.properties",
+            cluster_id=root / "cluster.id",
             pid=run / "kafka.pid",
-            out_log=logs / "kafka.out", server_log=logs / "kafka-server.log",
+            out_log=logs / "kafka.out",
+            server_log=logs / "kafka-server.log",
         )
 
 
@@ -88,7 +92,9 @@ def server_properties(settings: Settings, paths: BrokerPaths | None = None) -> d
     host, port = listener(settings)
     cport = settings.kafka_controller_port
     if cport == port:
-        raise StackError(f"KAFKA_CONTROLLER_PORT ({cport}) equals the broker port: set it to another free port, e.g. {port + 1}.")
+        raise StackError(
+            f"KAFKA_CONTROLLER_PORT ({cport}) equals the broker port: set it to another free port, e.g. {port + 1}."
+        )
     return {
         "process.roles": "broker,controller",
         "node.id": str(NODE_ID),
@@ -131,8 +137,10 @@ def server_properties(settings: Settings, paths: BrokerPaths | None = None) -> d
 
 def render_properties(props: dict[str, str]) -> str:
     """A Java .properties text (keys in order, values escaped where Java needs it)."""
+
     def esc(value: str) -> str:
         return value.replace("\\", "\\\\").replace("\n", "\\n")
+
     return "".join(f"{k}={esc(v)}\n" for k, v in props.items())
 
 
@@ -198,8 +206,10 @@ def java_command(settings: Settings, paths: BrokerPaths, main: str, *args: str) 
         "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={paths.log4j}",
         f"-Dkafka.logs.dir={paths.server_log.parent}",
-        "-cp", f"{jar_dir(settings, 'kafka')}/*",
-        main, *args,
+        "-cp",
+        f"{jar_dir(settings, 'kafka')}/*",
+        main,
+        *args,
     ]
 
 
@@ -225,8 +235,17 @@ def format_storage(settings: Settings, paths: BrokerPaths) -> bool:
     else:
         cluster_id = new_cluster_id()
         paths.cluster_id.write_text(cluster_id + "\n")
-    cmd = java_command(settings, paths, "kafka.tools.StorageTool", "format",
-                       "--cluster-id", cluster_id, "--config", str(paths.properties), "--ignore-formatted")
+    cmd = java_command(
+        settings,
+        paths,
+        "kafka.tools.StorageTool",
+        "format",
+        "--cluster-id",
+        cluster_id,
+        "--config",
+        str(paths.properties),
+        "--ignore-formatted",
+    )
     done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
     if done.returncode != 0:
         last = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
@@ -273,22 +292,26 @@ class KafkaBroker(Service):
                     "first, or use another STATE_DIR."
                 )
 
-        return (Daemon(
-            name=self.name,
-            command=lambda: java_command(settings, paths, MAIN_CLASS, str(paths.properties)),
-            # Its own login: the SCRAM users do not exist before after_start() creates them.
-            ready=lambda: broker_answers(settings, timeout_ms=2000, role="broker"),
-            pid_file=paths.pid,
-            marker=str(paths.properties),
-            log=paths.out_log,
-            logs=(paths.server_log,),
-            ports=(Port(host, port, "Kafka broker", "KAFKA_BOOTSTRAP_SERVERS"),
-                   Port(host, settings.kafka_controller_port, "Kafka controller", "KAFKA_CONTROLLER_PORT")),
-            cwd=paths.root,
-            prepare=prepare,
-            check_running=check_same_listeners,
-            stop_timeout_s=STOP_TIMEOUT_S,
-        ),)
+        return (
+            Daemon(
+                name=self.name,
+                command=lambda: java_command(settings, paths, MAIN_CLASS, str(paths.properties)),
+                # Its own login: the SCRAM users do not exist before after_start() creates them.
+                ready=lambda: broker_answers(settings, timeout_ms=2000, role="broker"),
+                pid_file=paths.pid,
+                marker=str(paths.properties),
+                log=paths.out_log,
+                logs=(paths.server_log,),
+                ports=(
+                    Port(host, port, "Kafka broker", "KAFKA_BOOTSTRAP_SERVERS"),
+                    Port(host, settings.kafka_controller_port, "Kafka controller", "KAFKA_CONTROLLER_PORT"),
+                ),
+                cwd=paths.root,
+                prepare=prepare,
+                check_running=check_same_listeners,
+                stop_timeout_s=STOP_TIMEOUT_S,
+            ),
+        )
 
     def after_start(self, settings: Settings) -> dict[str, str]:
         """The SCRAM users of the three principals, from the settings (created or updated at every start)."""

@@ -73,7 +73,8 @@ class ClusterSpec:
         elif settings.spark_master.startswith("spark://"):
             raise StackError(f"SPARK_MASTER={settings.spark_master} lists several masters: the local cluster has one.")
         return cls(
-            host=host, port=port,
+            host=host,
+            port=port,
             webui_port=settings.spark_master_webui_port,
             worker_webui_port=settings.spark_worker_webui_port,
             worker_cores=settings.spark_worker_cores,
@@ -122,19 +123,41 @@ class ClusterPaths:
 def master_command(spec: ClusterSpec, bind_host: str | None = None) -> list[str]:
     """`java … Master` with the pinned pyspark's jars."""
     return [
-        check_java(), f"-Xmx{DAEMON_HEAP}", "-cp", f"{spark_home()}/jars/*", MASTER_CLASS,
-        "--host", bind_host or spec.host, "--port", str(spec.port), "--webui-port", str(spec.webui_port),
+        check_java(),
+        f"-Xmx{DAEMON_HEAP}",
+        "-cp",
+        f"{spark_home()}/jars/*",
+        MASTER_CLASS,
+        "--host",
+        bind_host or spec.host,
+        "--port",
+        str(spec.port),
+        "--webui-port",
+        str(spec.webui_port),
     ]
 
 
-def worker_command(spec: ClusterSpec, work_dir: Path, bind_host: str | None = None, master_url: str | None = None) -> list[str]:
+def worker_command(
+    spec: ClusterSpec, work_dir: Path, bind_host: str | None = None, master_url: str | None = None
+) -> list[str]:
     """`java … Worker spark://…` offering `worker_cores` cores and `worker_memory` to executors."""
     return [
-        check_java(), f"-Xmx{DAEMON_HEAP}", "-cp", f"{spark_home()}/jars/*", WORKER_CLASS,
+        check_java(),
+        f"-Xmx{DAEMON_HEAP}",
+        "-cp",
+        f"{spark_home()}/jars/*",
+        WORKER_CLASS,
         master_url or spec.master_url,
-        "--host", bind_host or spec.host,
-        "--cores", str(spec.worker_cores), "--memory", spec.worker_memory,
-        "--webui-port", str(spec.worker_webui_port), "--work-dir", str(work_dir),
+        "--host",
+        bind_host or spec.host,
+        "--cores",
+        str(spec.worker_cores),
+        "--memory",
+        spec.worker_memory,
+        "--webui-port",
+        str(spec.worker_webui_port),
+        "--work-dir",
+        str(work_dir),
     ]
 
 
@@ -211,14 +234,26 @@ class SparkCluster(Service):
         # Their web UIs listen on SPARK_LOCAL_IP, else on every interface: keep them on the master's host.
         env = spark_env() | {"SPARK_LOCAL_IP": spec.host}
         master = Daemon(
-            name="master", command=lambda: master_command(spec), ready=lambda: _master_answers(spec),
-            pid_file=paths.master_pid, marker=MASTER_CLASS, log=paths.master_log, env=env,
-            ports=(Port(spec.host, spec.port, "Spark master", "SPARK_MASTER"),
-                   Port(spec.host, spec.webui_port, "Spark master UI", "SPARK_MASTER_WEBUI_PORT")),
+            name="master",
+            command=lambda: master_command(spec),
+            ready=lambda: _master_answers(spec),
+            pid_file=paths.master_pid,
+            marker=MASTER_CLASS,
+            log=paths.master_log,
+            env=env,
+            ports=(
+                Port(spec.host, spec.port, "Spark master", "SPARK_MASTER"),
+                Port(spec.host, spec.webui_port, "Spark master UI", "SPARK_MASTER_WEBUI_PORT"),
+            ),
         )
         worker = Daemon(
-            name="worker", command=lambda: worker_command(spec, paths.work), ready=lambda: alive_workers(spec) >= 1,
-            pid_file=paths.worker_pid, marker=WORKER_CLASS, log=paths.worker_log, env=env,
+            name="worker",
+            command=lambda: worker_command(spec, paths.work),
+            ready=lambda: alive_workers(spec) >= 1,
+            pid_file=paths.worker_pid,
+            marker=WORKER_CLASS,
+            log=paths.worker_log,
+            env=env,
             ports=(Port(spec.host, spec.worker_webui_port, "Spark worker UI", "SPARK_WORKER_WEBUI_PORT"),),
             prepare=lambda: paths.work.mkdir(parents=True, exist_ok=True),
         )
@@ -237,7 +272,8 @@ class SparkCluster(Service):
             return {"ui": spec.master_ui}
         alive = [w for w in state.get("workers", []) if w.get("state") == "ALIVE"]
         return {
-            "ui": spec.master_ui, "workers": str(len(alive)),
+            "ui": spec.master_ui,
+            "workers": str(len(alive)),
             "cores": f"{state.get('coresused', 0)}/{state.get('cores', 0)} used",
             "apps": f"{len(state.get('activeapps', []))} active, {len(state.get('completedapps', []))} completed",
         }

@@ -52,8 +52,10 @@ def _cluster_up(args: argparse.Namespace) -> int:
     status = SparkCluster().start(settings)
     spec = ClusterSpec.of(settings)
     how = f"started in {status.started_in_s:.1f} s" if status.started_in_s else "already running"
-    print(f"cluster-up: master {spec.master_url} (pid {status.pid}) + 1 worker ({spec.worker_cores} core, "
-          f"{spec.worker_memory}), {how}; UI {spec.master_ui}")
+    print(
+        f"cluster-up: master {spec.master_url} (pid {status.pid}) + 1 worker ({spec.worker_cores} core, "
+        f"{spec.worker_memory}), {how}; UI {spec.master_ui}"
+    )
     if settings.spark_master != spec.master_url:
         print(f"cluster-up: to run the jobs on it, set SPARK_MASTER={spec.master_url} (now {settings.spark_master})")
     return 0
@@ -122,8 +124,12 @@ def _objectstore_init(args: argparse.Namespace) -> int:
         raise StackError("S3_ENDPOINT is not set: set it (and S3_ACCESS_KEY / S3_SECRET_KEY) to create the bucket.")
     # Compose's bucket-init: a store other containers reach must not run on .env.example's keys.
     check_credentials(settings)
-    wait_until(lambda: server_answers(settings), timeout_s=args.wait, what=f"The object store at {settings.s3_endpoint}",
-               fix="start it (`make up`, or the `s3` service in Compose) or fix S3_ENDPOINT")
+    wait_until(
+        lambda: server_answers(settings),
+        timeout_s=args.wait,
+        what=f"The object store at {settings.s3_endpoint}",
+        fix="start it (`make up`, or the `s3` service in Compose) or fix S3_ENDPOINT",
+    )
     buckets = ensure_buckets(settings)
     print(f"objectstore: bucket(s) {', '.join(buckets) or 'none (LAKE_URI is local)'} ready at {settings.s3_endpoint}")
     return 0
@@ -141,14 +147,18 @@ def _objectstore_ls(args: argparse.Namespace) -> int:
             continue
         files = table.files(settings)
         size = sum(n for _, n in files)
-        print(f"{table.uri(settings)}: Delta version {delta.version()}, {len(files)} data files "
-              f"({size / 1024:.0f} KiB), {table.count(settings):,} rows")
+        print(
+            f"{table.uri(settings)}: Delta version {delta.version()}, {len(files)} data files "
+            f"({size / 1024:.0f} KiB), {table.count(settings):,} rows"
+        )
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `up`, `down`, `status`, `cluster` and `objectstore` commands."""
-    sub.add_parser("up", help="start the local stack (Kafka broker, KRaft) and create the topics").set_defaults(func=_up)
+    sub.add_parser("up", help="start the local stack (Kafka broker, KRaft) and create the topics").set_defaults(
+        func=_up
+    )
     sub.add_parser("down", help="stop the local stack").set_defaults(func=_down)
     p = sub.add_parser("status", help="show what the local stack runs (state, pid, address, topics)")
     p.add_argument("--check", action="store_true", help="exit 1 if an enabled service is not running")

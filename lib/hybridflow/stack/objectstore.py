@@ -116,7 +116,8 @@ def s3_client(settings: Settings):
         aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
         config=Config(
             s3={"addressing_style": "path"},
-            connect_timeout=3, read_timeout=30,
+            connect_timeout=3,
+            read_timeout=30,
             retries={"max_attempts": 3, "mode": "standard"},
         ),
     )
@@ -213,7 +214,9 @@ def ensure_binary(settings: Settings, force: bool = False) -> Path:
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        raise ToolchainError(f"Building versitygw took over {BUILD_TIMEOUT_S} s: rerun `make setup` on a less busy machine.") from None
+        raise ToolchainError(
+            f"Building versitygw took over {BUILD_TIMEOUT_S} s: rerun `make setup` on a less busy machine."
+        ) from None
     if done.returncode != 0 or not paths.binary.exists():
         last = "\n".join((done.stdout + done.stderr).strip().splitlines()[-5:])
         raise ToolchainError(
@@ -251,11 +254,15 @@ def server_command(binary: Path, settings: Settings, paths: ObjectStorePaths) ->
     host, port = endpoint_address(settings)
     return [
         str(binary),
-        "--port", f"{host}:{port}",
-        "--region", settings.s3_region,
-        "--health", HEALTH_PATH,
+        "--port",
+        f"{host}:{port}",
+        "--region",
+        settings.s3_region,
+        "--health",
+        HEALTH_PATH,
         "--quiet",  # no per-request line in the log
-        "posix", str(paths.data),
+        "posix",
+        str(paths.data),
     ]
 
 
@@ -292,15 +299,25 @@ class ObjectStore(Service):
             return server_command(binary, settings, paths)
 
         secret = {"ROOT_ACCESS_KEY": settings.s3_access_key, "ROOT_SECRET_KEY": settings.s3_secret_key}
-        return (Daemon(
-            name=self.name, command=command, ready=lambda: server_answers(settings),
-            # The data folder is in the command line: a recycled pid of another program is not ours.
-            pid_file=paths.pid, marker=str(paths.data), log=paths.log, cwd=paths.data,
-            prepare=lambda: paths.data.mkdir(parents=True, exist_ok=True),
-            ports=(Port(*endpoint_address(settings), "object store", "S3_ENDPOINT"),) if settings.s3_endpoint else (),
-            env={k: v.get_secret_value() for k, v in secret.items() if v is not None},
-            start_timeout_s=START_TIMEOUT_S, stop_timeout_s=STOP_TIMEOUT_S,
-        ),)
+        return (
+            Daemon(
+                name=self.name,
+                command=command,
+                ready=lambda: server_answers(settings),
+                # The data folder is in the command line: a recycled pid of another program is not ours.
+                pid_file=paths.pid,
+                marker=str(paths.data),
+                log=paths.log,
+                cwd=paths.data,
+                prepare=lambda: paths.data.mkdir(parents=True, exist_ok=True),
+                ports=(Port(*endpoint_address(settings), "object store", "S3_ENDPOINT"),)
+                if settings.s3_endpoint
+                else (),
+                env={k: v.get_secret_value() for k, v in secret.items() if v is not None},
+                start_timeout_s=START_TIMEOUT_S,
+                stop_timeout_s=STOP_TIMEOUT_S,
+            ),
+        )
 
     def after_start(self, settings: Settings) -> dict[str, str]:
         """Create the lake's bucket(s)."""
@@ -308,7 +325,10 @@ class ObjectStore(Service):
 
     def details(self, settings: Settings) -> dict[str, str]:
         """The lake's buckets and the data folder."""
-        return {"buckets": ", ".join(required_buckets(settings)) or "none", "data": str(ObjectStorePaths.of(settings).data)}
+        return {
+            "buckets": ", ".join(required_buckets(settings)) or "none",
+            "data": str(ObjectStorePaths.of(settings).data),
+        }
 
 
 def private_store_settings(settings: Settings, state_dir: Path, lake_uri: str, access_key: str) -> Settings:

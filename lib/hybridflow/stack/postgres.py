@@ -97,9 +97,13 @@ def _run(cmd: list[str], settings: Settings, timeout_s: float = _START_TIMEOUT_S
     if account is not None:
         cmd = ["runuser", "-u", account.pw_name, "--", *cmd]
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False, cwd=pg_home(settings))
+        return subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout_s, check=False, cwd=pg_home(settings)
+        )
     except subprocess.TimeoutExpired:
-        raise StackError(f"`{' '.join(cmd)}` did not finish within {timeout_s:.0f} s: see {log_file(settings)}.") from None
+        raise StackError(
+            f"`{' '.join(cmd)}` did not finish within {timeout_s:.0f} s: see {log_file(settings)}."
+        ) from None
 
 
 def _prepare_home(settings: Settings) -> None:
@@ -129,14 +133,24 @@ def _initdb(settings: Settings) -> None:
         return
     done = _run(
         [
-            str(bin_dir(settings) / "initdb"), "-D", str(data_dir(settings)), "-U", SUPERUSER,
-            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+            str(bin_dir(settings) / "initdb"),
+            "-D",
+            str(data_dir(settings)),
+            "-U",
+            SUPERUSER,
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
         ],
         settings,
         timeout_s=180,
     )
     if done.returncode != 0:
-        raise StackError(f"initdb failed in {data_dir(settings)}: remove that folder and retry.\n{done.stderr.strip()[-800:]}")
+        raise StackError(
+            f"initdb failed in {data_dir(settings)}: remove that folder and retry.\n{done.stderr.strip()[-800:]}"
+        )
 
 
 def _superuser_connect(settings: Settings, dbname: str = "postgres", connect_timeout: int = 10):
@@ -144,7 +158,11 @@ def _superuser_connect(settings: Settings, dbname: str = "postgres", connect_tim
     import psycopg2
 
     return psycopg2.connect(
-        host=str(socket_dir(settings)), port=settings.pg_port, user=SUPERUSER, dbname=dbname, connect_timeout=connect_timeout
+        host=str(socket_dir(settings)),
+        port=settings.pg_port,
+        user=SUPERUSER,
+        dbname=dbname,
+        connect_timeout=connect_timeout,
     )
 
 
@@ -166,7 +184,9 @@ def ensure_role_and_database(settings: Settings, database: str | None = None) ->
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))
             if not cur.fetchone():
                 cur.execute(
-                    sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(database), sql.Identifier(settings.pg_user))
+                    sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                        sql.Identifier(database), sql.Identifier(settings.pg_user)
+                    )
                 )
     finally:
         conn.close()
@@ -207,22 +227,36 @@ class PostgresService(Service):
             _prepare_home(settings)
             _initdb(settings)
 
-        return (Daemon(
-            name=self.name,
-            command=lambda: [
-                str(bin_dir(settings) / "postgres"), "-D", str(data), "-p", str(settings.pg_port),
-                "-k", str(socket_dir(settings)), "-c", "listen_addresses=localhost",
-                "-c", "password_encryption=scram-sha-256",
-            ],
-            ready=lambda: _accepts_connections(settings),
-            pid_file=data / "postmaster.pid", writes_pid_file=True,
-            marker=str(data), log=log_file(settings), cwd=pg_home(settings),
-            ports=(Port(settings.pg_host, settings.pg_port, "PostgreSQL", "PG_PORT"),),
-            prepare=prepare,
-            user=_OS_ACCOUNT_WHEN_ROOT if os.geteuid() == 0 else None,
-            stop_signal=signal.SIGINT,  # "fast" shutdown: rolls back open transactions instead of waiting for clients
-            start_timeout_s=_START_TIMEOUT_S, stop_timeout_s=_START_TIMEOUT_S,
-        ),)
+        return (
+            Daemon(
+                name=self.name,
+                command=lambda: [
+                    str(bin_dir(settings) / "postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(settings.pg_port),
+                    "-k",
+                    str(socket_dir(settings)),
+                    "-c",
+                    "listen_addresses=localhost",
+                    "-c",
+                    "password_encryption=scram-sha-256",
+                ],
+                ready=lambda: _accepts_connections(settings),
+                pid_file=data / "postmaster.pid",
+                writes_pid_file=True,
+                marker=str(data),
+                log=log_file(settings),
+                cwd=pg_home(settings),
+                ports=(Port(settings.pg_host, settings.pg_port, "PostgreSQL", "PG_PORT"),),
+                prepare=prepare,
+                user=_OS_ACCOUNT_WHEN_ROOT if os.geteuid() == 0 else None,
+                stop_signal=signal.SIGINT,  # "fast" shutdown: rolls back open transactions instead of waiting for clients
+                start_timeout_s=_START_TIMEOUT_S,
+                stop_timeout_s=_START_TIMEOUT_S,
+            ),
+        )
 
     def after_start(self, settings: Settings) -> dict[str, str]:
         """Create the CRM role and database."""

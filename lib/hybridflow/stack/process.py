@@ -81,7 +81,9 @@ def port_in_use(host: str, port: int) -> bool:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise StackError(f"Host {host!r} does not resolve ({exc}): fix the address in .env or the environment.") from None
+        raise StackError(
+            f"Host {host!r} does not resolve ({exc}): fix the address in .env or the environment."
+        ) from None
     for family, socktype, proto, _, sockaddr in infos:
         with socket.socket(family, socktype, proto) as probe:
             # SO_REUSEADDR: a port in TIME_WAIT is free for a server, so do not call it taken.
@@ -98,11 +100,17 @@ def port_in_use(host: str, port: int) -> bool:
 def port_owner(port: int) -> str:
     """Who holds TCP `port`: 'name (pid N: command line)', or 'another process' when that cannot be seen."""
     try:
-        pids = {c.pid for c in psutil.net_connections(kind="tcp") if c.laddr and c.laddr.port == port and not c.raddr and c.pid}
+        pids = {
+            c.pid
+            for c in psutil.net_connections(kind="tcp")
+            if c.laddr and c.laddr.port == port and not c.raddr and c.pid
+        }
         for pid in sorted(pids):
             proc = psutil.Process(pid)
             command = " ".join(proc.cmdline())  # a JVM's main class and arguments come last: keep both ends
-            return f"{proc.name()} (pid {pid}: {command if len(command) <= 160 else f'{command[:50]} … {command[-100:]}'})"
+            return (
+                f"{proc.name()} (pid {pid}: {command if len(command) <= 160 else f'{command[:50]} … {command[-100:]}'})"
+            )
     except (psutil.Error, OSError):
         pass  # not allowed to see other users' sockets: the generic wording still names the fix
     return "another process"
@@ -188,9 +196,15 @@ def start_detached(
     try:
         done = subprocess.run(
             ["/bin/sh", "-c", launcher, "sh", str(log_file), *cmd],
-            capture_output=True, text=True, env={**os.environ, **env} if env else None,
-            cwd=cwd, start_new_session=True, check=False, timeout=30,
-            user=account.pw_uid if account else None, group=account.pw_gid if account else None,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env} if env else None,
+            cwd=cwd,
+            start_new_session=True,
+            check=False,
+            timeout=30,
+            user=account.pw_uid if account else None,
+            group=account.pw_gid if account else None,
             extra_groups=[] if account else None,
         )
     except (OSError, subprocess.SubprocessError) as exc:

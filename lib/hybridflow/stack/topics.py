@@ -211,10 +211,17 @@ def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[st
                     except KeyError:
                         return None
 
-                room = wait_until(limit, timeout_s=timeout_ms / 1000, what=f"The configs of topic {settings.topic_tickets!r}",
-                                  fix="check `hybridflow status` and the broker log, then rerun", interval_s=0.1)
+                room = wait_until(
+                    limit,
+                    timeout_s=timeout_ms / 1000,
+                    what=f"The configs of topic {settings.topic_tickets!r}",
+                    fix="check `hybridflow status` and the broker log, then rerun",
+                    interval_s=0.1,
+                )
                 room += DLQ_HEADROOM_BYTES
-                _create(admin, settings, {dlq: options[dlq] | {"configs": {"max.message.bytes": str(room)}}}, timeout_ms)
+                _create(
+                    admin, settings, {dlq: options[dlq] | {"configs": {"max.message.bytes": str(room)}}}, timeout_ms
+                )
             counts = _partition_counts(admin, list(wanted))
             grow = {n: p for n, p in wanted.items() if counts.get(n, p) < p}
             if grow:
@@ -230,8 +237,13 @@ def ensure_topics(settings: Settings, timeout_s: float | None = None) -> dict[st
                 counts = _partition_counts(admin, list(wanted))
                 return counts if all(counts.get(n, 0) >= p for n, p in wanted.items()) else None
 
-            return wait_until(complete, timeout_s=timeout_ms / 1000, what=f"The partitions of topics {sorted(wanted)}",
-                              fix="check `hybridflow status` and the broker log, then rerun", interval_s=0.1)
+            return wait_until(
+                complete,
+                timeout_s=timeout_ms / 1000,
+                what=f"The partitions of topics {sorted(wanted)}",
+                fix="check `hybridflow status` and the broker log, then rerun",
+                interval_s=0.1,
+            )
     except KafkaError as exc:
         raise StackError(
             f"Creating topics {sorted(wanted)} on {settings.kafka_bootstrap_servers} failed ({type(exc).__name__}: {exc}): "

@@ -23,7 +23,9 @@ def _stream(args: argparse.Namespace) -> int:
     ensure_topics(settings)
     spark = get_spark(settings, app_name="hybridflow-stream")
     mode = "available-now" if args.available_now else f"every {settings.trigger_interval} until Ctrl-C"
-    print(f"stream: {settings.topic_tickets} @ {settings.kafka_bootstrap_servers} -> {settings.lake_uri} ({mode}, master {settings.spark_master})")
+    print(
+        f"stream: {settings.topic_tickets} @ {settings.kafka_bootstrap_servers} -> {settings.lake_uri} ({mode}, master {settings.spark_master})"
+    )
     try:
         run_pipeline(spark, settings, available_now=args.available_now, timeout_s=args.timeout)
     except StreamingQueryException as exc:  # its message carries the whole query plan: one sentence instead
@@ -32,7 +34,9 @@ def _stream(args: argparse.Namespace) -> int:
             f"`hybridflow stream`: it resumes from its checkpoints in {settings.checkpoint_root}, writing nothing twice."
         ) from None
     s = pipeline_summary(spark, settings)
-    print(f"stream: lake has {s['tickets']} tickets, {s['windows']} closed windows; {s['dead_letters']} dead letters in {s['dead_letter_topic']}")
+    print(
+        f"stream: lake has {s['tickets']} tickets, {s['windows']} closed windows; {s['dead_letters']} dead letters in {s['dead_letter_topic']}"
+    )
     return 0
 
 

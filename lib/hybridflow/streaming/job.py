@@ -26,7 +26,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -37,7 +37,7 @@ from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 from hybridflow.batch.dimension import ClientDimension
 from hybridflow.batch.transforms import enrich_with_clients
 from hybridflow.config import Settings
-from hybridflow.lake import TICKET_WINDOWS, TICKETS, FORMAT
+from hybridflow.lake import FORMAT, TICKET_WINDOWS, TICKETS
 from hybridflow.streaming import sinks, sources, transforms
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,8 @@ class TicketBatchWriter:
         validated = validated.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             tickets = enrich_with_clients(
-                transforms.enrich(transforms.valid_tickets(validated), self._teams, self._slas), self.dimension.current()
+                transforms.enrich(transforms.valid_tickets(validated), self._teams, self._slas),
+                self.dimension.current(),
             )
             if not sinks.append_once(tickets, TICKETS, self.settings, self._app_id, batch_id, self._first_batch):
                 self.stats["replayed"] += 1
@@ -120,39 +121,42 @@ class Pipeline:
 
 
 class ProgressPrinter(StreamingQueryListener):
-    """Prints one line per micro-batch: rows in, batch duration, rows dropped by the watermark."""
+    """Logs one line per micro-batch (INFO): rows in, batch duration, rows dropped by the watermark."""
 
-    def __init__(self, printer=print) -> None:
+    def __init__(self, printer: Callable[[str], None] = log.info) -> None:
         self._print = printer
         self._names: dict[str, str] = {}
 
-    def onQueryStarted(self, event) -> None:  # noqa: N802 (Spark's API)
+    def onQueryStarted(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
         self._names[str(event.id)] = event.name
         self._print(f"[{event.name}] started (id {str(event.id)[:8]})")
 
-    def onQueryProgress(self, event) -> None:  # noqa: N802
+    def onQueryProgress(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
         p = event.progress
         dropped = sum(op.numRowsDroppedByWatermark for op in p.stateOperators)
         late = f", {dropped} late rows dropped by the watermark" if dropped else ""
         wm = p.eventTime.get("watermark") if p.eventTime else None
         wm_text = f", watermark {wm}" if wm and not wm.startswith("1970") else ""
         self._print(
-            f"[{p.name}] batch {p.batchId}: {p.numInputRows} rows in, "
-            f"{p.batchDuration / 1000:.1f} s{late}{wm_text}"
+            f"[{p.name}] batch {p.batchId}: {p.numInputRows} rows in, {p.batchDuration / 1000:.1f} s{late}{wm_text}"
         )
 
-    def onQueryIdle(self, event) -> None:  # noqa: N802
+    def onQueryIdle(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
         pass
 
-    def onQueryTerminated(self, event) -> None:  # noqa: N802
+    def onQueryTerminated(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
         status = f"failed: {event.exception.splitlines()[0]}" if event.exception else "stopped"
         self._print(f"[{self._names.get(str(event.id), str(event.id)[:8])}] {status}")
 
 
-def start_tickets(spark: SparkSession, settings: Settings, available_now: bool) -> tuple[StreamingQuery, TicketBatchWriter]:
+def start_tickets(
+    spark: SparkSession, settings: Settings, available_now: bool
+) -> tuple[StreamingQuery, TicketBatchWriter]:
     """Start the one-pass tickets query (lake + dead letters); returns it with its batch writer."""
     writer = TicketBatchWriter(spark, settings)
-    validated = transforms.validate(transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes)
+    validated = transforms.validate(
+        transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes
+    )
     stream = (
         validated.writeStream.queryName(sinks.TICKETS)
         .option("checkpointLocation", settings.checkpoint_path(sinks.TICKETS))
@@ -207,11 +211,12 @@ def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool 
 def _wait_for_table(pipeline: Pipeline, query: StreamingQuery) -> None:
     """Wait until the tickets table exists (its first batch creates it): the windows query reads it."""
     while not TICKETS.exists(pipeline.settings):
-        if query.exception() is not None:
-            raise query.exception()
+        failure = query.exception()
+        if failure is not None:
+            raise failure
         if not query.isActive:
             return
-        query.awaitTermination(0.5)
+        query.awaitTermination(1)
 
 
 @contextmanager
@@ -235,8 +240,13 @@ def _stop_requested_on_signals() -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def _await(pipeline: Pipeline, stop_requested: threading.Event, deadline: float | None, available_now: bool,
-           timeout_s: float | None) -> bool:
+def _await(
+    pipeline: Pipeline,
+    stop_requested: threading.Event,
+    deadline: float | None,
+    available_now: bool,
+    timeout_s: float | None,
+) -> bool:
     """Wait while the queries run; True when a stop was requested or the deadline passed."""
     while not stop_requested.is_set():
         if deadline is not None and time.monotonic() > deadline:
@@ -252,8 +262,9 @@ def _await(pipeline: Pipeline, stop_requested: threading.Event, deadline: float 
 
 def _raise_failures(pipeline: Pipeline) -> None:
     for query in pipeline.queries.values():
-        if query.exception():
-            raise query.exception()
+        failure = query.exception()
+        if failure is not None:
+            raise failure
 
 
 def run_pipeline(
@@ -278,7 +289,7 @@ def run_pipeline(
                 pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now=True)
                 stopped = _await(pipeline, stop_requested, deadline, available_now, timeout_s)
             if stop_requested.is_set():
-                print("stopping the streaming queries (signal received)…")
+                log.info("stopping the streaming queries (signal received)…")
         _raise_failures(pipeline)
     finally:
         if pipeline is not None:

@@ -73,8 +73,9 @@ def last_committed_batch(table: LakeTable, settings: Settings, app_id: str) -> i
     return -1
 
 
-def append_once(df: DataFrame, table: LakeTable, settings: Settings, app_id: str, batch_id: int,
-                may_be_replay: bool) -> bool:
+def append_once(
+    df: DataFrame, table: LakeTable, settings: Settings, app_id: str, batch_id: int, may_be_replay: bool
+) -> bool:
     """Append a micro-batch to a Delta table, at most once per (query id, batch id).
 
     Args:
@@ -115,8 +116,12 @@ def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> Stre
     writer = (
         alerts.writeStream.queryName(ALERTS)
         .format("kafka")
-        .options(**{"kafka.bootstrap.servers": settings.kafka_bootstrap_servers,
-                    **settings.kafka_client_options("spark", "streaming")})
+        .options(
+            **{
+                "kafka.bootstrap.servers": settings.kafka_bootstrap_servers,
+                **settings.kafka_client_options("spark", "streaming"),
+            }
+        )
         .option("topic", settings.topic_alerts)
         .option("kafka.acks", "all")
         .option("checkpointLocation", settings.checkpoint_path(ALERTS))
@@ -128,7 +133,8 @@ def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> Stre
     log.warning(
         "alerts: %d task slots < %d partitions + 2, so Real-time Mode would starve the other queries: "
         "running micro-batches as fast as possible instead (raise N in SPARK_MASTER=local[N] or the workers' cores)",
-        task_slots, settings.topic_partitions,
+        task_slots,
+        settings.topic_partitions,
     )
     return writer.trigger(processingTime="0 seconds").start()
 
@@ -174,7 +180,7 @@ class DeadLetterPublisher:
         from hybridflow.stack.topics import admin_client
 
         deadline = time.monotonic() + self.settings.kafka_request_timeout_ms / 1000
-        with admin_client(self.settings) as admin:
+        with admin_client(self.settings, role="streaming") as admin:
             while True:
                 try:
                     committed = admin.list_group_offsets({self.group: list(marks)}).get(self.group, {})

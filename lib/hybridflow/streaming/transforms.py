@@ -14,6 +14,17 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from hybridflow.tickets.malformed import (
+    DEAD_LETTER_REASONS,
+    DLQ_DETAIL,
+    DLQ_REASON,
+    DLQ_SOURCE_OFFSET,
+    DLQ_SOURCE_PARTITION,
+    DLQ_SOURCE_TOPIC,
+)
+from hybridflow.tickets.malformed import (
+    DLQ_HEADERS as DLQ_HEADERS,  # re-exported: the stream's readers name the headers from here
+)
 from hybridflow.tickets.model import (
     CLIENT_ID_PATTERN,
     FIELD_NAMES,
@@ -25,20 +36,9 @@ from hybridflow.tickets.model import (
 )
 from hybridflow.tickets.reference import SLA_TARGETS, SUPPORT_TEAMS
 
-# The reason codes a dead letter can carry (the generator's MalformedKind uses the same values).
-REASONS = (
-    "oversized_payload",
-    "malformed_json",
-    "not_an_object",
-    "missing_field",
-    "wrong_type",
-    "invalid_value",
-    "bad_timestamp",
-    "unknown_enum",
-)
-
-# Kafka header names of a dead letter, in the Kafka Connect DLQ spirit.
-DLQ_HEADERS = ("dlq.reason", "dlq.detail", "dlq.source.topic", "dlq.source.partition", "dlq.source.offset")
+# The reason codes a dead letter can carry and its Kafka header names: one definition, in
+# `tickets.malformed` (the generator's MalformedKind values), re-exported for the stream's readers.
+REASONS = DEAD_LETTER_REASONS
 
 
 def decode(kafka_df: DataFrame) -> DataFrame:
@@ -137,7 +137,9 @@ def _checks(max_payload_bytes: int) -> list[Column]:
         checks.append(_check(_type(name) != "STRING", "wrong_type", F.concat(F.lit(f"{name}: "), _type(name))))
     checks += [
         _check(~_text("ticket_id").rlike(_whole(UUID_PATTERN)), "invalid_value", "ticket_id is not a UUID"),
-        _check(~_text("client_id").rlike(_whole(CLIENT_ID_PATTERN)), "invalid_value", "client_id does not match C#####"),
+        _check(
+            ~_text("client_id").rlike(_whole(CLIENT_ID_PATTERN)), "invalid_value", "client_id does not match C#####"
+        ),
         _check(
             # Spark's timestamps reach year 0, Python's (every reader but Spark) start at year 1.
             ~_text("created_at").rlike(_whole(TIMESTAMP_PATTERN))
@@ -156,7 +158,11 @@ def _checks(max_payload_bytes: int) -> list[Column]:
     for name in ("request_type", "priority"):
         allowed = enum_values(name)
         checks.append(
-            _check(~_text(name).isin(allowed), "unknown_enum", F.concat(F.lit(f"{name}: "), F.substring(_text(name), 1, 40)))
+            _check(
+                ~_text(name).isin(allowed),
+                "unknown_enum",
+                F.concat(F.lit(f"{name}: "), F.substring(_text(name), 1, 40)),
+            )
         )
     return checks
 
@@ -199,11 +205,11 @@ def dead_letters(validated: DataFrame) -> DataFrame:
         F.col("key"),
         F.col("value"),
         F.array(
-            header("dlq.reason", F.col("error.reason")),
-            header("dlq.detail", F.col("error.detail")),
-            header("dlq.source.topic", F.col("source_topic")),
-            header("dlq.source.partition", F.col("source_partition").cast("string")),
-            header("dlq.source.offset", F.col("source_offset").cast("string")),
+            header(DLQ_REASON, F.col("error.reason")),
+            header(DLQ_DETAIL, F.col("error.detail")),
+            header(DLQ_SOURCE_TOPIC, F.col("source_topic")),
+            header(DLQ_SOURCE_PARTITION, F.col("source_partition").cast("string")),
+            header(DLQ_SOURCE_OFFSET, F.col("source_offset").cast("string")),
         ).alias("headers"),
         "source_topic",
         "source_partition",
@@ -225,15 +231,16 @@ def alerts(enriched: DataFrame, priorities: tuple[str, ...]) -> DataFrame:
 
 def read_dead_letter_headers(dlq_kafka_df: DataFrame) -> DataFrame:
     """Flatten a DLQ topic read (with includeHeaders) into reason/detail/source columns."""
+
     def header(name: str) -> Column:
         return F.expr(f"filter(headers, h -> h.key = '{name}')[0].value").cast("string")
 
     return dlq_kafka_df.select(
-        header("dlq.reason").alias("reason"),
-        header("dlq.detail").alias("detail"),
-        header("dlq.source.topic").alias("source_topic"),
-        header("dlq.source.partition").cast("int").alias("source_partition"),
-        header("dlq.source.offset").cast("long").alias("source_offset"),
+        header(DLQ_REASON).alias("reason"),
+        header(DLQ_DETAIL).alias("detail"),
+        header(DLQ_SOURCE_TOPIC).alias("source_topic"),
+        header(DLQ_SOURCE_PARTITION).cast("int").alias("source_partition"),
+        header(DLQ_SOURCE_OFFSET).cast("long").alias("source_offset"),
         F.col("key").cast("string").alias("key"),
         F.col("value").cast("string").alias("value"),
         F.col("timestamp").alias("dead_lettered_at"),

@@ -94,7 +94,9 @@ class ProducerClient(Protocol):
         """Number of partitions of `topic` (raises StackError without metadata)."""
         ...
 
-    def sender(self, topic: str, headers: Headers | None, limit: int | None = None) -> Callable[[bytes | None, bytes], None]:
+    def sender(
+        self, topic: str, headers: Headers | None, limit: int | None = None
+    ) -> Callable[[bytes | None, bytes], None]:
         """The per-record send function for `topic`: ``send(key, value)``, as cheap as the client allows.
 
         A record larger than `limit` bytes (the topic's max.message.bytes) is not sent but failed (`RecordTooLarge`).
@@ -171,7 +173,6 @@ def use_gzip_level() -> None:
     kafka_records.gzip_encode = gzip_encode
 
 
-
 def make_kafka_python_producer(settings: Settings, **overrides: object) -> KafkaProducer:
     """A kafka-python KafkaProducer configured as the module docstring says (overrides win).
 
@@ -239,7 +240,9 @@ class KafkaPythonClient:
         except KafkaTimeoutError:
             raise unreachable(self.settings, f"no metadata for {topic!r}") from None
 
-    def sender(self, topic: str, headers: Headers | None, limit: int | None = None) -> Callable[[bytes | None, bytes], None]:
+    def sender(
+        self, topic: str, headers: Headers | None, limit: int | None = None
+    ) -> Callable[[bytes | None, bytes], None]:
         """``send(key, value)``: murmur2 partition cached per key, two callbacks, nothing else."""
         n_partitions = self.partitions(topic)
         limit = limit or 1 << 62
@@ -373,7 +376,9 @@ class ConfluentClient:
             raise unreachable(self.settings, f"no metadata for {topic!r}")
         return len(found.partitions)
 
-    def sender(self, topic: str, headers: Headers | None, limit: int | None = None) -> Callable[[bytes | None, bytes], None]:
+    def sender(
+        self, topic: str, headers: Headers | None, limit: int | None = None
+    ) -> Callable[[bytes | None, bytes], None]:
         """``send(key, value)``: one C call; when librdkafka's queue is full, serve it and retry."""
         produce, poll = self.producer.produce, self.producer.poll
         header_list = list(headers) if headers else None
@@ -424,7 +429,9 @@ class ConfluentClient:
         self.ok = max(0, self._handed - (self.failed - self._refused) - self._unflushed)
 
 
-def open_client(settings: Settings, name: str | None = None, producer: Any | None = None, **overrides: object) -> ProducerClient:
+def open_client(
+    settings: Settings, name: str | None = None, producer: Any | None = None, **overrides: object
+) -> ProducerClient:
     """The client `name` (default ``settings.kafka_client``), or the one wrapping an existing `producer`.
 
     Raises:
@@ -432,7 +439,11 @@ def open_client(settings: Settings, name: str | None = None, producer: Any | Non
         StackError: the broker is not reachable.
     """
     if producer is not None:
-        return KafkaPythonClient(settings, producer) if isinstance(producer, KafkaProducer) else ConfluentClient(settings, producer)
+        return (
+            KafkaPythonClient(settings, producer)
+            if isinstance(producer, KafkaProducer)
+            else ConfluentClient(settings, producer)
+        )
     name = name or settings.kafka_client
     if name == KAFKA_PYTHON:
         return KafkaPythonClient(settings, **overrides)

@@ -53,8 +53,9 @@ def broker(settings: Settings, tmp_path_factory: pytest.TempPathFactory, module_
 
 
 def _end_offsets(s: Settings) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_list, request_timeout_ms=5000,
-                             **s.kafka_client_options("kafka-python", "admin"))
+    consumer = KafkaConsumer(
+        bootstrap_servers=s.bootstrap_list, request_timeout_ms=5000, **s.kafka_client_options("kafka-python", "admin")
+    )
     try:
         parts = [TopicPartition(s.topic_tickets, p) for p in range(s.topic_partitions)]
         return sum(consumer.end_offsets(parts).values())
@@ -87,8 +88,14 @@ def _expected_ids(s: Settings) -> list[str]:
 
     from hybridflow.tickets import generator as g
 
-    generator = g.TicketGenerator(7, datetime(2026, 1, 31, 9, tzinfo=UTC), n_clients=g.DEFAULT_N_CLIENTS,
-                                  arrival_rate=RATE, late_ratio=g.DEFAULT_LATE_RATIO, max_lateness_s=g.DEFAULT_MAX_LATENESS_S)
+    generator = g.TicketGenerator(
+        7,
+        datetime(2026, 1, 31, 9, tzinfo=UTC),
+        n_clients=g.DEFAULT_N_CLIENTS,
+        arrival_rate=RATE,
+        late_ratio=g.DEFAULT_LATE_RATIO,
+        max_lateness_s=g.DEFAULT_MAX_LATENESS_S,
+    )
     events = generator.events(0.0, max_payload_bytes=s.max_payload_bytes)
     return [json.loads(next(events).value)["ticket_id"] for _ in range(COUNT)]
 

@@ -77,7 +77,11 @@ def _dead_letters(s: Settings) -> list[bytes]:
 def outage(private: Settings, events, tmp_path_factory: pytest.TempPathFactory) -> dict:
     sent = produce(iter(events), private, progress=False)
     assert sent.failed == 0 and sent.sent == len(events)
-    env = os.environ | private.to_env() | {"HYBRIDFLOW_ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "SPARK_MASTER": "local[2]"}
+    env = (
+        os.environ
+        | private.to_env()
+        | {"HYBRIDFLOW_ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "SPARK_MASTER": "local[2]"}
+    )
     log = tmp_path_factory.mktemp("stream-outage") / "stream.log"
     job = _start(env, log)
     try:

@@ -47,7 +47,9 @@ def events():
 
 
 @pytest.fixture(scope="module")
-def on_s3(module_isolated_settings: Settings, tmp_path_factory: pytest.TempPathFactory, module_stable_port) -> Iterator[Settings]:
+def on_s3(
+    module_isolated_settings: Settings, tmp_path_factory: pytest.TempPathFactory, module_stable_port
+) -> Iterator[Settings]:
     """Isolated topics, and a lake with its checkpoints in a private object store (started; stopped at the end)."""
     try:
         s3 = private_store_settings(module_isolated_settings, tmp_path_factory.mktemp("s3-fault"), "s3a://lake-fault/x",
@@ -69,7 +71,11 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
 def outage(on_s3: Settings, events, tmp_path_factory: pytest.TempPathFactory) -> dict:
     sent = produce(iter(events), on_s3, progress=False)
     assert sent.failed == 0 and sent.sent == len(events)
-    env = os.environ | on_s3.to_env() | {"HYBRIDFLOW_ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "SPARK_MASTER": "local[2]"}
+    env = (
+        os.environ
+        | on_s3.to_env()
+        | {"HYBRIDFLOW_ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "SPARK_MASTER": "local[2]"}
+    )
     log = tmp_path_factory.mktemp("s3-outage") / "stream.log"
     job = _start(env, log)
     try:
@@ -89,13 +95,22 @@ def outage(on_s3: Settings, events, tmp_path_factory: pytest.TempPathFactory) ->
             os.killpg(job.pid, signal.SIGKILL)
     first_log = log.read_text()
     reran = _start(env, log).wait(timeout=900) if first != 0 else None
-    return {"first": first, "first_log": first_log, "reran": reran, "log": log.read_text(), "at_stop": at_stop,
-            "alive_through": alive_through, "final": lake.TICKETS.version(on_s3)}
+    return {
+        "first": first,
+        "first_log": first_log,
+        "reran": reran,
+        "log": log.read_text(),
+        "at_stop": at_stop,
+        "alive_through": alive_through,
+        "final": lake.TICKETS.version(on_s3),
+    }
 
 
 def test_the_job_rides_the_outage_out_or_stops_with_one_clear_line(outage) -> None:
-    print(f"first run exit {outage['first']}, rerun exit {outage['reran']}; tickets table version {outage['at_stop']} "
-          f"when the store stopped, {outage['final']} at the end; job alive through the outage: {outage['alive_through']}")
+    print(
+        f"first run exit {outage['first']}, rerun exit {outage['reran']}; tickets table version {outage['at_stop']} "
+        f"when the store stopped, {outage['final']} at the end; job alive through the outage: {outage['alive_through']}"
+    )
     assert outage["final"] > outage["at_stop"]  # batches were committed after the outage
     if outage["first"] == 0:
         assert outage["alive_through"]  # it rode the outage out: still running when the store came back

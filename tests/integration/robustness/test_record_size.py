@@ -39,7 +39,11 @@ def small(settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathF
     uid = uuid.uuid4().hex[:10]
     base = tmp_path_factory.mktemp("record-size")
     small = settings.with_(topic_tickets=f"size_tickets_{uid}", topic_dlq=f"size_dlq_{uid}", topic_alerts=f"size_alerts_{uid}", lake_uri=(base / "lake").as_uri(), checkpoint_uri=(base / "checkpoints").as_uri())  # fmt: skip
-    limited = {"num_partitions": small.topic_partitions, "replication_factor": 1, "configs": {"max.message.bytes": str(LIMIT)}}
+    limited = {
+        "num_partitions": small.topic_partitions,
+        "replication_factor": 1,
+        "configs": {"max.message.bytes": str(LIMIT)},
+    }
     with admin_client(small) as admin:
         admin.create_topics({small.topic_tickets: limited, f"{small.topic_tickets}_probe": limited})
     ensure_topics(small)  # the dead-letter and alerts topics, as `make up` makes them

@@ -33,7 +33,11 @@ pytestmark = [pytest.mark.integration]
 
 def _listening(pid: int) -> list[tuple[str, int]]:
     """(address, port) of every TCP socket process `pid` listens on."""
-    return [(c.laddr.ip, c.laddr.port) for c in psutil.Process(pid).net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN]
+    return [
+        (c.laddr.ip, c.laddr.port)
+        for c in psutil.Process(pid).net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN
+    ]
 
 
 def _loopback(address: str) -> bool:
@@ -79,13 +83,17 @@ def private_pg(settings: Settings) -> Iterator[Settings]:
 
 
 def _tcp_login(s: Settings, user: str, password: str | None) -> None:
-    psycopg2.connect(host="127.0.0.1", port=s.pg_port, user=user, password=password, dbname=s.pg_database,
-                     connect_timeout=10).close()
+    psycopg2.connect(
+        host="127.0.0.1", port=s.pg_port, user=user, password=password, dbname=s.pg_database, connect_timeout=10
+    ).close()
 
 
 def test_tcp_logins_need_the_password_checked_with_scram(private_pg: Settings) -> None:
-    hba = [line.split() for line in (data_dir(private_pg) / "pg_hba.conf").read_text().splitlines()
-           if line.strip() and not line.lstrip().startswith("#")]
+    hba = [
+        line.split()
+        for line in (data_dir(private_pg) / "pg_hba.conf").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     assert {fields[-1] for fields in hba if fields[0] == "host"} == {"scram-sha-256"}
     _tcp_login(private_pg, private_pg.pg_user, private_pg.pg_password.get_secret_value())
     with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):

@@ -34,15 +34,18 @@ def second(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """Settings of a second broker (free ports, own state dir sharing the resolved jars); stopped at the end."""
     state = tmp_path_factory.mktemp("second-broker")
     (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
-    other = settings.with_(kafka_bootstrap_servers=f"localhost:{_free_port()}", kafka_controller_port=_free_port(), state_dir=state)
+    other = settings.with_(
+        kafka_bootstrap_servers=f"localhost:{_free_port()}", kafka_controller_port=_free_port(), state_dir=state
+    )
     yield other
     KafkaBroker().stop(other, timeout_s=10)
 
 
 def _dlq_values(s: Settings) -> list[bytes]:
     """Every value in partition 0 of the DLQ topic (reads up to the end offset, no idle wait)."""
-    consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_list, consumer_timeout_ms=15000,
-                             **s.kafka_client_options("kafka-python", "admin"))
+    consumer = KafkaConsumer(
+        bootstrap_servers=s.bootstrap_list, consumer_timeout_ms=15000, **s.kafka_client_options("kafka-python", "admin")
+    )
     try:
         tp = TopicPartition(s.topic_dlq, 0)
         consumer.assign([tp])
@@ -63,10 +66,14 @@ def test_down_up_cycle_keeps_data(second: Settings) -> None:
     first = kafka.start(second)
     assert first.started_in_s and first.started_in_s > 0
     assert kafka.status(second).running
-    assert ensure_topics(second) == {second.topic_tickets: second.topic_partitions, second.topic_dlq: 1,
-                                     second.topic_alerts: second.topic_partitions}
-    producer = KafkaProducer(bootstrap_servers=second.bootstrap_list, acks="all",
-                             **second.kafka_client_options("kafka-python", "admin"))
+    assert ensure_topics(second) == {
+        second.topic_tickets: second.topic_partitions,
+        second.topic_dlq: 1,
+        second.topic_alerts: second.topic_partitions,
+    }
+    producer = KafkaProducer(
+        bootstrap_servers=second.bootstrap_list, acks="all", **second.kafka_client_options("kafka-python", "admin")
+    )
     producer.send(second.topic_dlq, b"survives a restart").get(timeout=30)
     producer.close()
     cluster_id = paths.cluster_id.read_text()
@@ -91,8 +98,11 @@ def test_down_up_cycle_keeps_data(second: Settings) -> None:
 def test_port_taken_by_another_broker_is_refused(second: Settings, tmp_path: Path) -> None:
     running = KafkaBroker().start(second)  # idempotent: running already after the test above
     intruder = second.with_(state_dir=tmp_path / "intruder", kafka_controller_port=_free_port())
-    with pytest.raises(StackError, match=rf"Port localhost:\d+ \(Kafka broker\) is already in use by java "
-                                         rf"\(pid {running.pid}: .*kafka\.Kafka .*KAFKA_BOOTSTRAP_SERVERS"):
+    with pytest.raises(
+        StackError,
+        match=rf"Port localhost:\d+ \(Kafka broker\) is already in use by java "
+        rf"\(pid {running.pid}: .*kafka\.Kafka .*KAFKA_BOOTSTRAP_SERVERS",
+    ):
         KafkaBroker().start(intruder)
     assert not BrokerPaths.of(intruder).pid.exists()
 

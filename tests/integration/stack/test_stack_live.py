@@ -34,14 +34,19 @@ def test_up_is_idempotent(settings: Settings, stack: StackUp) -> None:
 
 
 def test_up_created_the_pipeline_topics(settings: Settings, stack: StackUp) -> None:
-    assert stack.topics == {settings.topic_tickets: settings.topic_partitions, settings.topic_dlq: DLQ_PARTITIONS,
-                            settings.topic_alerts: settings.topic_partitions}
+    assert stack.topics == {
+        settings.topic_tickets: settings.topic_partitions,
+        settings.topic_dlq: DLQ_PARTITIONS,
+        settings.topic_alerts: settings.topic_partitions,
+    }
 
 
 def test_ensure_topics_is_idempotent(isolated_settings: Settings) -> None:
-    expected = {isolated_settings.topic_tickets: isolated_settings.topic_partitions,
-                isolated_settings.topic_dlq: DLQ_PARTITIONS,
-                isolated_settings.topic_alerts: isolated_settings.topic_partitions}
+    expected = {
+        isolated_settings.topic_tickets: isolated_settings.topic_partitions,
+        isolated_settings.topic_dlq: DLQ_PARTITIONS,
+        isolated_settings.topic_alerts: isolated_settings.topic_partitions,
+    }
     assert ensure_topics(isolated_settings) == expected  # second call (the fixture made the first)
     assert ensure_topics(isolated_settings) == expected
     listed = describe_topics(isolated_settings)
@@ -55,14 +60,20 @@ def test_ensure_topics_grows_partitions(isolated_settings: Settings) -> None:
 
 def test_produce_consume_round_trip(isolated_settings: Settings) -> None:
     key, value = b"client-0042", f"hello {uuid.uuid4()}".encode()
-    producer = KafkaProducer(bootstrap_servers=isolated_settings.bootstrap_list, acks="all",
-                             request_timeout_ms=isolated_settings.kafka_request_timeout_ms,
-                             **isolated_settings.kafka_client_options("kafka-python", "producer"))
+    producer = KafkaProducer(
+        bootstrap_servers=isolated_settings.bootstrap_list,
+        acks="all",
+        request_timeout_ms=isolated_settings.kafka_request_timeout_ms,
+        **isolated_settings.kafka_client_options("kafka-python", "producer"),
+    )
     meta = producer.send(isolated_settings.topic_tickets, key=key, value=value).get(timeout=30)
     producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=isolated_settings.bootstrap_list, consumer_timeout_ms=15000,
-                             request_timeout_ms=isolated_settings.kafka_request_timeout_ms,
-                             **isolated_settings.kafka_client_options("kafka-python", "streaming"))
+    consumer = KafkaConsumer(
+        bootstrap_servers=isolated_settings.bootstrap_list,
+        consumer_timeout_ms=15000,
+        request_timeout_ms=isolated_settings.kafka_request_timeout_ms,
+        **isolated_settings.kafka_client_options("kafka-python", "streaming"),
+    )
     try:
         tp = TopicPartition(meta.topic, meta.partition)
         consumer.assign([tp])
@@ -82,5 +93,6 @@ def test_status_reports_running(settings: Settings, stack: StackUp, capsys) -> N
     assert f"{settings.topic_tickets}({settings.topic_partitions})" in kafka.details["topics"]
     main(["status"])
     out = capsys.readouterr().out
-    assert any(line.startswith("kafka") and "running" in line and f"pid {kafka.pid}" in line
-               for line in out.splitlines())
+    assert any(
+        line.startswith("kafka") and "running" in line and f"pid {kafka.pid}" in line for line in out.splitlines()
+    )

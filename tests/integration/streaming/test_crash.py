@@ -21,20 +21,21 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from hybridflow import lake
+from hybridflow.config import child_env
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import produce
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-START = datetime(2026, 2, 2, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 2, 2, 8, 0, tzinfo=UTC)
 N_EVENTS = 20_000
 BATCH = 3_000  # MAX_OFFSETS_PER_TRIGGER: seven micro-batches, so kills land between and inside them
 KILLS = 3
@@ -50,7 +51,10 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
     out = log.open("a")
     return subprocess.Popen(
         [sys.executable, "-m", "hybridflow.cli", "stream", "--available-now"],
-        env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,  # its own group: the JVM dies with it
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own group: the JVM dies with it
     )
 
 
@@ -78,9 +82,12 @@ def _dead_letters_read_committed(settings) -> list[bytes]:
         bootstrap_servers=settings.bootstrap_list,
         isolation_level="read_committed",
         enable_auto_commit=False,
+        **settings.kafka_client_options("kafka-python", "admin"),
     )
     try:
-        partitions = [TopicPartition(settings.topic_dlq, p) for p in sorted(consumer.partitions_for_topic(settings.topic_dlq))]
+        partitions = [
+            TopicPartition(settings.topic_dlq, p) for p in sorted(consumer.partitions_for_topic(settings.topic_dlq))
+        ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         end = consumer.end_offsets(partitions)  # read_committed: the last stable offsets
@@ -97,12 +104,10 @@ def _dead_letters_read_committed(settings) -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def crashed_then_finished(module_isolated_settings, events, tmp_path_factory):
-    settings = module_isolated_settings.model_copy(update={"max_offsets_per_trigger": BATCH})
+    settings = module_isolated_settings.with_(max_offsets_per_trigger=BATCH)
     sent = produce(iter(events), settings, progress=False)
     assert sent.failed == 0 and sent.sent == len(events)
-    env = os.environ | settings.to_env() | {
-        "HYBRIDFLOW_ENV_FILE": os.devnull, "PYTHONUNBUFFERED": "1", "SPARK_MASTER": "local[2]",
-    }
+    env = child_env(settings.with_(spark_master="local[2]"), PYTHONUNBUFFERED="1")
     log = tmp_path_factory.mktemp("crash") / "stream.log"
     rng = random.Random(5)
     versions_at_kill = []
@@ -143,15 +148,18 @@ def test_every_closed_window_is_counted_once(crashed_then_finished, events):
     settings, _, _ = crashed_then_finished
     tickets = [json.loads(e.value) for e in events if e.is_valid]
     stamps = [datetime.fromisoformat(t["created_at"]) for t in tickets]
-    truth = Counter((ts.replace(second=0, microsecond=0), t["request_type"], t["priority"]) for ts, t in zip(stamps, tickets))
+    truth = Counter(
+        (ts.replace(second=0, microsecond=0), t["request_type"], t["priority"])
+        for ts, t in zip(stamps, tickets, strict=True)
+    )
     watermark = max(stamps) - timedelta(seconds=30)
     closed = {key: n for key, n in truth.items() if key[0] + timedelta(minutes=1) <= watermark}
     windows = lake.TICKET_WINDOWS.to_pandas(settings)
-    keys = list(zip(windows["window_start"], windows["request_type"], windows["priority"]))
+    keys = list(zip(windows["window_start"], windows["request_type"], windows["priority"], strict=True))
     assert len(keys) == len(set(keys))  # no window twice
     got = {
-        (start.to_pydatetime().replace(tzinfo=timezone.utc), rtype, prio): n
-        for (start, rtype, prio), n in zip(keys, windows["tickets"])
+        (start.to_pydatetime().replace(tzinfo=UTC), rtype, prio): n
+        for (start, rtype, prio), n in zip(keys, windows["tickets"], strict=True)
     }
     assert len(closed) > 50
     assert got == closed

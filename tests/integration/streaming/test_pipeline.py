@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ from hybridflow.tickets.reference import team_for
 
 pytestmark = pytest.mark.integration
 
-START = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 N_VALID = 600
 MALFORMED_RATIO = 0.05
 
@@ -78,7 +78,7 @@ def test_closed_windows_agree_with_the_tickets(spark, ran, events):
     watermark = max_event - timedelta(seconds=30)
     windows = read_lake(spark, ran, sinks.WINDOWS).toPandas()
     got = {
-        (row.window_start.to_pydatetime().replace(tzinfo=timezone.utc), row.request_type, row.priority): row.tickets
+        (row.window_start.to_pydatetime().replace(tzinfo=UTC), row.request_type, row.priority): row.tickets
         for row in windows.itertuples()
     }
     closed = {key: n for key, n in truth.items() if key[0] + timedelta(minutes=1) <= watermark}

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -30,12 +30,15 @@ def _env(settings) -> dict[str, str]:
 
 
 def test_continuous_stream_processes_and_stops_on_ctrl_c(isolated_settings, tmp_path):
-    tickets = TicketGenerator(3, datetime(2026, 1, 31, 9, tzinfo=timezone.utc)).take(50)
+    tickets = TicketGenerator(3, datetime(2026, 1, 31, 9, tzinfo=UTC)).take(50)
     produce(map(valid_event, tickets), isolated_settings, progress=False)
     log = tmp_path / "stream.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hybridflow.cli", "stream"], env=_env(isolated_settings), stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "hybridflow.cli", "stream"],
+            env=_env(isolated_settings),
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 240

@@ -21,7 +21,6 @@ from hybridflow.tickets.producer import CLIENTS, make_producer, produce
 pytestmark = pytest.mark.integration
 
 
-
 def consume_all(settings: Settings, expected: int, timeout_s: float = 60.0) -> list:
     """Every record of the tickets topic from the beginning (stops at `expected` or the timeout)."""
     consumer = KafkaConsumer(

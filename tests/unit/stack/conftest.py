@@ -27,8 +27,13 @@ def scratch_settings(settings: Settings, tmp_path: Path) -> Settings:
     """Settings for a broker that does not exist: free ports, state under tmp_path."""
     # plaintext: these tests are the supervisor's and the topics' mechanics; the secured broker has its own
     # (test_kafka_security.py here, tests/integration/security/test_kafka_login_and_acls.py)
-    return settings.with_(kafka_bootstrap_servers=f"localhost:{_free_port()}", kafka_controller_port=_free_port(),
-                          state_dir=tmp_path / "state", kafka_request_timeout_ms=2000, kafka_security="plaintext")
+    return settings.with_(
+        kafka_bootstrap_servers=f"localhost:{_free_port()}",
+        kafka_controller_port=_free_port(),
+        state_dir=tmp_path / "state",
+        kafka_request_timeout_ms=2000,
+        kafka_security="plaintext",
+    )
 
 
 @pytest.fixture

@@ -25,8 +25,12 @@ def test_properties_follow_the_settings(scratch_settings: Settings) -> None:
     assert props["controller.quorum.voters"] == f"{broker.NODE_ID}@{host}:{cport}"
     assert Path(props["log.dirs"]) == scratch_settings.state_dir / "kafka" / "data"
     assert props["group.initial.rebalance.delay.ms"] == "0"
-    for key in ("offsets.topic.replication.factor", "transaction.state.log.replication.factor",
-                "transaction.state.log.min.isr", "default.replication.factor"):
+    for key in (
+        "offsets.topic.replication.factor",
+        "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr",
+        "default.replication.factor",
+    ):
         assert props[key] == "1", key
 
 
@@ -81,8 +85,11 @@ def test_enabled_only_for_local_addresses(scratch_settings: Settings) -> None:
 
 def test_start_refuses_a_taken_port(scratch_settings: Settings, listening_socket: int) -> None:
     taken = scratch_settings.with_(kafka_bootstrap_servers=f"localhost:{listening_socket}")
-    with pytest.raises(StackError, match=rf"Port localhost:{listening_socket} \(Kafka broker\) is already in use by "
-                                         rf".*\(pid {os.getpid()}: .*KAFKA_BOOTSTRAP_SERVERS"):
+    with pytest.raises(
+        StackError,
+        match=rf"Port localhost:{listening_socket} \(Kafka broker\) is already in use by "
+        rf".*\(pid {os.getpid()}: .*KAFKA_BOOTSTRAP_SERVERS",
+    ):
         broker.KafkaBroker().start(taken)
     assert not broker.BrokerPaths.of(taken).pid.exists()  # nothing started, nothing recorded
 

@@ -31,7 +31,10 @@ def _s3(endpoint: str, secret: str):
 
 @pytest.mark.parametrize("secret", ["change-me-please", "change-me", "short"])
 def test_the_object_store_refuses_the_example_or_a_short_secret_beyond_loopback(secret):
-    with pytest.raises(StackError, match=r"^S3_ENDPOINT=http://0\.0\.0\.0:9000 is reachable from other machines.*set a long random one in \.env"):
+    with pytest.raises(
+        StackError,
+        match=r"^S3_ENDPOINT=http://0\.0\.0\.0:9000 is reachable from other machines.*set a long random one in \.env",
+    ):
         check_credentials(_s3("http://0.0.0.0:9000", secret))
 
 

@@ -97,7 +97,9 @@ def test_recycled_pid_of_another_program_is_stale(tmp_path: Path) -> None:
 
 def test_start_detached_then_stop(tmp_path: Path) -> None:
     log = tmp_path / "logs" / "sleep.out"
-    pid = process.start_detached(["sh", "-c", 'echo "started with $GREETING"; exec sleep 60'], log, env={"GREETING": "hi"})
+    pid = process.start_detached(
+        ["sh", "-c", 'echo "started with $GREETING"; exec sleep 60'], log, env={"GREETING": "hi"}
+    )
     try:
         assert process.pid_alive(pid)
         # Not our child (re-parented), and in its own session: Ctrl-C here does not reach it.
@@ -121,8 +123,13 @@ def test_stop_process_kills_what_ignores_sigterm_and_its_children(tmp_path: Path
     )
     log = tmp_path / "stubborn.out"
     pid = process.start_detached([sys.executable, "-c", stubborn], log)
-    line = process.wait_until(lambda: next((ln for ln in log.read_text().splitlines() if ln.startswith("ready")), None),
-                              10, "stubborn", "n/a", interval_s=0.05)
+    line = process.wait_until(
+        lambda: next((ln for ln in log.read_text().splitlines() if ln.startswith("ready")), None),
+        10,
+        "stubborn",
+        "n/a",
+        interval_s=0.05,
+    )
     child = int(line.split()[1])
     assert process.stop_process(pid, timeout_s=0.5) is True
     assert "TERM ignored" in log.read_text()  # it was asked first …
@@ -144,7 +151,9 @@ def test_start_detached_missing_program_fails_clearly(tmp_path: Path) -> None:
 def test_wait_until_times_out_with_the_fix_and_the_log(tmp_path: Path) -> None:
     log = tmp_path / "svc.log"
     log.write_text("line one\nthe real cause\n")
-    with pytest.raises(StackError, match=r"(?s)Service was not ready after 0 s: do X \(see .*svc\.log\).*the real cause"):
+    with pytest.raises(
+        StackError, match=r"(?s)Service was not ready after 0 s: do X \(see .*svc\.log\).*the real cause"
+    ):
         process.wait_until(lambda: False, 0.3, "Service", "do X", log_file=log, interval_s=0.05)
 
 
@@ -172,7 +181,10 @@ def test_wait_until_retries_the_named_exceptions_then_raises_the_last() -> None:
     with pytest.raises(StackError, match=r"^never$"):
         process.wait_until(lambda: _next_outcome(failing), 0.3, "x", "y", interval_s=0.05, retry_on=(StackError,))
     recovering = iter([StackError("not yet"), 7])
-    assert process.wait_until(lambda: _next_outcome(recovering), 10, "x", "y", interval_s=0.01, retry_on=(StackError,)) == 7
+    assert (
+        process.wait_until(lambda: _next_outcome(recovering), 10, "x", "y", interval_s=0.01, retry_on=(StackError,))
+        == 7
+    )
 
 
 def test_wait_until_does_not_retry_other_exceptions() -> None:

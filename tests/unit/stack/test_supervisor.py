@@ -48,14 +48,19 @@ class Toy(Service):
 
     def daemons(self, settings: Settings) -> tuple[Daemon, ...]:
         state = Path(settings.state_dir)
-        return (Daemon(
-            name="toy",
-            command=lambda: [sys.executable, "-c", SERVER, str(self.port), str(state), self.mode],
-            ready=lambda: process.port_answers("127.0.0.1", self.port),
-            pid_file=state / "run" / "toy.pid", marker=str(state), log=state / "logs" / "toy.log",
-            ports=(Port("127.0.0.1", self.port, "toy server", "TOY_PORT"),),
-            start_timeout_s=60, stop_timeout_s=0.5,
-        ),)
+        return (
+            Daemon(
+                name="toy",
+                command=lambda: [sys.executable, "-c", SERVER, str(self.port), str(state), self.mode],
+                ready=lambda: process.port_answers("127.0.0.1", self.port),
+                pid_file=state / "run" / "toy.pid",
+                marker=str(state),
+                log=state / "logs" / "toy.log",
+                ports=(Port("127.0.0.1", self.port, "toy server", "TOY_PORT"),),
+                start_timeout_s=60,
+                stop_timeout_s=0.5,
+            ),
+        )
 
 
 @pytest.fixture
@@ -86,7 +91,9 @@ def test_second_start_finds_it_running(toy: Toy, scratch_settings: Settings) -> 
     assert (Path(scratch_settings.state_dir) / "logs" / "toy.log").read_text().count("listening") == 1
 
 
-def test_a_port_taken_by_a_foreign_process_is_refused_naming_it(scratch_settings: Settings, listening_socket: int) -> None:
+def test_a_port_taken_by_a_foreign_process_is_refused_naming_it(
+    scratch_settings: Settings, listening_socket: int
+) -> None:
     with pytest.raises(StackError) as err:
         Toy(listening_socket).start(scratch_settings)
     message = str(err.value)
@@ -123,8 +130,11 @@ def test_a_stale_pid_file_neither_counts_nor_blocks(toy: Toy, scratch_settings: 
 
 
 def test_a_daemon_that_dies_while_starting_names_its_log(scratch_settings: Settings, free_port) -> None:
-    with pytest.raises(StackError, match=r"(?s)The toy server \(pid \d+\) exited while starting: read the log.*"
-                                         r"cannot open the data folder"):
+    with pytest.raises(
+        StackError,
+        match=r"(?s)The toy server \(pid \d+\) exited while starting: read the log.*"
+        r"cannot open the data folder",
+    ):
         Toy(free_port(), mode="crash").start(scratch_settings)
     assert not _pid_file(scratch_settings).exists()
 
@@ -141,8 +151,17 @@ def test_a_service_of_two_daemons_starts_and_stops_both(scratch_settings: Settin
 
         def daemons(self, settings: Settings) -> tuple[Daemon, ...]:
             one, two = first.daemons(settings)[0], second.daemons(settings)[0]
-            return (one, Daemon(**{**two.__dict__, "name": "two", "pid_file": state / "run" / "two.pid",
-                                   "log": state / "logs" / "two.log"}))
+            return (
+                one,
+                Daemon(
+                    **{
+                        **two.__dict__,
+                        "name": "two",
+                        "pid_file": state / "run" / "two.pid",
+                        "log": state / "logs" / "two.log",
+                    }
+                ),
+            )
 
     pair = Pair()
     try:

@@ -82,12 +82,22 @@ def test_status_line() -> None:
 
 def test_cli_has_stack_commands() -> None:
     parser = build_parser()
-    for command in (["up"], ["down"], ["status"], ["cluster", "up"], ["cluster", "down"], ["cluster", "status"],
-                    ["objectstore", "install", "--if-needed"], ["objectstore", "init"]):
+    for command in (
+        ["up"],
+        ["down"],
+        ["status"],
+        ["cluster", "up"],
+        ["cluster", "down"],
+        ["cluster", "status"],
+        ["objectstore", "install", "--if-needed"],
+        ["objectstore", "init"],
+    ):
         assert parser.parse_args(command).func.__module__ == "hybridflow.stack.commands", command
 
 
-def test_a_port_that_is_not_kafka_fails_without_leaking_threads(scratch_settings: Settings, listening_socket: int) -> None:
+def test_a_port_that_is_not_kafka_fails_without_leaking_threads(
+    scratch_settings: Settings, listening_socket: int
+) -> None:
     import threading
 
     fake = scratch_settings.with_(kafka_bootstrap_servers=f"localhost:{listening_socket}")

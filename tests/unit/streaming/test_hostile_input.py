@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +34,9 @@ from hybridflow.tickets.model import FIELD_NAMES, Ticket, enum_values, example
 KAFKA_SCHEMA = "key binary, value binary, topic string, partition int, offset long, timestamp timestamp"
 sys.setrecursionlimit(max(sys.getrecursionlimit(), 5_000))  # json.loads of the 1,000 levels Spark accepts
 LIMIT = 2_000  # bytes: as in test_transforms (same plan, compiled once per session); oversized records stay cheap
-EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "4"))  # batches of 30-120 records: one Spark query each, 2-8 s on 2 busy cores
+EXAMPLES = int(
+    os.environ.get("HOSTILE_EXAMPLES", "4")
+)  # batches of 30-120 records: one Spark query each, 2-8 s on 2 busy cores
 
 # --- strategies --------------------------------------------------------------------------------
 
@@ -58,7 +60,7 @@ json_values = st.recursive(
 
 def _valid_fields() -> st.SearchStrategy[dict]:
     digits = st.text(alphabet="0123456789", min_size=5, max_size=5)
-    when = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(timezone.utc))
+    when = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC))
     return st.fixed_dictionaries({
         "ticket_id": st.uuids().map(str),
         "client_id": digits.map(lambda d: "C" + d),
@@ -108,7 +110,11 @@ def _serialise(draw: st.DrawFn, doc: dict) -> bytes:
         data = b"\xef\xbb\xbf" + data
     elif damage == "bad_utf8":
         at = draw(st.integers(0, len(data)))
-        data = data[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf8\x88\x80\x80\x80"])) + data[at:]
+        data = (
+            data[:at]
+            + draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf8\x88\x80\x80\x80"]))
+            + data[at:]
+        )
     elif damage == "truncate":
         data = data[: draw(st.integers(0, max(0, len(data) - 1)))]
     return data
@@ -141,7 +147,7 @@ def records(draw: st.DrawFn) -> bytes | None:
 
 def validate_batch(spark, values: list[bytes | None]) -> list[Row]:
     """One Spark query: the Kafka-shaped batch through `decode` + `validate`, in offset order."""
-    t0 = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     rows = [Row(key=None, value=v, topic="hostile", partition=0, offset=i, timestamp=t0) for i, v in enumerate(values)]
     df = spark.createDataFrame(rows, KAFKA_SCHEMA)
     out = transforms.validate(transforms.decode(df), LIMIT).collect()  # a year Python cannot hold fails here
@@ -176,14 +182,16 @@ def check_batch(spark, values: list[bytes | None]) -> None:
         if row["error"] is not None:
             assert row["error"]["reason"] in transforms.REASONS, shown
             assert row["error"]["detail"], f"dead letter without a detail: {shown}"
-            assert not (model_accepts(value) and len(value) <= LIMIT), f"the model accepts what Spark refuses ({row['error']}): {shown}"
+            assert not (model_accepts(value) and len(value) <= LIMIT), (
+                f"the model accepts what Spark refuses ({row['error']}): {shown}"
+            )
             continue
         assert all(row[name] is not None for name in FIELD_NAMES), shown
         ticket = model_of_fields(value)  # the model must accept what reaches the lake
         assert {name: row[name] for name in FIELD_NAMES if name != "created_at"} == {
             name: str(getattr(ticket, name)) for name in FIELD_NAMES if name != "created_at"
         }, shown
-        assert row["created_at"].replace(tzinfo=timezone.utc) == ticket.created_at, shown
+        assert row["created_at"].replace(tzinfo=UTC) == ticket.created_at, shown
 
 
 @settings(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pyspark.sql import Row
@@ -18,7 +18,7 @@ MAX_BYTES = 2_000
 
 def kafka_rows(spark, values: list[bytes | None]):
     """A static DataFrame with the Kafka source's columns, one row per value."""
-    t0 = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     rows = [
         Row(key=b"C00042", value=v, topic="client_tickets", partition=i % 3, offset=i, timestamp=t0)
         for i, v in enumerate(values)
@@ -41,7 +41,9 @@ def validated(spark, values):
 def test_valid_ticket_passes_with_typed_fields(spark):
     out = transforms.valid_tickets(validated(spark, [example().to_bytes()])).collect()
     assert len(out) == 1
-    ticket = Ticket.model_validate({name: out[0][name] for name in FIELD_NAMES} | {"created_at": out[0]["created_at"].replace(tzinfo=timezone.utc)})
+    ticket = Ticket.model_validate(
+        {name: out[0][name] for name in FIELD_NAMES} | {"created_at": out[0]["created_at"].replace(tzinfo=UTC)}
+    )
     assert ticket == example()
 
 
@@ -126,11 +128,15 @@ def test_enrich_adds_team_and_sla_due_times(spark, request_type, priority):
 
 
 def test_windowed_counts_group_by_window_type_and_priority(spark):
-    base = datetime(2026, 1, 31, 9, 0, tzinfo=timezone.utc)
+    base = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     minutes = [0, 0, 0, 1, 1, 5]
     values = [
-        encode(good(created_at=(base + timedelta(minutes=m, seconds=7)).isoformat().replace("+00:00", "Z"),
-                    priority="high" if i == 1 else "medium"))
+        encode(
+            good(
+                created_at=(base + timedelta(minutes=m, seconds=7)).isoformat().replace("+00:00", "Z"),
+                priority="high" if i == 1 else "medium",
+            )
+        )
         for i, m in enumerate(minutes)
     ]
     valid = transforms.valid_tickets(validated(spark, values))
@@ -145,7 +151,7 @@ def test_spark_and_the_model_agree_on_every_generated_event(spark):
     from hybridflow.tickets.generator import TicketGenerator
     from hybridflow.tickets.malformed import MalformedKind, mix
 
-    tickets = TicketGenerator(5, datetime(2026, 1, 31, 9, tzinfo=timezone.utc)).take(200)
+    tickets = TicketGenerator(5, datetime(2026, 1, 31, 9, tzinfo=UTC)).take(200)
     limit = 10_000  # above the longest valid request (2,000 characters), as in the default settings
     events = list(mix(tickets, 0.4, seed=5, max_payload_bytes=limit))
     assert {e.kind for e in events if e.kind} == set(MalformedKind)  # every kind is exercised
@@ -161,7 +167,9 @@ def test_extra_fields_are_ignored_like_the_model_does(spark):
     assert transforms.valid_tickets(validated(spark, [value])).count() == 1
 
 
-@pytest.mark.parametrize(("slots", "partitions", "real_time"), [(6, 3, True), (5, 3, True), (4, 3, False), (2, 1, False)])
+@pytest.mark.parametrize(
+    ("slots", "partitions", "real_time"), [(6, 3, True), (5, 3, True), (4, 3, False), (2, 1, False)]
+)
 def test_real_time_mode_only_when_it_leaves_slots_for_the_micro_batch_queries(slots, partitions, real_time):
     from hybridflow.config import get_settings
     from hybridflow.streaming.sinks import real_time_possible

@@ -120,7 +120,9 @@ def test_kafka_python_partitions_keys_as_the_default_partitioner_does():
     for key in keys:
         send(key, b"{}")
     cluster = SimpleNamespace(
-        topics=lambda: {"t"}, partitions_for_topic=lambda t: {0, 1, 2}, available_partitions_for_topic=lambda t: {0, 1, 2}
+        topics=lambda: {"t"},
+        partitions_for_topic=lambda t: {0, 1, 2},
+        available_partitions_for_topic=lambda t: {0, 1, 2},
     )
     expected = [DefaultPartitioner().partition("t", None, k, None, None, cluster) for k in keys]
     assert [s["partition"] for s in fake.sent] == expected
