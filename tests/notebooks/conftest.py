@@ -28,6 +28,8 @@ def built_report(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -
     up(settings)
     run = f"t{uuid.uuid4().hex[:8]}"
     try:
-        yield build_report(out_dir=tmp_path_factory.mktemp("report"), smoke=True, progress=False, keep_going=True, run=run)
+        yield build_report(
+            out_dir=tmp_path_factory.mktemp("report"), smoke=True, progress=False, keep_going=True, run=run
+        )
     finally:
         cleanup_run(run)

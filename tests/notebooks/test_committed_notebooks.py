@@ -22,7 +22,9 @@ def test_notebooks_are_numbered_in_reading_order():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_committed_without_outputs_or_execution_counts(path):
     nb = nbformat.read(path, as_version=4)
-    dirty = [i + 1 for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    dirty = [
+        i + 1 for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
+    ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts; clear them before committing"
 
 
@@ -33,7 +35,9 @@ def test_opens_with_title_summary_and_parameters(path):
     assert first.cell_type == "markdown" and first.source.startswith("# "), f"{path.name}: no H1 title first"
     assert len([line for line in first.source.splitlines() if line.strip()]) >= 2, f"{path.name}: no one-line summary"
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(params) == 1 and nb.cells.index(params[0]) == 1, f"{path.name}: the 2nd cell must be the `parameters` cell"
+    assert len(params) == 1 and nb.cells.index(params[0]) == 1, (
+        f"{path.name}: the 2nd cell must be the `parameters` cell"
+    )
     assert "IN_TEST" in params[0].source, f"{path.name}: the parameters cell must read IN_TEST (smoke mode)"
 
 
@@ -44,5 +48,7 @@ def test_code_stays_thin(path):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        assert not re.search(r"^\s*(def|class) ", cell.source, re.M), f"{path.name} cell {i + 1}: move the function to hybridflow"
+        assert not re.search(r"^\s*(def|class) ", cell.source, re.M), (
+            f"{path.name} cell {i + 1}: move the function to hybridflow"
+        )
         assert "sys.path" not in cell.source, f"{path.name} cell {i + 1}: no sys.path hacks; the package is installed"

@@ -24,8 +24,9 @@ def lab(tmp_path: Path):
     env = {**os.environ, "LAB_PORT": str(port), "LAB_TOKEN": token, "JUPYTER_DATA_DIR": str(tmp_path / "jupyter")}
     env.pop("DISPLAY", None)
     log = (tmp_path / "lab.log").open("w")
-    proc = subprocess.Popen([str(PROJ_ROOT / "scripts" / "lab.sh")], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(PROJ_ROOT / "scripts" / "lab.sh")], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -47,6 +48,7 @@ def lab(tmp_path: Path):
 
 def test_lab_serves_the_notebooks_with_the_project_kernel(lab):
     base, token, log = lab
+
     def get(path: str) -> dict:
         with urllib.request.urlopen(f"{base}{path}?token={token}", timeout=10) as resp:
             return json.load(resp)

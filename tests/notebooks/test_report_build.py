@@ -70,7 +70,9 @@ def test_html_is_self_contained(built_report):
     for path in NOTEBOOKS:
         assert _title(path) in text, f"section {_title(path)!r} missing from the HTML report"
     # Nothing the page needs to display is fetched from elsewhere: scripts, stylesheets, images, fonts.
-    external = re.findall(r"""<(?:script|img|link|iframe|source)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//""", html, re.I)
+    external = re.findall(
+        r"""<(?:script|img|link|iframe|source)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//""", html, re.I
+    )
     assert not external, f"external resources referenced: {external[:3]}"
     assert not re.search(r"""@import\s+(?:url\()?["']?(?:https?:)?//""", html, re.I)
     assert not re.search(r"""url\(\s*["']?(?:https?:)?//""", html, re.I), "a stylesheet loads a remote font or image"
@@ -80,7 +82,9 @@ def test_html_is_self_contained(built_report):
 def _pdf_pages(built_report) -> list[str]:
     from pypdf import PdfReader
 
-    return [re.sub(r"\s+", "", page.extract_text() or "").replace("’", "'") for page in PdfReader(built_report.pdf).pages]
+    return [
+        re.sub(r"\s+", "", page.extract_text() or "").replace("’", "'") for page in PdfReader(built_report.pdf).pages
+    ]
 
 
 def test_pdf_is_a4(built_report):

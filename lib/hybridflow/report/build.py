@@ -63,7 +63,9 @@ class BuildSummary:
 
     def line(self) -> str:
         """The one-line summary printed at the end of `make report`."""
-        outputs = [str(p.relative_to(Path.cwd()) if p.is_relative_to(Path.cwd()) else p) for p in (self.html, self.pdf) if p]
+        outputs = [
+            str(p.relative_to(Path.cwd()) if p.is_relative_to(Path.cwd()) else p) for p in (self.html, self.pdf) if p
+        ]
         pdf = f", PDF {self.pages} pages with {self.pdf_images} images" if self.pdf else ""
         failed = f" ({len(self.failures)} FAILED: {', '.join(self.failures)})" if self.failures else ""
         return (
@@ -81,7 +83,9 @@ def list_notebooks(folder: Path = NOTEBOOKS_DIR, only: list[str] | None = None) 
     if only:
         paths = [p for p in paths if p.name[:2] in only or p.stem in only or p.name in only]
     if not paths:
-        raise ReportError(f"No numbered notebook (NN_name.ipynb) in {folder}" + (f" matching {only}" if only else "") + ".")
+        raise ReportError(
+            f"No numbered notebook (NN_name.ipynb) in {folder}" + (f" matching {only}" if only else "") + "."
+        )
     return paths
 
 
@@ -134,8 +138,9 @@ def _cell_label(nb_name: str, index: int, cell: NotebookNode) -> str:
     return f"{nb_name}, cell {index + 1} ({first[:60]!r})"
 
 
-def execute_notebook(path: Path, env: dict[str, str], timeout_s: int = CELL_TIMEOUT_S, progress: bool = True,
-                     save_to: Path | None = None) -> NotebookNode:
+def execute_notebook(
+    path: Path, env: dict[str, str], timeout_s: int = CELL_TIMEOUT_S, progress: bool = True, save_to: Path | None = None
+) -> NotebookNode:
     """Run one notebook top to bottom on a fresh kernel; return the executed copy (also written to `save_to`).
 
     Raises:
@@ -202,8 +207,12 @@ def error_outputs(nb: NotebookNode) -> list[str]:
 def git_commit(root: Path = PROJ_ROOT) -> str:
     """Short commit of the working tree, marked '+ modifications locales' when it is dirty."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "inconnu (pas un dépôt git)"
     return commit + (" + modifications locales" if dirty else "")
@@ -256,8 +265,7 @@ def combine(executed: list[tuple[str, NotebookNode]], date: str, commit: str) ->
         f"Rapport généré le {date} — commit `{commit}`.\n\n"
         "Chaque section ci-dessous est un notebook du dossier `notebooks/`, exécuté de bout en bout "
         "contre la pile locale (broker Kafka, Spark, PostgreSQL) par `make report`.\n\n"
-        f"## Sommaire\n\n{toc}\n"
-        + (f"\n## Table des figures\n\n{figures}\n" if figures else "")
+        f"## Sommaire\n\n{toc}\n" + (f"\n## Table des figures\n\n{figures}\n" if figures else "")
     )
     cells = [nbformat.v4.new_markdown_cell(title_page, metadata={"tags": ["html-only"]})]
     for stem, nb in executed:
@@ -323,7 +331,9 @@ def export_latex(nb: NotebookNode, folder: Path) -> Path:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": REPORT_NAME}, "output_files_dir": "images"})
+    body, resources = exporter.from_notebook_node(
+        nb, resources={"metadata": {"name": REPORT_NAME}, "output_files_dir": "images"}
+    )
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -353,7 +363,10 @@ def compile_pdf(tex: Path, passes: int = 2, progress: bool = True) -> Path:
     for _ in tqdm(range(passes), desc="xelatex", unit="pass", leave=False, disable=not progress):
         result = subprocess.run(
             [xelatex, "-interaction=nonstopmode", "-halt-on-error", tex.name],
-            cwd=tex.parent, capture_output=True, text=True, errors="replace",
+            cwd=tex.parent,
+            capture_output=True,
+            text=True,
+            errors="replace",
         )
         if result.returncode != 0:
             log = tex.with_suffix(".log")

@@ -97,11 +97,21 @@ def reset_topics(settings: Settings, topics: list[str] | None = None, timeout_s:
         present = [n for n in names if n in set(admin.list_topics())]
         if present:
             admin.delete_topics(present, timeout_ms=settings.kafka_request_timeout_ms, raise_errors=False)
-        wait_until(lambda: not set(names) & set(admin.list_topics()), timeout_s,
-                   what=f"The deletion of topics {names}", fix="check the broker log, then rerun")
+        wait_until(
+            lambda: not set(names) & set(admin.list_topics()),
+            timeout_s,
+            what=f"The deletion of topics {names}",
+            fix="check the broker log, then rerun",
+        )
     # A just-deleted topic can take a moment to be creatable again.
-    return wait_until(lambda: ensure_topics(settings), 10.0, what=f"Re-creating topics {names}",
-                      fix="check the broker log, then rerun", interval_s=1.0, retry_on=(StackError,))
+    return wait_until(
+        lambda: ensure_topics(settings),
+        10.0,
+        what=f"Re-creating topics {names}",
+        fix="check the broker log, then rerun",
+        interval_s=1.0,
+        retry_on=(StackError,),
+    )
 
 
 def reset_lake(settings: Settings, tables: list[lake.LakeTable] | None = None) -> list[str]:
@@ -138,8 +148,9 @@ def forget_last_commit(settings: Settings, query: str) -> int:
     return last
 
 
-def ensure_pipeline_output(spark, settings: Settings, count: int, malformed_ratio: float, seed: int = 42,
-                           span_s: float = 600.0) -> str:
+def ensure_pipeline_output(
+    spark, settings: Settings, count: int, malformed_ratio: float, seed: int = 42, span_s: float = 600.0
+) -> str:
     """Make sure the report's lake holds the stream's Delta tables; run the sample pipeline if it does not.
 
     Lets a results notebook run on its own (fresh kernel, nothing run before it). With
@@ -179,7 +190,9 @@ def prepare_crm(settings: Settings, scale: float, seed: int = 42, export_files: 
 
     _guard(settings)
     if not settings.pg_database.startswith(REPORT_DATABASE):
-        raise StackError(f"Refusing to reseed database {settings.pg_database!r}: only {REPORT_DATABASE} is the report's.")
+        raise StackError(
+            f"Refusing to reseed database {settings.pg_database!r}: only {REPORT_DATABASE} is the report's."
+        )
     SERVICE.start(settings)  # idempotent
     ensure_role_and_database(settings, settings.pg_database)
     for uri in lake_outputs(settings).values():

@@ -48,8 +48,10 @@ class DeploymentResult:
             ("tâches exécutées par des exécuteurs (pas le driver)", ev.tasks_on_workers),
             ("tâches par exécuteur", ", ".join(f"{k}: {v}" for k, v in sorted(ev.tasks_by_executor.items()))),
         ]
-        rows += [(f"lac identique en local et sur le cluster : {d}", "oui" if same else "NON")
-                 for d, same in self.comparison.same_contents.items()]
+        rows += [
+            (f"lac identique en local et sur le cluster : {d}", "oui" if same else "NON")
+            for d, same in self.comparison.same_contents.items()
+        ]
         return pd.DataFrame(rows, columns=["preuve", "valeur"])
 
 
@@ -74,8 +76,10 @@ def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory
     topics = settings.with_(topic_dlq=f"{settings.topic_dlq}_deploy")
     reset_topics(topics, [topics.topic_dlq])
     s3 = _s3_settings(topics, root / "state").with_(
-        spark_master_webui_port=free_port(), spark_worker_webui_port=free_port(),
-        spark_worker_cores=worker_cores, spark_worker_memory=worker_memory,
+        spark_master_webui_port=free_port(),
+        spark_worker_webui_port=free_port(),
+        spark_worker_cores=worker_cores,
+        spark_worker_memory=worker_memory,
     )
     store, cluster = ObjectStore(), SparkCluster()
     spec = ClusterSpec.of(s3)
@@ -91,8 +95,10 @@ def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory
             delta = table.delta(cluster_lake)
             if delta is None:
                 continue
-            listing += [{"table": table.name, "version Delta": delta.version(), "fichier": path, "octets": size}
-                        for path, size in table.files(cluster_lake)]
+            listing += [
+                {"table": table.name, "version Delta": delta.version(), "fichier": path, "octets": size}
+                for path, size in table.files(cluster_lake)
+            ]
     finally:
         cluster.stop(s3)
         store.stop(s3)

@@ -107,9 +107,7 @@ class Table:
 
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in self.frame.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in self._rows
-        )
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>" for row in self._rows)
         caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
         return (
             '<table class="hf-table" style="border-collapse:collapse;font-size:0.85em">'
@@ -121,7 +119,9 @@ class Table:
         widths = [max([len(str(c))] + [len(r[i]) for r in self._rows]) for i, c in enumerate(self.frame.columns)]
         total = sum(widths) or 1
         spec = "".join(
-            f">{{\\raggedright\\arraybackslash}}p{{{max(0.06, w / total) * 0.95:.2f}\\linewidth}}" if total > 100 and w > 25 else "l"
+            f">{{\\raggedright\\arraybackslash}}p{{{max(0.06, w / total) * 0.95:.2f}\\linewidth}}"
+            if total > 100 and w > 25
+            else "l"
             for w in widths
         )
         head = " & ".join(r"\textbf{" + latex_escape(c) + "}" for c in self.frame.columns)
@@ -153,7 +153,9 @@ def to_frame(data: Any, max_rows: int = MAX_ROWS) -> pd.DataFrame:
         return pd.DataFrame({"clé": list(data.keys()), "valeur": list(data.values())}).head(max_rows)
     if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
         return pd.DataFrame(list(data)).head(max_rows)
-    raise ReportError(f"show() cannot display a {type(data).__name__}: pass a pandas or Spark DataFrame, a dict or a list.")
+    raise ReportError(
+        f"show() cannot display a {type(data).__name__}: pass a pandas or Spark DataFrame, a dict or a list."
+    )
 
 
 def show(data: Any, caption: str | None = None, max_rows: int = MAX_ROWS, index: bool = False) -> Table:
@@ -190,7 +192,7 @@ class CaptionedImage:
         data = {
             "image/png": encoded,
             "text/html": f'<figure class="hf-figure"><img src="data:image/png;base64,{encoded}"{width} '
-                         f'style="max-width:100%;height:auto" alt="{html.escape(self.caption or "")}"/>{caption}</figure>',
+            f'style="max-width:100%;height:auto" alt="{html.escape(self.caption or "")}"/>{caption}</figure>',
             "text/plain": f"<figure: {self.caption or 'sans légende'}>",
         }
         metadata: dict[str, Any] = {"hybridflow": {"caption": self.caption}} if self.caption else {}

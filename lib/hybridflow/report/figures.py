@@ -69,13 +69,17 @@ def fr(values) -> list[str]:
 # --- the generator (notebook 4) -----------------------------------------------------------------
 
 
-def generator_mix(tickets: pd.DataFrame, type_targets: dict[str, float], priority_given_type: dict[str, dict[str, float]]) -> Figure:
+def generator_mix(
+    tickets: pd.DataFrame, type_targets: dict[str, float], priority_given_type: dict[str, dict[str, float]]
+) -> Figure:
     """Left: request types observed vs target; right: priority mix within each request type."""
     fig, (left, right) = _fig(10, 3.8, ncols=2)
     observed = tickets["request_type"].value_counts(normalize=True).reindex(TYPE_ORDER, fill_value=0)
     x = np.arange(len(TYPE_ORDER))
     left.bar(x - 0.2, observed.values * 100, 0.4, label="observé", color=[REQUEST_TYPE_COLORS[t] for t in TYPE_ORDER])
-    left.bar(x + 0.2, [type_targets[t] * 100 for t in TYPE_ORDER], 0.4, label="cible", color="lightgray", edgecolor="gray")
+    left.bar(
+        x + 0.2, [type_targets[t] * 100 for t in TYPE_ORDER], 0.4, label="cible", color="lightgray", edgecolor="gray"
+    )
     left.set_xticks(x, fr(TYPE_ORDER))
     left.set_ylabel("% des tickets")
     left.set_title("Type de demande : observé vs cible")
@@ -85,7 +89,9 @@ def generator_mix(tickets: pd.DataFrame, type_targets: dict[str, float], priorit
     )
     bottom = np.zeros(len(TYPE_ORDER))
     for prio in PRIORITY_ORDER:
-        right.barh(fr(TYPE_ORDER), mix[prio].values * 100, left=bottom, color=PRIORITY_COLORS[prio], label=LABELS_FR[prio])
+        right.barh(
+            fr(TYPE_ORDER), mix[prio].values * 100, left=bottom, color=PRIORITY_COLORS[prio], label=LABELS_FR[prio]
+        )
         bottom += mix[prio].values * 100
     for i, t in enumerate(TYPE_ORDER):  # the target share of "critical", as a tick on each bar
         right.plot([100 - priority_given_type[t]["critical"] * 100] * 2, [i - 0.4, i + 0.4], color="black", lw=1)
@@ -168,7 +174,9 @@ def latency_distributions(paths: dict[str, dict], title: str) -> Figure:
     for (label, p), color in zip(paths.items(), LATENCY_COLORS, strict=False):
         if p.get("target"):
             ax.axvline(p["target"], color=color, ls="--", lw=0.8, alpha=0.7)
-            ax.text(p["target"], 3, f" cible p95 ≤ {p['target']:g} s", color=color, fontsize=7, rotation=90, va="bottom")
+            ax.text(
+                p["target"], 3, f" cible p95 ≤ {p['target']:g} s", color=color, fontsize=7, rotation=90, va="bottom"
+            )
         if not p["n"] or p["n"] < 2:
             ax.plot([], [], color=color, label=f"{label} : non mesuré ({int(p['n'])} ticket)")
             continue
@@ -176,12 +184,30 @@ def latency_distributions(paths: dict[str, dict], title: str) -> Figure:
         if samples is not None and len(samples) > 1:
             x = np.sort(np.clip(np.asarray(samples, dtype=float), 1e-3, None))
             count = f"{len(x):,}".replace(",", " ")
-            ax.step(x, np.arange(1, len(x) + 1) / len(x) * 100, where="post", color=color, label=f"{label} ({count} tickets)")
+            ax.step(
+                x,
+                np.arange(1, len(x) + 1) / len(x) * 100,
+                where="post",
+                color=color,
+                label=f"{label} ({count} tickets)",
+            )
         else:
-            ax.plot([p["p50"], p["p95"], p["p99"]], [50, 95, 99], color=color, ls=":",
-                    label=f"{label} ({int(p['n'])} tickets, par ses percentiles)")
+            ax.plot(
+                [p["p50"], p["p95"], p["p99"]],
+                [50, 95, 99],
+                color=color,
+                ls=":",
+                label=f"{label} ({int(p['n'])} tickets, par ses percentiles)",
+            )
         ax.scatter([p["p50"], p["p95"], p["p99"]], [50, 95, 99], color=color, s=18, zorder=3)
-        ax.annotate(f"p95 {p['p95']:.2f} s", (p["p95"], 95), textcoords="offset points", xytext=(6, -12), fontsize=8, color=color)
+        ax.annotate(
+            f"p95 {p['p95']:.2f} s",
+            (p["p95"], 95),
+            textcoords="offset points",
+            xytext=(6, -12),
+            fontsize=8,
+            color=color,
+        )
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
@@ -208,8 +234,15 @@ def tickets_over_time(windows: pd.DataFrame, by: str) -> Figure:
     width = (x.to_series().diff().median() if len(x) > 1 else pd.Timedelta(minutes=1)) * 0.85
     bottom = np.zeros(len(table))
     for column in table.columns:  # one stacked bar per closed window: windows are discrete, not a curve
-        ax.bar(x, table[column].to_numpy(), width=width, bottom=bottom, align="edge",
-               color=colors[column], label=LABELS_FR.get(column, column))
+        ax.bar(
+            x,
+            table[column].to_numpy(),
+            width=width,
+            bottom=bottom,
+            align="edge",
+            color=colors[column],
+            label=LABELS_FR.get(column, column),
+        )
         bottom += table[column].to_numpy()
     ax.set_ylabel("tickets par fenêtre")
     ax.set_xlabel("heure d'événement (UTC)")
@@ -255,8 +288,13 @@ def sla_exposure(buckets: pd.DataFrame, group_label: str) -> Figure:
     fig, (ax,) = _fig(8, 3.2)
     left = np.zeros(len(buckets))
     for label, color in zip(buckets.columns, SLA_BUCKET_COLORS, strict=False):
-        ax.barh(labels.labels(buckets.index, labels.CONTRACT_TIER | labels.PRIORITY), buckets[label], left=left, color=color,
-                label=f"échéance {label}")
+        ax.barh(
+            labels.labels(buckets.index, labels.CONTRACT_TIER | labels.PRIORITY),
+            buckets[label],
+            left=left,
+            color=color,
+            label=f"échéance {label}",
+        )
         left += buckets[label].to_numpy()
     ax.set_xlabel("tickets ouverts")
     ax.set_ylabel(group_label)
@@ -321,7 +359,9 @@ def _short(label: str) -> str:
     return label.split(" (")[0]
 
 
-def weight_sensitivity(tornado: pd.DataFrame, base_margin: float, winner: str, wins: dict[str, float], draws: int) -> Figure:
+def weight_sensitivity(
+    tornado: pd.DataFrame, base_margin: float, winner: str, wins: dict[str, float], draws: int
+) -> Figure:
     """Left: the winner's lead when each criterion weight moves ±25 % (tornado); right: wins over random weightings."""
     fig, (left, right) = _fig(10, 3.8, ncols=2)
     pivot = tornado.pivot_table(index="critère", columns="facteur", values="marge")
@@ -329,10 +369,20 @@ def weight_sensitivity(tornado: pd.DataFrame, base_margin: float, winner: str, w
     swing = (pivot[high_factor] - pivot[low_factor]).abs().sort_values()
     pivot = pivot.loc[swing.index]
     y = np.arange(len(pivot))
-    left.barh(y, pivot[low_factor] - base_margin, left=base_margin, color="#9ecae1",
-              label=f"poids × {low_factor:.2f}".replace(".", ","))
-    left.barh(y, pivot[high_factor] - base_margin, left=base_margin, color="#3182bd",
-              label=f"poids × {high_factor:.2f}".replace(".", ","))
+    left.barh(
+        y,
+        pivot[low_factor] - base_margin,
+        left=base_margin,
+        color="#9ecae1",
+        label=f"poids × {low_factor:.2f}".replace(".", ","),
+    )
+    left.barh(
+        y,
+        pivot[high_factor] - base_margin,
+        left=base_margin,
+        color="#3182bd",
+        label=f"poids × {high_factor:.2f}".replace(".", ","),
+    )
     left.axvline(base_margin, color="black", lw=0.8)
     left.axvline(0, color="#d62728", ls="--", lw=1, label="bascule (avance nulle)")
     left.set_yticks(y, [_short(c) for c in pivot.index], fontsize=8)

@@ -28,7 +28,9 @@ def model_table() -> pd.DataFrame:
         if "$ref" in prop:  # enums are referenced definitions
             prop = prop | schema["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
         # Enum codes stay as they travel on the wire, with their French label beside them.
-        constraint = prop.get("pattern") or (", ".join(f"{v} ({label(v)})" for v in prop["enum"]) if "enum" in prop else "")
+        constraint = prop.get("pattern") or (
+            ", ".join(f"{v} ({label(v)})" for v in prop["enum"]) if "enum" in prop else ""
+        )
         if prop.get("format"):
             constraint = prop["format"] + (f" ; {constraint}" if constraint else "")
         if "maxLength" in prop:
@@ -342,14 +344,23 @@ def delta_history(table, settings: Settings) -> pd.DataFrame:
     for commit in sorted(delta.history(), key=lambda c: c["version"]):
         params = commit.get("operationParameters") or {}
         metrics = commit.get("operationMetrics") or {}
-        keep = ("numOutputRows", "numFiles", "numTargetRowsInserted", "numTargetRowsUpdated", "numTargetFilesRemoved",
-                "numAddedFiles", "numRemovedFiles")
+        keep = (
+            "numOutputRows",
+            "numFiles",
+            "numTargetRowsInserted",
+            "numTargetRowsUpdated",
+            "numTargetFilesRemoved",
+            "numAddedFiles",
+            "numRemovedFiles",
+        )
         rows.append(
             {
                 "version": commit["version"],
                 "commit (UTC)": pd.Timestamp(commit["timestamp"], unit="ms", tz="UTC"),
                 "opération": commit.get("operation"),
-                "paramètres": ", ".join(f"{k}={v}" for k, v in params.items() if k in ("mode", "outputMode", "epochId", "queryId")),
+                "paramètres": ", ".join(
+                    f"{k}={v}" for k, v in params.items() if k in ("mode", "outputMode", "epochId", "queryId")
+                ),
                 "métriques": ", ".join(f"{k}={metrics[k]}" for k in keep if k in metrics),
             }
         )
@@ -428,10 +439,20 @@ def drain_table(drained) -> pd.DataFrame:
     import statistics
 
     rows = [
-        ("Spark seul : Kafka → from_json → Parquet (une requête)", statistics.median(drained.baseline_s), drained.rate(drained.baseline_s)),
-        ("hybridflow stream --available-now (job complet)", statistics.median(drained.job_s), drained.rate(drained.job_s)),
+        (
+            "Spark seul : Kafka → from_json → Parquet (une requête)",
+            statistics.median(drained.baseline_s),
+            drained.rate(drained.baseline_s),
+        ),
+        (
+            "hybridflow stream --available-now (job complet)",
+            statistics.median(drained.job_s),
+            drained.rate(drained.job_s),
+        ),
     ]
-    frame = pd.DataFrame(rows, columns=["exécution (processus entier, JVM comprise)", "durée médiane (s)", "événements/s"])
+    frame = pd.DataFrame(
+        rows, columns=["exécution (processus entier, JVM comprise)", "durée médiane (s)", "événements/s"]
+    )
     frame["événements/s"] = frame["événements/s"].round()
     frame["durée médiane (s)"] = frame["durée médiane (s)"].round(1)
     frame["job / référence"] = ["", f"{drained.ratio:.2f}× (cible ≥ {DRAIN_RATIO_TARGET}×)"]
@@ -445,8 +466,10 @@ def latency_paths(held) -> dict[str, dict]:
     otherwise the curve goes through p50/p95/p99.
     """
     return {
-        "visible dans la table tickets": held.visible | {"target": VISIBLE_P95_TARGET_S, "samples": getattr(held, "visible_s", None)},
-        "publié dans le topic d'alertes": held.alerts | {"target": ALERTS_P95_TARGET_S, "samples": getattr(held, "alerts_s", None)},
+        "visible dans la table tickets": held.visible
+        | {"target": VISIBLE_P95_TARGET_S, "samples": getattr(held, "visible_s", None)},
+        "publié dans le topic d'alertes": held.alerts
+        | {"target": ALERTS_P95_TARGET_S, "samples": getattr(held, "alerts_s", None)},
     }
 
 
@@ -521,7 +544,9 @@ def dead_letters(settings: Settings) -> pd.DataFrame:
         {
             "reason": [h.get("dlq.reason") for h in headers],
             "detail": [h.get("dlq.detail") for h in headers],
-            "source_partition": [int(h["dlq.source.partition"]) if h.get("dlq.source.partition") else None for h in headers],
+            "source_partition": [
+                int(h["dlq.source.partition"]) if h.get("dlq.source.partition") else None for h in headers
+            ],
             "source_offset": [int(h["dlq.source.offset"]) if h.get("dlq.source.offset") else None for h in headers],
             "value": records["value"],
         }

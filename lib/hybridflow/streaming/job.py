@@ -73,6 +73,7 @@ class TicketBatchWriter:
         # Parsed and validated by the streaming plan (planned once, not per batch); cached here so
         # both outputs read the batch once.
         validated = validated.persist(StorageLevel.MEMORY_AND_DISK)
+        started = time.perf_counter()
         try:
             tickets = enrich_with_clients(
                 transforms.enrich(transforms.valid_tickets(validated), self._teams, self._slas),
@@ -81,10 +82,18 @@ class TicketBatchWriter:
             if not sinks.append_once(tickets, TICKETS, self.settings, self._app_id, batch_id, self._first_batch):
                 self.stats["replayed"] += 1
             self._first_batch = False
+            landed = time.perf_counter()
             if self._publisher is None:
                 self._publisher = sinks.DeadLetterPublisher(self.settings, self._app_id)
             # Dead letters are few (malformed events only, at most MAX_OFFSETS_PER_TRIGGER a batch).
-            published = self._publisher.publish(transforms.dead_letters(validated).collect())
+            letters = transforms.dead_letters(validated).collect()
+            collected = time.perf_counter()
+            published = self._publisher.publish(letters)
+            log.debug(
+                "tickets batch %d: read, validate and append to Delta %.1f s; collect %d dead letters %.1f s; "
+                "publish them %.1f s",
+                batch_id, landed - started, len(letters), collected - landed, time.perf_counter() - collected,
+            )  # fmt: skip
             self.stats["batches"] += 1
             self.stats["dead_letters"] += published
         finally:

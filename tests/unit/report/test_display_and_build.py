@@ -12,7 +12,10 @@ from hybridflow.report.errors import ReportError
 
 
 def test_latex_escape_covers_specials():
-    assert latex_escape("50% de R&D_x #1 {a} ~ ^ \\") == r"50\% de R\&D\_x \#1 \{a\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+    assert (
+        latex_escape("50% de R&D_x #1 {a} ~ ^ \\")
+        == r"50\% de R\&D\_x \#1 \{a\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+    )
 
 
 def test_table_renders_html_and_latex_and_truncates_long_cells():

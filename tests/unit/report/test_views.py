@@ -10,8 +10,16 @@ from hybridflow.tickets.model import example
 
 
 def test_windows_vs_tickets_marks_open_windows():
-    tickets = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-31T09:00:10Z", "2026-01-31T09:00:50Z", "2026-01-31T09:01:05Z"])})
-    windows = pd.DataFrame({"window_start": [pd.Timestamp("2026-01-31T09:00:00")], "window_end": [pd.Timestamp("2026-01-31T09:01:00")], "tickets": [2]})
+    tickets = pd.DataFrame(
+        {"created_at": pd.to_datetime(["2026-01-31T09:00:10Z", "2026-01-31T09:00:50Z", "2026-01-31T09:01:05Z"])}
+    )
+    windows = pd.DataFrame(
+        {
+            "window_start": [pd.Timestamp("2026-01-31T09:00:00")],
+            "window_end": [pd.Timestamp("2026-01-31T09:01:00")],
+            "tickets": [2],
+        }
+    )
     frame = views.windows_vs_tickets(tickets, windows)
     assert frame["valid_tickets"].tolist() == [2, 1]
     assert frame["windowed_tickets"].tolist() == [2, 0]
@@ -19,7 +27,9 @@ def test_windows_vs_tickets_marks_open_windows():
 
 
 def test_partition_summary_and_key_spread():
-    records = pd.DataFrame({"partition": [0, 0, 1], "offset": [0, 1, 0], "key": ["C1", "C1", "C2"], "bytes": [10, 10, 10]})
+    records = pd.DataFrame(
+        {"partition": [0, 0, 1], "offset": [0, 1, 0], "key": ["C1", "C1", "C2"], "bytes": [10, 10, 10]}
+    )
     assert views.partition_summary(records)["enregistrements"].tolist() == [2, 1]
     assert views.keys_in_several_partitions(records) == 0
     records.loc[2, "key"] = "C1"
@@ -33,10 +43,18 @@ def test_malformed_examples_cover_every_kind():
 
 def test_sla_buckets_counts_time_left():
     now = pd.Timestamp("2026-01-31T10:00:00Z")
-    tickets = pd.DataFrame({"tier": ["gold", "gold", "silver"],
-                            "due": pd.to_datetime(["2026-01-31T11:00:00Z", "2026-02-03T10:00:00Z", "2026-01-31T20:00:00Z"])})
+    tickets = pd.DataFrame(
+        {
+            "tier": ["gold", "gold", "silver"],
+            "due": pd.to_datetime(["2026-01-31T11:00:00Z", "2026-02-03T10:00:00Z", "2026-01-31T20:00:00Z"]),
+        }
+    )
     buckets = figures.sla_buckets(tickets, "tier", "due", now)
-    assert buckets.loc["gold", "< 4 h"] == 1 and buckets.loc["gold", "1 – 3 jours"] == 0 and buckets.loc["gold", "> 3 jours"] == 1
+    assert (
+        buckets.loc["gold", "< 4 h"] == 1
+        and buckets.loc["gold", "1 – 3 jours"] == 0
+        and buckets.loc["gold", "> 3 jours"] == 1
+    )
     assert buckets.loc["silver", "4 h – 24 h"] == 1
 
 
@@ -94,9 +112,15 @@ def test_compare_versions_reads_an_older_version(tmp_path):
     settings = get_settings(lake_uri=tmp_path.as_uri())
     table = lake.LakeTable("clients", "clients", key=("client_id",))
     write_deltalake(str(tmp_path / "clients"), pa.table({"client_id": ["C1"], "tier": ["silver"]}))
-    write_deltalake(str(tmp_path / "clients"), pa.table({"client_id": ["C1", "C2"], "tier": ["gold", "bronze"]}), mode="overwrite")
+    write_deltalake(
+        str(tmp_path / "clients"), pa.table({"client_id": ["C1", "C2"], "tier": ["gold", "bronze"]}), mode="overwrite"
+    )
     frame = views.compare_versions(table, settings, 0, ["C1", "C2"], "tier")
-    assert frame.to_dict("list") == {"client_id": ["C1", "C2"], "tier, version 0": ["silver", None], "tier, version 1": ["gold", "bronze"]}
+    assert frame.to_dict("list") == {
+        "client_id": ["C1", "C2"],
+        "tier, version 0": ["silver", None],
+        "tier, version 1": ["gold", "bronze"],
+    }
 
 
 def test_job_queries_name_the_three_queries_and_their_guarantees():
