@@ -350,6 +350,8 @@ def private_store_settings(settings: Settings, state_dir: Path, lake_uri: str, a
     paths.stamp.touch()
     return settings.with_(
         state_dir=state_dir,
+        # The broker stays the caller's: keep trusting its CA, which lives in the caller's state dir.
+        kafka_ca_file=settings.kafka_ca_path,
         s3_endpoint=f"http://127.0.0.1:{process.free_port()}",
         s3_access_key=SecretStr(access_key),
         s3_secret_key=SecretStr(uuid.uuid4().hex),

@@ -29,6 +29,7 @@ def cluster(settings, tmp_path_factory, free_tcp_port) -> Iterator[tuple]:
     state = tmp_path_factory.mktemp("cluster-state")
     cluster_settings = settings.with_(
         state_dir=state,
+        kafka_ca_file=settings.kafka_ca_path,  # the shared broker's CA lives in the session's state dir
         spark_master=f"spark://127.0.0.1:{free_tcp_port()}",
         spark_master_webui_port=free_tcp_port(),
         spark_worker_webui_port=free_tcp_port(),
