@@ -32,7 +32,7 @@ from kafka import KafkaConsumer, TopicPartition
 from hybridflow.config import Settings
 from hybridflow.stack import ensure_topics
 from hybridflow.stack.broker import BrokerPaths, KafkaBroker
-from hybridflow.stack.process import PidFile, pid_alive
+from hybridflow.stack.process import PidFile, pid_alive, port_in_use, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -121,6 +121,11 @@ def _produce_and_kill(s: Settings, outage_s: float, log: Path) -> tuple[int, dic
         killed_at = time.monotonic()
         while pid_alive(pid):
             time.sleep(0.05)
+        # A killed JVM's listening socket can outlive its pid for a moment (seen with the TLS listener).
+        host, port = s.kafka_bootstrap_servers.rsplit(":", 1)
+        wait_until(
+            lambda: not port_in_use(host, int(port)), 30, what="the killed broker's port to close", fix="see ss -ltnp"
+        )
         assert proc.poll() is None, "produce ended before the kill landed"
         time.sleep(outage_s)
         began = time.monotonic()

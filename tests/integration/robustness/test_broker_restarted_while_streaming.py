@@ -29,7 +29,7 @@ from hybridflow import lake
 from hybridflow.config import Settings
 from hybridflow.stack import ensure_topics
 from hybridflow.stack.broker import BrokerPaths, KafkaBroker
-from hybridflow.stack.process import PidFile, pid_alive
+from hybridflow.stack.process import PidFile, pid_alive, port_in_use, wait_until
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import produce
@@ -94,6 +94,11 @@ def outage(private: Settings, events, tmp_path_factory: pytest.TempPathFactory) 
         os.kill(pid, signal.SIGKILL)
         while pid_alive(pid):
             time.sleep(0.05)
+        # A killed JVM's listening socket can outlive its pid for a moment (seen with the TLS listener).
+        host, port = private.kafka_bootstrap_servers.rsplit(":", 1)
+        wait_until(
+            lambda: not port_in_use(host, int(port)), 30, what="the killed broker's port to close", fix="see ss -ltnp"
+        )
         time.sleep(5)
         KafkaBroker().start(private)
         first = job.wait(timeout=900)
