@@ -21,6 +21,7 @@ from kafka import KafkaConsumer
 from hybridflow import lake
 from hybridflow.config import Settings
 from hybridflow.stack import StackUp, ensure_topics
+from hybridflow.stack.kafka_security import ensure_acls
 from hybridflow.stack.topics import DLQ_HEADROOM_BYTES, admin_client, delete_topics, max_message_bytes
 from hybridflow.streaming.job import run_pipeline
 from hybridflow.tickets.generator import TicketGenerator
@@ -46,6 +47,8 @@ def small(settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathF
     }
     with admin_client(small) as admin:
         admin.create_topics({small.topic_tickets: limited, f"{small.topic_tickets}_probe": limited})
+        # The producer may write only topics granted to it: the probe gets the tickets topic's grants.
+        ensure_acls(admin, small.with_(topic_tickets=f"{small.topic_tickets}_probe"))
     ensure_topics(small)  # the dead-letter and alerts topics, as `make up` makes them
     yield small
     delete_topics(small, [small.topic_tickets, f"{small.topic_tickets}_probe", small.topic_dlq, small.topic_alerts])
