@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import re
 import statistics
@@ -39,12 +38,12 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from hybridflow.bench import write_results
 from hybridflow.config import Settings, get_settings
 from hybridflow.errors import ToolchainError
 from hybridflow.tickets.clients import BATCH_SIZE, CLIENTS, COMPRESSION, LINGER_MS
@@ -379,10 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             checks.append(rate_check(settings, client, args.rate, args.rate_seconds))
             print(checks[-1].line())
     held = sum(c.holds for c in checks)
-    out = args.json or settings.state_dir / "bench" / "produce.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
     results = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "count": args.count,
         "runs": args.runs,
         "producers": frame.astype(object).where(frame.notna(), None).to_dict("records"),
@@ -399,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "load": _load(),
     }
-    out.write_text(json.dumps(results, indent=2, default=str))
+    out = write_results(settings, "produce", results, args.json)
     print(f"results written to {out}")
     print(f"bench produce: {len(frame)} producers measured, {held}/{len(checks)} rate checks held, "
           f"in {time.perf_counter() - started:.0f} s; {_load()}")  # fmt: skip

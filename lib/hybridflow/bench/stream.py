@@ -49,6 +49,7 @@ from pathlib import Path
 import psutil
 
 from hybridflow import lake
+from hybridflow.bench import write_results
 from hybridflow.bench.produce import events
 from hybridflow.config import Settings, child_env, get_settings
 from hybridflow.stack.topics import delete_topics, ensure_topics
@@ -413,11 +414,7 @@ def main(argv: list[str] | None = None) -> int:
             results["steady"] = asdict(held)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    out = args.json or settings.state_dir / "bench" / "stream.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(results | {"measured_at": datetime.now(UTC).isoformat(timespec="seconds")}, indent=2, default=str)
-    )
+    out = write_results(settings, "stream", results, args.json)
     print(f"results written to {out}")
     return 0
 
