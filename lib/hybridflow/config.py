@@ -144,9 +144,9 @@ class Settings(BaseSettings):
         "1 second", description="Processing-time trigger of the tickets query (micro-batch): how soon a ticket lands"
     )
     windows_trigger_interval: str = Field(
-        "15 seconds",
+        "1 minute",
         description="Processing-time trigger of the windows query: a window closes only when the watermark passes "
-        "its end, so checking more often than this only takes cores from the tickets query",
+        "its end, so checking more often than the window only takes cores from the tickets query",
     )
     alerts_checkpoint_interval: str = Field(
         "1 minute",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, Row, SparkSession
 
 from hybridflow.config import Settings
 from hybridflow.toolchain import check_java, jars
+
+# The FAIR scheduler pools of the streaming job's queries (`hybridflow.streaming.job` names them).
+SCHEDULER_POOLS = Path(__file__).parent / "streaming" / "pools.xml"
 
 
 def local_only(settings: Settings) -> bool:
@@ -41,6 +45,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Delta rebuilds a table's state from its log with this many tasks (default 50): sized for a
         # cluster, it costs seconds per micro-batch on a small machine. Follow the shuffle setting.
         "spark.databricks.delta.snapshotPartitions": str(settings.spark_shuffle_partitions),
+        # The streaming queries share the task slots by weight (`streaming/pools.xml`), not first come first served.
+        "spark.scheduler.mode": "FAIR",
+        "spark.scheduler.allocation.file": str(SCHEDULER_POOLS),
     }
     if local_only(settings) and os.environ.get("SPARK_LOCAL_IP", "127.0.0.1") == "127.0.0.1":  # else: told otherwise
         # Otherwise the driver's RPC and block manager listen on the machine's network address

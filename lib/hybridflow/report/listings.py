@@ -28,7 +28,10 @@ PIPELINE_LISTINGS: tuple[tuple[str, str], ...] = (
         "Validation : chaque enregistrement devient un ticket ou une lettre morte",
     ),
     ("hybridflow.streaming.transforms:dead_letters", "Lettres mortes : le message d'origine et sa raison"),
-    ("hybridflow.streaming.transforms:enrich", "Enrichissement : équipe et échéances SLA (référentiels diffusés)"),
+    (
+        "hybridflow.streaming.transforms:enrich",
+        "Enrichissement : équipe et échéances SLA (référentiels en tables de correspondance dans le plan)",
+    ),
     ("hybridflow.streaming.transforms:windowed_counts", "Fenêtres d'heure d'événement avec watermark"),
     (
         "hybridflow.streaming.job:TicketBatchWriter.__call__",

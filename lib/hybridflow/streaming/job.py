@@ -54,7 +54,6 @@ class TicketBatchWriter:
         self.spark = spark
         self.settings = settings
         self.dimension = ClientDimension(spark, settings)
-        self._teams, self._slas = (df.cache() for df in transforms.reference_frames(spark))
         self.stats = {"batches": 0, "tickets": 0, "dead_letters": 0, "replayed": 0}
         self._query_id = threading.Event()
         self._app_id = ""
@@ -76,7 +75,7 @@ class TicketBatchWriter:
         started = time.perf_counter()
         try:
             tickets = enrich_with_clients(
-                transforms.enrich(transforms.valid_tickets(validated), self._teams, self._slas),
+                transforms.enrich(transforms.valid_tickets(validated)),
                 self.dimension.current(),
             )
             if not sinks.append_once(tickets, TICKETS, self.settings, self._app_id, batch_id, self._first_batch):
@@ -149,6 +148,8 @@ class ProgressPrinter(StreamingQueryListener):
         self._print(
             f"[{p.name}] batch {p.batchId}: {p.numInputRows} rows in, {p.batchDuration / 1000:.1f} s{late}{wm_text}"
         )
+        if log.isEnabledFor(logging.DEBUG):  # where the batch's time went, by Spark's phases (ms)
+            log.debug("[%s] batch %d phases: %s", p.name, p.batchId, dict(p.durationMs))
 
     def onQueryIdle(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
         pass
@@ -156,6 +157,17 @@ class ProgressPrinter(StreamingQueryListener):
     def onQueryTerminated(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
         status = f"failed: {event.exception.splitlines()[0]}" if event.exception else "stopped"
         self._print(f"[{self._names.get(str(event.id), str(event.id)[:8])}] {status}")
+
+
+@contextmanager
+def scheduler_pool(spark: SparkSession, name: str) -> Iterator[None]:
+    """Queries started inside run their jobs in the FAIR scheduler pool `name` (weights in `streaming/pools.xml`)."""
+    context = spark.sparkContext
+    context.setLocalProperty("spark.scheduler.pool", name)
+    try:
+        yield
+    finally:
+        context.setLocalProperty("spark.scheduler.pool", None)  # type: ignore[arg-type]  # None unsets it
 
 
 def start_tickets(
@@ -171,7 +183,8 @@ def start_tickets(
         .option("checkpointLocation", settings.checkpoint_path(sinks.TICKETS))
         .foreachBatch(writer)
     )
-    query = sinks.trigger(stream, available_now, settings.trigger_interval).start()
+    with scheduler_pool(spark, sinks.TICKETS):
+        query = sinks.trigger(stream, available_now, settings.trigger_interval).start()
     writer.bind(query)
     return query, writer
 
@@ -184,15 +197,15 @@ def windows_stream(spark: SparkSession, settings: Settings) -> DataFrame:
 
 def start_windows(spark: SparkSession, settings: Settings, available_now: bool) -> StreamingQuery:
     """Start the windowed-counts query (the tickets table must exist: a first tickets batch creates it)."""
-    return sinks.write_windows(windows_stream(spark, settings), TICKET_WINDOWS, settings, available_now)
+    with scheduler_pool(spark, sinks.WINDOWS):
+        return sinks.write_windows(windows_stream(spark, settings), TICKET_WINDOWS, settings, available_now)
 
 
 def alerts_stream(spark: SparkSession, settings: Settings) -> DataFrame:
     """Critical valid tickets, straight from the topic, shaped for the alerts topic (stateless)."""
     raw = sources.read_from_kafka(spark, settings, starting_offsets="latest", max_offsets=False)
     validated = transforms.validate(transforms.decode(raw), settings.max_payload_bytes)
-    teams, slas = transforms.reference_frames(spark)
-    enriched = transforms.enrich(transforms.valid_tickets(validated), teams, slas)
+    enriched = transforms.enrich(transforms.valid_tickets(validated))
     return transforms.alerts(enriched, settings.alert_priority_list)
 
 
@@ -210,7 +223,8 @@ def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool 
         _wait_for_table(pipeline, query)
         pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now)
         slots = spark.sparkContext.defaultParallelism  # local[N]: N; a cluster: its executors' cores
-        pipeline.queries[sinks.ALERTS] = sinks.write_alerts(alerts_stream(spark, settings), settings, slots)
+        with scheduler_pool(spark, sinks.ALERTS):
+            pipeline.queries[sinks.ALERTS] = sinks.write_alerts(alerts_stream(spark, settings), settings, slots)
     except Exception:
         pipeline.stop()
         raise

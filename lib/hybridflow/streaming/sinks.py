@@ -88,6 +88,9 @@ def append_once(
         log.info("%s: batch %d already committed by query %s: replay skipped", table.name, batch_id, app_id)
         return False
     writer = df.write.format(FORMAT).mode("append").option("userMetadata", batch_marker(app_id, batch_id))
+    if may_be_replay and table.properties and not table.exists(settings):
+        # `delta.…` options on the write that creates a table become its properties (and apply to that write).
+        writer = writer.options(**dict(table.properties))
     if table.partition_by:
         writer = writer.partitionBy(*table.partition_by)
     writer.save(table.uri(settings))

@@ -11,7 +11,7 @@ JSON type of each field: a number where a string is expected is caught as
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from hybridflow.tickets.malformed import (
@@ -247,32 +247,28 @@ def read_dead_letter_headers(dlq_kafka_df: DataFrame) -> DataFrame:
     )
 
 
-def reference_frames(spark: SparkSession) -> tuple[DataFrame, DataFrame]:
-    """The support-team and SLA tables of `tickets.reference` as small DataFrames."""
-    teams = spark.createDataFrame(
-        [(t.request_type.value, t.team_id, t.team_name) for t in SUPPORT_TEAMS],
-        "request_type string, team_id string, team_name string",
-    )
-    slas = spark.createDataFrame(
-        [(s.priority.value, s.first_response_minutes, s.resolution_hours) for s in SLA_TARGETS],
-        "priority string, sla_first_response_minutes int, sla_resolution_hours int",
-    )
-    return teams, slas
+def _lookup(table: dict[str, str | int], key: str) -> Column:
+    """`table[key]` for each row, as a literal map in the plan (null for a key it does not hold)."""
+    return F.create_map(*(F.lit(item) for pair in table.items() for item in pair))[F.col(key)]
 
 
-def enrich(tickets: DataFrame, teams: DataFrame, slas: DataFrame) -> DataFrame:
-    """Add the owning support team and the SLA due times; partition column `created_date`."""
-    joined = tickets.join(F.broadcast(teams), "request_type", "left").join(F.broadcast(slas), "priority", "left")
-    return joined.select(
+def enrich(tickets: DataFrame) -> DataFrame:
+    """Add the owning support team and the SLA due times; partition column `created_date`.
+
+    The reference tables (four rows each, `tickets.reference`) are literal maps in the plan,
+    not joined DataFrames: a join would broadcast them again on every micro-batch (a Spark
+    job each), where a map lookup costs nothing. An unknown key gives nulls, as a left join would.
+    """
+    first_response = _lookup({s.priority.value: s.first_response_minutes for s in SLA_TARGETS}, "priority")
+    resolution = _lookup({s.priority.value: s.resolution_hours for s in SLA_TARGETS}, "priority")
+    return tickets.select(
         *FIELD_NAMES,
-        "team_id",
-        "team_name",
-        "sla_first_response_minutes",
-        "sla_resolution_hours",
-        (F.col("created_at") + F.make_dt_interval(mins=F.col("sla_first_response_minutes"))).alias(
-            "first_response_due"
-        ),
-        (F.col("created_at") + F.make_dt_interval(hours=F.col("sla_resolution_hours"))).alias("resolution_due"),
+        _lookup({t.request_type.value: t.team_id for t in SUPPORT_TEAMS}, "request_type").alias("team_id"),
+        _lookup({t.request_type.value: t.team_name for t in SUPPORT_TEAMS}, "request_type").alias("team_name"),
+        first_response.alias("sla_first_response_minutes"),
+        resolution.alias("sla_resolution_hours"),
+        (F.col("created_at") + F.make_dt_interval(mins=first_response)).alias("first_response_due"),
+        (F.col("created_at") + F.make_dt_interval(hours=resolution)).alias("resolution_due"),
         F.to_date("created_at").alias("created_date"),
         "kafka_partition",
         "kafka_offset",

@@ -118,10 +118,10 @@ def test_read_dead_letter_headers_round_trips(spark):
 def test_enrich_adds_team_and_sla_due_times(spark, request_type, priority):
     value = encode(good(request_type=request_type, priority=priority))
     valid = transforms.valid_tickets(validated(spark, [value]))
-    teams, slas = transforms.reference_frames(spark)
-    row = transforms.enrich(valid, teams, slas).collect()[0]
+    row = transforms.enrich(valid).collect()[0]
     created = example().created_at.replace(tzinfo=None)
-    assert row["team_id"] == team_for(request_type).team_id
+    assert (row["team_id"], row["team_name"]) == (team_for(request_type).team_id, team_for(request_type).team_name)
+    assert row["sla_resolution_hours"] == sla_for(priority).resolution_hours
     assert row["first_response_due"] == created + timedelta(minutes=sla_for(priority).first_response_minutes)
     assert row["resolution_due"] == created + timedelta(hours=sla_for(priority).resolution_hours)
     assert str(row["created_date"]) == "2026-01-31"
@@ -179,8 +179,7 @@ def test_real_time_mode_only_when_it_leaves_slots_for_the_micro_batch_queries(sl
 
 def test_alerts_keep_only_valid_tickets_of_the_alerting_priorities(spark):
     rows = validated(spark, [example().to_bytes(), b"{oops"])
-    teams, slas = transforms.reference_frames(spark)
-    enriched = transforms.enrich(transforms.valid_tickets(rows), teams, slas)
+    enriched = transforms.enrich(transforms.valid_tickets(rows))
     assert transforms.alerts(enriched, ("critical",)).count() == 0  # the example ticket is medium
     alerts = transforms.alerts(enriched, ("medium",)).collect()
     assert len(alerts) == 1 and bytes(alerts[0]["key"]).decode() == example().ticket_id
