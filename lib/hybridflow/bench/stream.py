@@ -105,6 +105,11 @@ class Peak:
                 self.python_mib = max(self.python_mib, rss)
 
 
+def _job_command(log_level: str, *args: str) -> list[str]:
+    """`hybridflow stream` as a child process (DEBUG adds each micro-batch's phase timings to its log)."""
+    return [sys.executable, "-m", "hybridflow.cli", "--log-level", log_level, "stream", *args]
+
+
 def _child_env(settings: Settings) -> dict[str, str]:
     return child_env(settings) | {"PYTHONUNBUFFERED": "1"}
 
@@ -166,7 +171,9 @@ class DrainResult:
         ]
 
 
-def drain(settings: Settings, count: int, runs: int, malformed_ratio: float, workdir: Path) -> DrainResult:
+def drain(
+    settings: Settings, count: int, runs: int, malformed_ratio: float, workdir: Path, log_level: str = "INFO"
+) -> DrainResult:
     """Produce `count` events once, then time the baseline and the job over them, alternately."""
     topic = _scratch(settings, workdir, "topic")
     ensure_topics(topic)
@@ -191,7 +198,7 @@ def drain(settings: Settings, count: int, runs: int, malformed_ratio: float, wor
             ensure_topics(job)
             try:
                 seconds, peak = _run_timed(
-                    [sys.executable, "-m", "hybridflow.cli", "stream", "--available-now"],
+                    _job_command(log_level, "--available-now"),
                     _child_env(job),
                     workdir / f"job-{run}.log",
                 )
@@ -228,11 +235,12 @@ def live_tickets(seed: int = 3):
         )
 
 
-def visible_latencies(settings: Settings, since: float = 0.0) -> list[float]:
+def visible_latencies(settings: Settings, since: float = 0.0, until: float = float("inf")) -> list[float]:
     """Seconds from `created_at` to the commit of the Delta version that made each ticket visible.
 
     Args:
-        since: Unix time; tickets created before it (the warm-up) are left out.
+        since, until: Unix times; only tickets created in [since, until) count (the warm-up, or the
+            measured window).
     """
     import pyarrow.parquet as pq
 
@@ -244,7 +252,7 @@ def visible_latencies(settings: Settings, since: float = 0.0) -> list[float]:
         for add in (a["add"] for a in actions if "add" in a):
             created = pq.read_table(root / add["path"], columns=["created_at"]).column("created_at").to_pylist()
             stamps = [ts.replace(tzinfo=UTC).timestamp() for ts in created]
-            latencies += [committed_ms / 1000 - t for t in stamps if t >= since]
+            latencies += [committed_ms / 1000 - t for t in stamps if since <= t < until]
     return latencies
 
 
@@ -288,6 +296,7 @@ class SteadyResult:
     visible: dict[str, float]
     alerts: dict[str, float]
     peak: Peak
+    warmup_visible: dict[str, float] = field(default_factory=dict)  # the JVM's first minute, shown, not hidden
     visible_s: list[float] = field(default_factory=list, repr=False)  # every ticket's latency, for plots
     alerts_s: list[float] = field(default_factory=list, repr=False)
 
@@ -303,16 +312,21 @@ class SteadyResult:
             f"{'latency from created_at (s)':<44} {'p50':>7} {'p95':>7} {'p99':>7} {'tickets':>8}",
             row("visible in the tickets table (Delta commit)", self.visible),
             row("in the alerts topic (Real-time Mode)", self.alerts),
+            row(f"(warm-up, first {self.warmup_s:.0f} s: visible in the table)", self.warmup_visible),
             f"job peak memory: JVM (driver + executor, local mode) {self.peak.jvm_mib:,.0f} MiB, "
             f"Python driver {self.peak.python_mib:,.0f} MiB",
         ]
 
 
-def steady(settings: Settings, rate: float, seconds: float, workdir: Path, warmup_s: float = 20.0) -> SteadyResult:
+def steady(
+    settings: Settings, rate: float, seconds: float, workdir: Path, warmup_s: float = 60.0, log_level: str = "INFO"
+) -> SteadyResult:
     """Run the job continuously while producing live tickets at `rate` for `seconds`; measure latencies.
 
-    The first `warmup_s` seconds of tickets are produced at the same rate but not measured: the
-    JVM compiles the job's hot code during its first batches (a steady state, not a cold start).
+    The first `warmup_s` seconds of tickets are produced at the same rate and reported apart: the
+    JVM compiles the job's hot code during its first minutes (measured: its JIT compiler threads
+    still take a quarter of the machine's CPU a minute and a half after the start). The steady
+    state is what the job does after that, for as long as it runs.
     """
     run = _scratch(settings, workdir, "steady")
     ensure_topics(run)
@@ -326,7 +340,7 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path, warmu
         produce(iter([next(live_tickets(99))]), run, progress=False)
         with log.open("w") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "hybridflow.cli", "stream"],
+                _job_command(log_level),
                 env=_child_env(run),
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -351,9 +365,12 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path, warmu
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         tickets = live_tickets()
-        warm = produce(tickets, run, count=int(rate * warmup_s), rate=rate, progress=False) if warmup_s > 0 else None
+        # The load generator shares the machine with the job under test: librdkafka's producer takes a
+        # fraction of kafka-python's CPU for the same rate (see `bench produce`), so it steals less of it.
+        source = run.with_(kafka_client="confluent")
+        warm = produce(tickets, source, count=int(rate * warmup_s), rate=rate, progress=False) if warmup_s > 0 else None
         since.append(time.time())
-        sent = produce(tickets, run, count=int(rate * seconds), rate=rate, progress=False)
+        sent = produce(tickets, source, count=int(rate * seconds), rate=rate, progress=False)
         drained = time.monotonic() + 120  # every ticket committed (the first one was produced before the start)
         while (
             lake.TICKETS.count(run) < sent.sent + (warm.sent if warm else 0) + 1
@@ -374,7 +391,16 @@ def steady(settings: Settings, rate: float, seconds: float, workdir: Path, warmu
         delete_topics(run, [run.topic_tickets, run.topic_dlq, run.topic_alerts])
     visible = visible_latencies(run, since[0])
     return SteadyResult(
-        rate, seconds, warmup_s, sent.sent, percentiles(visible), percentiles(alerts), peak, visible, alerts
+        rate,
+        seconds,
+        warmup_s,
+        sent.sent,
+        percentiles(visible),
+        percentiles(alerts),
+        peak,
+        percentiles(visible_latencies(run, until=since[0])),
+        visible,
+        alerts,
     )
 
 
@@ -386,8 +412,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--malformed-ratio", type=float, default=0.02, help="fraction of malformed events")
     parser.add_argument("--rate", type=float, default=1000.0, help="steady-state tickets/s (default 1000)")
     parser.add_argument("--seconds", type=float, default=120.0, help="steady-state duration (default 120; 0 skips it)")
-    parser.add_argument("--warmup", type=float, default=20.0, help="steady-state warm-up, not measured (default 20 s)")
+    parser.add_argument(
+        "--warmup", type=float, default=60.0, help="steady-state warm-up, reported apart (default 60 s)"
+    )
     parser.add_argument("--skip-drain", action="store_true", help="only the steady state")
+    parser.add_argument(
+        "--job-log-level", default="INFO", help="the job's log level (DEBUG: per-batch phase timings in its logs)"
+    )
+    parser.add_argument("--keep-logs", action="store_true", help="keep the job's logs (their folder is printed)")
     parser.add_argument(
         "--json", type=Path, default=None, help="where the results go as JSON (default STATE_DIR/bench/stream.json)"
     )
@@ -401,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         if not args.skip_drain:
-            drained = drain(settings, args.count, args.runs, args.malformed_ratio, workdir)
+            drained = drain(settings, args.count, args.runs, args.malformed_ratio, workdir, args.job_log_level)
             print("\n".join(drained.lines()))
             results["drain"] = asdict(drained) | {
                 "ratio": drained.ratio,
@@ -409,11 +441,14 @@ def main(argv: list[str] | None = None) -> int:
                 "job_eps": drained.rate(drained.job_s),
             }
         if args.seconds > 0:
-            held = steady(settings, args.rate, args.seconds, workdir, args.warmup)
+            held = steady(settings, args.rate, args.seconds, workdir, args.warmup, args.job_log_level)
             print("\n".join(held.lines()))
             results["steady"] = asdict(held)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_logs:
+            print(f"job logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
     out = write_results(settings, "stream", results, args.json)
     print(f"results written to {out}")
     return 0
