@@ -124,9 +124,12 @@ lint: $(STAMP) ## Lint: ruff (rules and format), mypy, notebooks committed witho
 audit: $(STAMP) ## Known vulnerabilities of the installed Python packages (pip-audit --strict: one it cannot check fails it)
 	$(VENV)/bin/pip-audit --strict --progress-spinner off --skip-editable
 
-.PHONY: lab compose-test
+.PHONY: lab compose-test compose-build
 lab: up ## JupyterLab on notebooks/ with the project's kernel, on 127.0.0.1 (token printed): make lab LAB_PORT=8888
 	@scripts/lab.sh
 
 compose-test: $(STAMP) ## Build the images (never pulled) and run the real docker-compose.yml on a private Docker engine, checked end to end
 	@scripts/compose-test.sh
+
+compose-build: $(STAMP) ## Only build compose-test's images (cached: a later compose-test only runs the checks)
+	@scripts/compose-test.sh --build-only

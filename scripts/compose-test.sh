@@ -11,8 +11,12 @@
 #
 # Published ports are the defaults + COMPOSE_TEST_PORT_OFFSET (10000), all on 127.0.0.1, so it runs beside
 # `make up`. The engine is stopped at the end whatever happens; its layers stay in DOCKER_STATE_DIR.
+# With --build-only it stops after step 2 (the images, cached in DOCKER_STATE_DIR): CI builds them while the
+# tests run, so the later full run only checks the stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BUILD_ONLY=false
+[[ ${1:-} == --build-only ]] && BUILD_ONLY=true
 
 PY=${PY:-.venv/bin/python}
 ENGINE=${COMPOSE_TEST_ENGINE:-private}
@@ -138,6 +142,10 @@ if [[ -z $(find "$DOCKER_STATE_DIR/.last-prune" -mmin -1440 2>/dev/null) ]]; the
 fi
 
 # --- 5. up, check, down ----------------------------------------------------------------------------------
+if $BUILD_ONLY; then
+  log "images ready (--build-only: no stack checks)"
+  exit 0
+fi
 log "images ready; running the stack checks"
 COMPOSE_TEST_ENV_FILE=$env_file COMPOSE_TEST_PROJECT_DIR=$src "$PY" -m pytest tests/integration/deploy/test_compose_stack.py \
   -p no:cacheprovider -v -x
