@@ -4,8 +4,8 @@ Every number comes from where the chapters get it — the architecture model, th
 and topics as the notebooks left them, the benchmark results the lead's `make bench` wrote — and a
 number that was not measured says « non mesuré » instead of showing a stale or invented value.
 
-Benchmark results are read from ``BENCH_DIR``: ``stream.json`` as written by
-``python -m hybridflow.bench stream --json .state/bench/stream.json`` and, when present,
+Benchmark results are read from where the benchmarks write them (``STATE_DIR/bench``,
+`hybridflow.bench.results_dir`): ``stream.json`` as written by ``python -m hybridflow.bench stream`` and, when present,
 ``produce.json`` (``{"producers": [{"producer": …, "events/s (median)": …}, …]}``).
 """
 
@@ -27,7 +27,6 @@ from hybridflow.report.views import ALERTS_P95_TARGET_S, DRAIN_RATIO_TARGET, VIS
 
 logger = logging.getLogger(__name__)
 
-BENCH_DIR = PROJ_ROOT / ".state" / "bench"
 REPORT_PRODUCERS = "mesures/producteurs.json"  # the report's own reduced producer measure (notebook 5)
 STREAM_BENCH = "stream.json"
 PRODUCE_BENCH = "produce.json"
@@ -125,9 +124,17 @@ class BenchFile:
         return f"mesuré le {self.written:%d/%m/%Y à %H:%M} UTC" if self.written else ""
 
 
-def read_bench(name: str, folder: Path = BENCH_DIR) -> BenchFile:
-    """A benchmark's JSON from `folder` (None inside when the file is absent or not JSON)."""
-    path = Path(folder) / name
+def default_bench_dir() -> Path:
+    """The benchmarks' results folder of the current settings (STATE_DIR/bench)."""
+    from hybridflow.bench import results_dir
+    from hybridflow.config import get_settings
+
+    return results_dir(get_settings())
+
+
+def read_bench(name: str, folder: Path | None = None) -> BenchFile:
+    """A benchmark's JSON from `folder` (default `default_bench_dir()`; None inside when absent or not JSON)."""
+    path = Path(folder or default_bench_dir()) / name
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -147,7 +154,7 @@ def _latency(steady: dict[str, Any], key: str, target: float) -> str:
     return f"p50 {_n(p['p50'], 2)} s, p95 {_n(p['p95'], 2)} s sur {_n(p['n'])} tickets (cible p95 ≤ {target:g} s : {verdict})"
 
 
-def bench_rows(folder: Path = BENCH_DIR) -> list[dict[str, str]]:
+def bench_rows(folder: Path | None = None) -> list[dict[str, str]]:
     """Throughput and latency as the benchmarks measured them, or « non mesuré »."""
     stream = read_bench(STREAM_BENCH, folder)
     produce = read_bench(PRODUCE_BENCH, folder)
@@ -329,7 +336,7 @@ def outcome_rows(outcome: RunOutcome, settings: Settings) -> list[dict[str, str]
     ]
 
 
-def table(settings: Settings, arch: Architecture, outcome: RunOutcome, bench_dir: Path = BENCH_DIR) -> pd.DataFrame:
+def table(settings: Settings, arch: Architecture, outcome: RunOutcome, bench_dir: Path | None = None) -> pd.DataFrame:
     """The synthesis as one table: theme, indicator, value, where it comes from."""
     rows = (
         decision_rows(arch)
@@ -356,7 +363,7 @@ NOT_PROVEN: tuple[str, ...] = (
 )
 
 
-def proves(outcome: RunOutcome, arch: Architecture, bench_dir: Path = BENCH_DIR) -> list[str]:
+def proves(outcome: RunOutcome, arch: Architecture, bench_dir: Path | None = None) -> list[str]:
     """What this run proves, each point with the computed evidence behind it (nothing claimed without it)."""
     points = []
     if outcome.balanced:
@@ -382,7 +389,7 @@ def proves(outcome: RunOutcome, arch: Architecture, bench_dir: Path = BENCH_DIR)
     return points
 
 
-def proof_markdown(outcome: RunOutcome, arch: Architecture, bench_dir: Path = BENCH_DIR) -> str:
+def proof_markdown(outcome: RunOutcome, arch: Architecture, bench_dir: Path | None = None) -> str:
     """The two lists, as Markdown (French)."""
     shown = proves(outcome, arch, bench_dir)
     text = "**Ce que le POC prouve** (chaque point est calculé sur cette exécution) :\n\n"

@@ -76,3 +76,15 @@ def test_nothing_is_claimed_proven_without_evidence(tmp_path):
         synthesis.RunOutcome(records=10, tickets=9, distinct=9, dead_letters=1), arch, tmp_path
     )
     assert "aucun perdu, aucun doublon" in good
+
+
+def test_the_synthesis_reads_where_the_benchmarks_write(tmp_path, monkeypatch):
+    from hybridflow.bench import write_results
+    from hybridflow.config import get_settings
+
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("REPORT_DIR", str(tmp_path / "report"))
+    written = write_results(get_settings(), "stream", STREAM)
+    assert written.parent == synthesis.default_bench_dir() == tmp_path / "state" / "bench"
+    value = _values(synthesis.bench_rows())["débit du job de streaming (vidage d'un arriéré)"]
+    assert value != synthesis.NOT_MEASURED and "0,41×" in value
