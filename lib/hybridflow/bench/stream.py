@@ -312,7 +312,11 @@ class SteadyResult:
             f"{'latency from created_at (s)':<44} {'p50':>7} {'p95':>7} {'p99':>7} {'tickets':>8}",
             row("visible in the tickets table (Delta commit)", self.visible),
             row("in the alerts topic (Real-time Mode)", self.alerts),
-            row(f"(warm-up, first {self.warmup_s:.0f} s: visible in the table)", self.warmup_visible),
+            *(
+                [row(f"(warm-up, first {self.warmup_s:.0f} s: visible in the table)", self.warmup_visible)]
+                if self.warmup_visible
+                else []
+            ),
             f"job peak memory: JVM (driver + executor, local mode) {self.peak.jvm_mib:,.0f} MiB, "
             f"Python driver {self.peak.python_mib:,.0f} MiB",
         ]

@@ -317,7 +317,8 @@ def job_queries(settings: Settings) -> pd.DataFrame:
                 "requête": sinks.WINDOWS,
                 "lit": "table Delta tickets, lue en flux (pas de 2e analyse du topic)",
                 "écrit": "table Delta ticket_windows (append)",
-                "déclencheur": f"micro-batch toutes les {settings.trigger_interval}, ou available-now après la 1re",
+                "déclencheur": f"micro-batch toutes les {settings.windows_trigger_interval} (une fenêtre ne se ferme "
+                "qu'au passage du watermark), ou available-now après la 1re",
                 "garantie": f"chaque fenêtre fermée une seule fois (watermark {settings.watermark_delay}, puits Delta)",
             },
             {
