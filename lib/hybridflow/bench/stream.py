@@ -235,24 +235,20 @@ def live_tickets(seed: int = 3):
         )
 
 
-def visible_latencies(settings: Settings, since: float = 0.0, until: float = float("inf")) -> list[float]:
-    """Seconds from `created_at` to the commit of the Delta version that made each ticket visible.
-
-    Args:
-        since, until: Unix times; only tickets created in [since, until) count (the warm-up, or the
-            measured window).
-    """
+def visible_latencies(settings: Settings) -> list[tuple[float, float]]:
+    """Each ticket's `created_at` (Unix time) and the seconds from it to the commit of the Delta version
+    that made it visible, read once from the table's log and files."""
     import pyarrow.parquet as pq
 
     root = settings.local_path(lake.TICKETS.uri(settings))
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
     for commit in sorted((root / "_delta_log").glob("*.json")):
         actions = [json.loads(line) for line in commit.read_text().splitlines() if line.strip()]
         committed_ms = next(a["commitInfo"]["timestamp"] for a in actions if "commitInfo" in a)
         for add in (a["add"] for a in actions if "add" in a):
             created = pq.read_table(root / add["path"], columns=["created_at"]).column("created_at").to_pylist()
             stamps = [ts.replace(tzinfo=UTC).timestamp() for ts in created]
-            latencies += [committed_ms / 1000 - t for t in stamps if since <= t < until]
+            latencies += [(t, committed_ms / 1000 - t) for t in stamps]
     return latencies
 
 
@@ -393,7 +389,9 @@ def steady(
         if "proc" in locals() and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         delete_topics(run, [run.topic_tickets, run.topic_dlq, run.topic_alerts])
-    visible = visible_latencies(run, since[0])
+    latencies = visible_latencies(run)
+    visible = [lag for created, lag in latencies if created >= since[0]]
+    warming = [lag for created, lag in latencies if created < since[0]]
     return SteadyResult(
         rate,
         seconds,
@@ -402,7 +400,7 @@ def steady(
         percentiles(visible),
         percentiles(alerts),
         peak,
-        percentiles(visible_latencies(run, until=since[0])),
+        percentiles(warming),
         visible,
         alerts,
     )

@@ -22,7 +22,8 @@ import pandas as pd
 
 from hybridflow.architecture import availability, costs, sensitivity
 from hybridflow.architecture.model import Architecture, CostOption
-from hybridflow.config import PROJ_ROOT, Settings
+from hybridflow.bench import results_dir
+from hybridflow.config import PROJ_ROOT, Settings, get_settings
 from hybridflow.report.views import ALERTS_P95_TARGET_S, DRAIN_RATIO_TARGET, VISIBLE_P95_TARGET_S
 
 logger = logging.getLogger(__name__)
@@ -126,9 +127,6 @@ class BenchFile:
 
 def default_bench_dir() -> Path:
     """The benchmarks' results folder of the current settings (STATE_DIR/bench)."""
-    from hybridflow.bench import results_dir
-    from hybridflow.config import get_settings
-
     return results_dir(get_settings())
 
 
