@@ -84,8 +84,9 @@ class TicketBatchWriter:
             landed = time.perf_counter()
             if self._publisher is None:
                 self._publisher = sinks.DeadLetterPublisher(self.settings, self._app_id)
-            # Dead letters are few (malformed events only, at most MAX_OFFSETS_PER_TRIGGER a batch).
-            letters = transforms.dead_letters(validated).collect()
+            # Dead letters are few (malformed events only, at most MAX_OFFSETS_PER_TRIGGER a batch):
+            # collected through Arrow, as plain dicts of bytes and strings.
+            letters = transforms.dead_letters(validated).toArrow().to_pylist()
             collected = time.perf_counter()
             published = self._publisher.publish(letters)
             log.debug(
@@ -214,9 +215,33 @@ def _log_starts_at_zero(settings: Settings) -> bool:
         return False
 
 
+# The windows query's state is a few rows per minute (request types x priorities), and each task
+# pre-aggregates its rows before the shuffle: one state partition is enough at any rate, and it
+# halves the batch's fixed cost on two cores (measured: 1.7 -> 1.3 s warm, 7 -> 5 s cold, 1M tickets).
+WINDOWS_STATE_PARTITIONS = 1
+
+
+@contextmanager
+def session_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
+    """`key` set to `value` while a query starts (a streaming query keeps the session conf it started with)."""
+    previous = spark.conf.get(key, None)
+    spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, previous)
+
+
 def start_windows(spark: SparkSession, settings: Settings, available_now: bool) -> StreamingQuery:
-    """Start the windowed-counts query (the tickets table must exist: a first tickets batch creates it)."""
-    with scheduler_pool(spark, sinks.WINDOWS):
+    """Start the windowed-counts query (the tickets table must exist: a first tickets batch creates it).
+
+    Its state partitions are fixed by its first start (a checkpoint keeps its own number).
+    """
+    partitions = session_conf(spark, "spark.sql.shuffle.partitions", str(WINDOWS_STATE_PARTITIONS))
+    with scheduler_pool(spark, sinks.WINDOWS), partitions:
         return sinks.write_windows(windows_stream(spark, settings), TICKET_WINDOWS, settings, available_now)
 
 
