@@ -31,7 +31,7 @@ def run_demo(spark: SparkSession, settings: Settings, count: int = 2000, malform
     sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, span_s=DEMO_SPAN_S, progress=True)
     log.info(sent.line())
     run_pipeline(spark, settings, available_now=True)
-    summary = pipeline_summary(spark, settings)
+    summary = pipeline_summary(settings)
     summary["seconds"] = round(time.monotonic() - t0, 1)
     return summary
 

@@ -33,7 +33,7 @@ def _stream(args: argparse.Namespace) -> int:
             f"The streaming job stopped ({_cause(exc)}): fix that (`hybridflow status` shows the broker), then rerun "
             f"`hybridflow stream`: it resumes from its checkpoints in {settings.checkpoint_root}, writing nothing twice."
         ) from None
-    s = pipeline_summary(spark, settings)
+    s = pipeline_summary(settings)
     print(
         f"stream: lake has {s['tickets']} tickets, {s['windows']} closed windows; {s['dead_letters']} dead letters in {s['dead_letter_topic']}"
     )

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hybridflow.streaming import sinks
-from hybridflow.streaming.inspect import read_dead_letters, read_lake
-from hybridflow.streaming.job import run_pipeline
+from hybridflow.streaming.inspect import pipeline_summary, read_dead_letters, read_lake
+from hybridflow.streaming.job import WINDOWS_STATE_PARTITIONS, run_pipeline
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import produce
@@ -84,6 +84,20 @@ def test_closed_windows_agree_with_the_tickets(spark, ran, events):
     closed = {key: n for key, n in truth.items() if key[0] + timedelta(minutes=1) <= watermark}
     assert len(closed) > 10  # the event times span several windows past the watermark
     assert got == closed  # every closed window emitted, with its exact count; open ones not yet
+
+
+def test_the_summary_without_spark_counts_what_spark_reads(spark, ran, events):
+    summary = pipeline_summary(ran)  # delta-rs and a read_committed consumer
+    assert summary["tickets"] == read_lake(spark, ran, sinks.TICKETS).count() == N_VALID
+    assert summary["windows"] == read_lake(spark, ran, sinks.WINDOWS).count()
+    assert summary["dead_letter_reasons"] == dict(Counter(e.kind.value for e in events if not e.is_valid))
+
+
+def test_the_windows_state_has_one_partition(ran):
+    """Its first batch recorded the partitions its state keeps for good (the tickets query has no state)."""
+    first = ran.local_path(ran.checkpoint_path(sinks.WINDOWS)) / "offsets" / "0"
+    metadata = json.loads(first.read_text().splitlines()[1])
+    assert metadata["conf"]["spark.sql.shuffle.partitions"] == str(WINDOWS_STATE_PARTITIONS) == "1"
 
 
 def test_rerun_adds_nothing(spark, ran):
