@@ -188,9 +188,20 @@ class DeadLetterPublisher:
 
     def _published(self, marks: dict[tuple[str, int], int]) -> bool:
         """True when the marker group's committed offsets already cover `marks` (this batch was published)."""
-        from confluent_kafka import TopicPartition
+        import time
 
-        committed = self._group.committed([TopicPartition(t, p) for t, p in marks], timeout=self._timeout_s)
+        from confluent_kafka import KafkaException, TopicPartition
+
+        deadline = time.monotonic() + self._timeout_s
+        while True:
+            try:
+                committed = self._group.committed([TopicPartition(t, p) for t, p in marks], timeout=self._timeout_s)
+                break
+            except KafkaException as exc:
+                # A fresh broker creates its offsets topic on first use: the coordinator comes a moment later.
+                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         return all(tp.offset >= marks[(tp.topic, tp.partition)] for tp in committed)
 
     def publish(self, letters: Iterable[dict]) -> int:
