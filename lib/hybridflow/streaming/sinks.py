@@ -26,13 +26,18 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from hybridflow.config import Settings
 from hybridflow.lake import FORMAT, LakeTable
+
+if TYPE_CHECKING:
+    from confluent_kafka import KafkaError, Producer
 
 log = logging.getLogger(__name__)
 
@@ -148,26 +153,47 @@ class DeadLetterPublisher:
     librdkafka (confluent-kafka), not kafka-python: the batch waits for this publish, and
     librdkafka sends a batch's thousands of records from its own threads in a fraction of the time.
 
+    A broker outage does not fail the batch at once: the publish is retried for
+    `outage_s` (librdkafka's rules: a retriable commit is retried, an abortable transaction
+    aborted and begun again, a producer left in a fatal state replaced by a new one, whose
+    start completes or aborts the old one's transaction). Being fenced — another incarnation
+    of the query took the same transactional id — is final: the batch fails.
+
     Args:
         app_id: the streaming query's id (stable across restarts from the same checkpoint); it
             names the transactional id and the marker's consumer group.
+        outage_s: how long a publish keeps retrying (default: four request timeouts, 60 s).
     """
 
-    def __init__(self, settings: Settings, app_id: str) -> None:
-        from confluent_kafka import Consumer, Producer
+    FENCED = frozenset({"_FENCED", "PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "TRANSACTION_COORDINATOR_FENCED"})
 
-        from hybridflow.tickets.clients import MAX_REQUEST_BYTES
+    def __init__(self, settings: Settings, app_id: str, outage_s: float | None = None) -> None:
+        from confluent_kafka import Consumer
 
         self.settings = settings
         self.group = f"hybridflow-dlq-{app_id}"
         self._timeout_s = settings.kafka_request_timeout_ms / 1000
-        common = {
+        self._outage_s = 4 * self._timeout_s if outage_s is None else outage_s
+        self._common = {
             "bootstrap.servers": settings.kafka_bootstrap_servers,
             "client.id": self.group,
             **settings.kafka_client_options("confluent", "streaming"),
         }
-        self._producer = Producer(
-            common
+        # The marker's group: read its committed offsets, and name it in each transaction (never subscribes).
+        self._group = Consumer(self._common | {"group.id": self.group, "enable.auto.commit": False})
+        self._producer: Producer | None = self._new_producer()
+        # Only the first batch after a start can be a replay (Spark re-runs the last uncommitted
+        # batch on restart); once this publisher committed one, later batches are new by
+        # construction — unless a failed attempt of this batch may have committed after all.
+        self._may_be_replay = True
+
+    def _new_producer(self) -> Producer:
+        from confluent_kafka import Producer
+
+        from hybridflow.tickets.clients import MAX_REQUEST_BYTES
+
+        producer = Producer(
+            self._common
             | {
                 "transactional.id": self.group,
                 "enable.idempotence": True,
@@ -177,19 +203,13 @@ class DeadLetterPublisher:
                 "message.max.bytes": MAX_REQUEST_BYTES,
             }
         )
-        # The marker's group: read its committed offsets, and name it in each transaction (never subscribes).
-        self._group = Consumer(common | {"group.id": self.group, "enable.auto.commit": False})
-        # Fences an earlier incarnation of this query and aborts its open transaction, if any:
-        # from here on, the marker read below is the last committed one.
-        self._producer.init_transactions(self._timeout_s)
-        # Only the first batch after a start can be a replay (Spark re-runs the last uncommitted
-        # batch on restart); once this publisher committed one, later batches are new by construction.
-        self._may_be_replay = True
+        # Fences an earlier incarnation of this query and completes or aborts its open transaction,
+        # if any: from here on, the marker read below is the last committed one.
+        producer.init_transactions(self._timeout_s)
+        return producer
 
     def _published(self, marks: dict[tuple[str, int], int]) -> bool:
         """True when the marker group's committed offsets already cover `marks` (this batch was published)."""
-        import time
-
         from confluent_kafka import KafkaException, TopicPartition
 
         deadline = time.monotonic() + self._timeout_s
@@ -207,9 +227,9 @@ class DeadLetterPublisher:
     def publish(self, letters: Iterable[dict]) -> int:
         """Produce the batch's dead letters (rows of `transforms.dead_letters`, as dicts); returns how many were written.
 
-        0 when there are none, or when this batch's transaction was already committed (a replay).
+        0 when there are none, or when this batch's transaction was committed by an earlier run (a replay).
         """
-        from confluent_kafka import TopicPartition
+        from confluent_kafka import KafkaException
 
         rows = list(letters)
         if not rows:
@@ -218,25 +238,72 @@ class DeadLetterPublisher:
         for row in rows:
             tp = (row["source_topic"], row["source_partition"])
             marks[tp] = max(marks.get(tp, 0), row["source_offset"] + 1)
-        if self._may_be_replay and self._published(marks):
-            log.info("dead letters of offsets %s already committed: replayed batch, nothing published", marks)
-            self._may_be_replay = False
-            return 0
+        deadline = time.monotonic() + self._outage_s
+        attempts = 0
+        while True:
+            try:
+                if self._producer is None:
+                    self._producer = self._new_producer()
+                if self._may_be_replay and self._published(marks):
+                    self._may_be_replay = False
+                    if attempts:  # this run's failed attempt committed after all
+                        return len(rows)
+                    log.info("dead letters of offsets %s already committed: replayed batch, nothing published", marks)
+                    return 0
+                attempts += 1
+                self._transact(rows, marks, deadline)
+                self._may_be_replay = False
+                return len(rows)
+            except KafkaException as exc:
+                error = exc.args[0]
+                if error.name() in self.FENCED or time.monotonic() > deadline:
+                    raise
+                log.warning("dead letters not published yet (%s): retrying for up to %.0f s", error.str(), deadline - time.monotonic())  # fmt: skip
+                self._recover(error)
+                self._may_be_replay = True  # the failed transaction may have been committed by the broker
+                time.sleep(1)
+
+    def _transact(self, rows: list[dict], marks: dict[tuple[str, int], int], deadline: float) -> None:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        assert self._producer is not None
         self._producer.begin_transaction()
-        try:
-            for row in rows:
-                self._produce(row)
-            offsets = [TopicPartition(t, p, offset) for (t, p), offset in marks.items()]
-            self._producer.send_offsets_to_transaction(offsets, self._group.consumer_group_metadata(), self._timeout_s)
-            self._producer.commit_transaction(self._timeout_s)  # flushes, then commits
-            self._may_be_replay = False
-        except Exception:
-            self._producer.abort_transaction(self._timeout_s)
-            raise
-        return len(rows)
+        for row in rows:
+            self._produce(row)
+        offsets = [TopicPartition(t, p, offset) for (t, p), offset in marks.items()]
+        self._producer.send_offsets_to_transaction(offsets, self._group.consumer_group_metadata(), self._timeout_s)
+        while True:
+            try:
+                self._producer.commit_transaction(self._timeout_s)  # flushes, then commits
+                return
+            except KafkaException as exc:
+                if not exc.args[0].retriable() or time.monotonic() > deadline:
+                    raise
+
+    def _recover(self, error: KafkaError) -> None:
+        """After a failed attempt: abort the transaction if librdkafka says it can be; else drop the producer."""
+        from confluent_kafka import KafkaException
+
+        if self._producer is not None and not error.fatal():
+            try:
+                self._producer.abort_transaction(self._timeout_s)
+                return
+            except KafkaException as exc:
+                log.info("dead-letter transaction not aborted (%s): starting a new producer", exc.args[0].str())
+        self._drop_producer()
+
+    def _drop_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.purge()
+                producer.close()
+            except Exception as exc:  # noqa: BLE001 (a producer in a fatal state can refuse anything: it is dropped either way)
+                log.debug("dead-letter producer closed with %r", exc)
 
     def _produce(self, row: dict) -> None:
         """Queue one dead letter; when librdkafka's queue is full, wait for it to drain a little."""
+        assert self._producer is not None
         record = {
             "key": row["key"],
             "value": row["value"],
@@ -250,6 +317,13 @@ class DeadLetterPublisher:
                 self._producer.poll(0.1)
 
     def close(self) -> None:
-        """Close the marker group's client and the producer (nothing is pending between batches)."""
-        self._group.close()
-        self._producer.flush(5)
+        """Close the marker group's client and the producer; never raises (nothing is pending between batches).
+
+        It runs while the job stops, maybe because this producer failed: an error here must not
+        hide the one that stopped the job.
+        """
+        try:
+            self._group.close()
+        except Exception as exc:  # noqa: BLE001
+            log.debug("dead-letter marker client closed with %r", exc)
+        self._drop_producer()
