@@ -71,14 +71,28 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "Broker SIGKILLed and restarted while `hybridflow stream --available-now` drains a backlog (private broker)",
-        "The job stops with one sentence naming the cause and the fix (`The streaming job stopped "
-        "(kafka.errors.ProducerFencedError: …): … rerun `hybridflow stream`: it resumes from its checkpoints …`), "
-        "exit 2 — it used to die with a Python traceback carrying the whole query plan. Rerun: the tickets table "
-        "holds exactly the valid input and the dead-letter topic (read_committed) exactly the malformed input, once each.",
+        "The job rides the outage out: Spark's Kafka source reconnects, and the dead-letter publisher retries the "
+        "batch's transaction until the broker is back. If it cannot (an outage longer than four request timeouts), "
+        "it stops with one sentence naming the cause and the fix (`The streaming job stopped (…): … rerun "
+        "`hybridflow stream`: it resumes from its checkpoints …`), exit 2, never a Python traceback. Either way the "
+        "tickets table holds exactly the valid input and the dead-letter topic (read_committed) exactly the "
+        "malformed input, once each.",
         "tests/integration/robustness/test_broker_restarted_while_streaming.py::test_the_job_rides_the_outage_out_or_stops_with_one_clear_line",
-        "12,000 tickets + 371 malformed, batches of 2,000, broker down ~30 s: two runs stopped on the dead-letter "
-        "producer's transaction (KafkaTimeoutError, then ProducerFencedError), exit 2; each rerun landed the 12,000 "
-        "tickets and 371 dead letters, none twice",
+        "12,000 tickets + 371 malformed, batches of 2,000, broker down ~30 s: exit 0 in one run, nothing lost or "
+        "doubled. Before, with kafka-python, the runs stopped on the dead-letter transaction (exit 2, then a clean "
+        "rerun); with librdkafka before its error handling, a CI run died on a traceback from the producer's close()",
+    ),
+    Fault(
+        "Broker SIGKILLed while the job publishes a batch's dead letters (private broker)",
+        "The publish waits for the broker, following librdkafka's rules: a retriable commit is retried, an "
+        "abortable transaction aborted and begun again, a producer left in a fatal state replaced by a new one "
+        "(whose start completes or aborts the old one's transaction), then the batch's marker is checked so nothing "
+        "is sent twice. An outage longer than the publisher allows fails the batch with the broker's error; closing "
+        "the publisher then raises nothing, so the job's one-line error is the real cause. A zombie publisher "
+        "(fenced by a newer incarnation of the query) fails at once and never fences the new one back.",
+        "tests/integration/robustness/test_broker_restarted_while_publishing_dead_letters.py::test_a_publish_rides_a_broker_restart_out_and_lands_once",
+        "6,500 dead letters published while the broker was down, back 5 s later: each once in the topic "
+        "(read_committed), none lost; the fenced zombie fails in well under one request timeout",
     ),
     Fault(
         "Object store (versitygw) stopped for 15 s while the job writes its lake and checkpoints to S3 (private store)",
