@@ -27,8 +27,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from pyspark.sql import DataFrame
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from confluent_kafka import KafkaError, Producer
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TICKETS = "tickets"  # the one-pass query: tickets to the lake, dead letters to their topic
 WINDOWS = "ticket_windows"
@@ -208,20 +210,28 @@ class DeadLetterPublisher:
         producer.init_transactions(self._timeout_s)
         return producer
 
-    def _published(self, marks: dict[tuple[str, int], int]) -> bool:
-        """True when the marker group's committed offsets already cover `marks` (this batch was published)."""
-        from confluent_kafka import KafkaException, TopicPartition
+    @staticmethod
+    def _retrying(call: Callable[[], T], deadline: float) -> T:
+        """`call()`, called again while librdkafka says its error is retriable, until `deadline` (time.monotonic)."""
+        from confluent_kafka import KafkaException
 
-        deadline = time.monotonic() + self._timeout_s
         while True:
             try:
-                committed = self._group.committed([TopicPartition(t, p) for t, p in marks], timeout=self._timeout_s)
-                break
+                return call()
             except KafkaException as exc:
-                # A fresh broker creates its offsets topic on first use: the coordinator comes a moment later.
                 if not exc.args[0].retriable() or time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
+
+    def _published(self, marks: dict[tuple[str, int], int]) -> bool:
+        """True when the marker group's committed offsets already cover `marks` (this batch was published)."""
+        from confluent_kafka import TopicPartition
+
+        # A fresh broker creates its offsets topic on first use: the coordinator comes a moment later.
+        committed = self._retrying(
+            lambda: self._group.committed([TopicPartition(t, p) for t, p in marks], timeout=self._timeout_s),
+            time.monotonic() + self._timeout_s,
+        )
         return all(tp.offset >= marks[(tp.topic, tp.partition)] for tp in committed)
 
     def publish(self, letters: Iterable[dict]) -> int:
@@ -264,21 +274,16 @@ class DeadLetterPublisher:
                 time.sleep(1)
 
     def _transact(self, rows: list[dict], marks: dict[tuple[str, int], int], deadline: float) -> None:
-        from confluent_kafka import KafkaException, TopicPartition
+        from confluent_kafka import TopicPartition
 
-        assert self._producer is not None
-        self._producer.begin_transaction()
+        producer = self._producer
+        assert producer is not None
+        producer.begin_transaction()
         for row in rows:
             self._produce(row)
         offsets = [TopicPartition(t, p, offset) for (t, p), offset in marks.items()]
-        self._producer.send_offsets_to_transaction(offsets, self._group.consumer_group_metadata(), self._timeout_s)
-        while True:
-            try:
-                self._producer.commit_transaction(self._timeout_s)  # flushes, then commits
-                return
-            except KafkaException as exc:
-                if not exc.args[0].retriable() or time.monotonic() > deadline:
-                    raise
+        producer.send_offsets_to_transaction(offsets, self._group.consumer_group_metadata(), self._timeout_s)
+        self._retrying(lambda: producer.commit_transaction(self._timeout_s), deadline)  # flushes, then commits
 
     def _recover(self, error: KafkaError) -> None:
         """After a failed attempt: abort the transaction if librdkafka says it can be; else drop the producer."""

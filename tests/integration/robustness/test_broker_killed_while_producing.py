@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
@@ -31,8 +30,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from hybridflow.config import Settings
 from hybridflow.stack import ensure_topics
-from hybridflow.stack.broker import BrokerPaths, KafkaBroker
-from hybridflow.stack.process import PidFile, pid_alive, port_in_use, wait_until
+from hybridflow.stack.broker import KafkaBroker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -42,14 +40,9 @@ SUMMARY = re.compile(r"produce: (?P<sent>\d+) sent \(\d+ malformed on purpose\),
 
 
 @pytest.fixture(scope="module")
-def broker(settings: Settings, tmp_path_factory: pytest.TempPathFactory, module_stable_port) -> Iterator[Settings]:
-    """A private broker on free ports with its own state dir (sharing the resolved jars); stopped at the end."""
-    state = tmp_path_factory.mktemp("killed-broker")
-    (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
-    private = settings.with_(kafka_bootstrap_servers=f"localhost:{module_stable_port()}", kafka_controller_port=module_stable_port(), state_dir=state)  # fmt: skip
-    KafkaBroker().start(private)
-    yield private
-    KafkaBroker().stop(private, timeout_s=10)
+def broker(private_broker) -> Settings:
+    """A private broker on free ports with its own state dir; stopped at the end."""
+    return private_broker("killed-broker")
 
 
 def _end_offsets(s: Settings) -> int:
@@ -100,7 +93,9 @@ def _expected_ids(s: Settings) -> list[str]:
     return [json.loads(next(events).value)["ticket_id"] for _ in range(COUNT)]
 
 
-def _produce_and_kill(s: Settings, outage_s: float, log: Path) -> tuple[int, dict[str, int], float, float]:
+def _produce_and_kill(
+    s: Settings, kill_broker: Callable[[Settings], float], outage_s: float, log: Path
+) -> tuple[int, dict[str, int], float, float]:
     """Run `hybridflow produce` in a child process; SIGKILL the broker once 10 % is in, restart it after `outage_s`.
 
     Returns (exit status, the summary's counts, seconds the broker was down, seconds the restart took).
@@ -116,16 +111,7 @@ def _produce_and_kill(s: Settings, outage_s: float, log: Path) -> tuple[int, dic
             assert proc.poll() is None, f"produce ended before the kill: {log.read_text()[-2000:]}"
             assert time.monotonic() < deadline, "produce never reached 10 % of its tickets"
             time.sleep(0.2)
-        pid = PidFile(BrokerPaths.of(s).pid).read()
-        os.kill(pid, signal.SIGKILL)
-        killed_at = time.monotonic()
-        while pid_alive(pid):
-            time.sleep(0.05)
-        # A killed JVM's listening socket can outlive its pid for a moment (seen with the TLS listener).
-        host, port = s.kafka_bootstrap_servers.rsplit(":", 1)
-        wait_until(
-            lambda: not port_in_use(host, int(port)), 30, what="the killed broker's port to close", fix="see ss -ltnp"
-        )
+        killed_at = kill_broker(s)
         assert proc.poll() is None, "produce ended before the kill landed"
         time.sleep(outage_s)
         began = time.monotonic()
@@ -148,10 +134,10 @@ def _isolated(broker: Settings, name: str, **changes) -> Settings:
     return s
 
 
-def test_a_short_outage_loses_nothing_and_duplicates_nothing(broker: Settings, tmp_path: Path) -> None:
+def test_a_short_outage_loses_nothing_and_duplicates_nothing(broker: Settings, kill_broker, tmp_path: Path) -> None:
     # A minute of delivery timeout: the restarted broker is back long before it expires.
     s = _isolated(broker, "short", kafka_request_timeout_ms=30_000)
-    status, counts, down_s, restart_s = _produce_and_kill(s, outage_s=0.0, log=tmp_path / "produce.log")
+    status, counts, down_s, restart_s = _produce_and_kill(s, kill_broker, outage_s=0.0, log=tmp_path / "produce.log")
     print(f"short outage: broker down {down_s:.1f} s (restart {restart_s:.1f} s); {counts}")
     assert (status, counts) == (0, {"sent": COUNT, "failed": 0})
     ids = _ticket_ids(s)
@@ -159,10 +145,10 @@ def test_a_short_outage_loses_nothing_and_duplicates_nothing(broker: Settings, t
     assert set(ids) == set(_expected_ids(s))
 
 
-def test_a_long_outage_is_counted_and_said_by_the_exit_status(broker: Settings, tmp_path: Path) -> None:
+def test_a_long_outage_is_counted_and_said_by_the_exit_status(broker: Settings, kill_broker, tmp_path: Path) -> None:
     # 4 s request timeout = 8 s of delivery timeout; the broker stays down 15 s more than that.
     s = _isolated(broker, "long", kafka_request_timeout_ms=4_000)
-    status, counts, down_s, restart_s = _produce_and_kill(s, outage_s=15.0, log=tmp_path / "produce.log")
+    status, counts, down_s, restart_s = _produce_and_kill(s, kill_broker, outage_s=15.0, log=tmp_path / "produce.log")
     print(f"long outage: broker down {down_s:.1f} s (restart {restart_s:.1f} s); {counts}")
     assert status == 1 and counts["failed"] > 0 and counts["sent"] + counts["failed"] == COUNT
     ids = _ticket_ids(s)

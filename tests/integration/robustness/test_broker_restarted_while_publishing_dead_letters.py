@@ -10,21 +10,17 @@ publisher after it raises nothing (it runs while the job stops: it must not hide
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import KafkaException
 
 from hybridflow.config import Settings
 from hybridflow.stack import ensure_topics
-from hybridflow.stack.broker import BrokerPaths, KafkaBroker
-from hybridflow.stack.process import PidFile, pid_alive, port_in_use, wait_until
+from hybridflow.stack.broker import KafkaBroker
 from hybridflow.streaming.sinks import DeadLetterPublisher
 from hybridflow.tickets.consumer import read_committed
 
@@ -32,15 +28,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def private(settings: Settings, tmp_path_factory: pytest.TempPathFactory, module_stable_port) -> Iterator[Settings]:
+def private(private_broker) -> Settings:
     """A private broker (restartable ports, own state dir) and its topics; stopped at the end."""
-    state = tmp_path_factory.mktemp("dlq-broker")
-    (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
-    s = settings.with_(kafka_bootstrap_servers=f"localhost:{module_stable_port()}", kafka_controller_port=module_stable_port(), state_dir=state)  # fmt: skip
-    KafkaBroker().start(s)
+    s = private_broker("dlq-broker")
     ensure_topics(s)
-    yield s
-    KafkaBroker().stop(s, timeout_s=10)
+    return s
 
 
 def letters(s: Settings, offsets: range, partition: int = 0) -> list[dict]:
@@ -52,24 +44,13 @@ def letters(s: Settings, offsets: range, partition: int = 0) -> list[dict]:
     ]  # fmt: skip
 
 
-def _kill(s: Settings) -> None:
-    pid = PidFile(BrokerPaths.of(s).pid).read()
-    os.kill(pid, signal.SIGKILL)
-    while pid_alive(pid):
-        time.sleep(0.05)
-    host, port = s.kafka_bootstrap_servers.rsplit(":", 1)
-    wait_until(
-        lambda: not port_in_use(host, int(port)), 30, what="the killed broker's port to close", fix="see ss -ltnp"
-    )
-
-
-def test_a_publish_rides_a_broker_restart_out_and_lands_once(private: Settings) -> None:
+def test_a_publish_rides_a_broker_restart_out_and_lands_once(private: Settings, kill_broker) -> None:
     s = private
     first, during = letters(s, range(3000)), letters(s, range(3000, 6000)) + letters(s, range(500), partition=2)
     publisher = DeadLetterPublisher(s, uuid.uuid4().hex)
     try:
         assert publisher.publish(first) == len(first)
-        _kill(s)
+        kill_broker(s)
         restart = threading.Timer(5, KafkaBroker().start, args=(s,))
         restart.start()
         try:
@@ -82,11 +63,13 @@ def test_a_publish_rides_a_broker_restart_out_and_lands_once(private: Settings) 
     assert landed == Counter(row["value"].decode() for row in first + during), "a dead letter was lost or duplicated"
 
 
-def test_a_longer_outage_fails_with_the_brokers_error_and_closing_raises_nothing(private: Settings) -> None:
+def test_a_longer_outage_fails_with_the_brokers_error_and_closing_raises_nothing(
+    private: Settings, kill_broker
+) -> None:
     s = private
     publisher = DeadLetterPublisher(s, uuid.uuid4().hex, outage_s=10)
     try:
-        _kill(s)
+        kill_broker(s)
         started = time.monotonic()
         with pytest.raises(KafkaException):
             publisher.publish(letters(s, range(100)))

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,8 +27,7 @@ from kafka import KafkaConsumer
 from hybridflow import lake
 from hybridflow.config import Settings
 from hybridflow.stack import ensure_topics
-from hybridflow.stack.broker import BrokerPaths, KafkaBroker
-from hybridflow.stack.process import PidFile, pid_alive, port_in_use, wait_until
+from hybridflow.stack.broker import KafkaBroker
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import produce
@@ -47,15 +45,12 @@ def events():
 
 
 @pytest.fixture(scope="module")
-def private(settings: Settings, tmp_path_factory: pytest.TempPathFactory, module_stable_port) -> Iterator[Settings]:
+def private(private_broker) -> Settings:
     """A private broker (restartable ports, own state dir), its topics, a lake of its own; stopped at the end."""
-    state = tmp_path_factory.mktemp("stream-broker")
-    (state / "jars").symlink_to(settings.jars_dir.resolve(), target_is_directory=True)
-    s = settings.with_(kafka_bootstrap_servers=f"localhost:{module_stable_port()}", kafka_controller_port=module_stable_port(), state_dir=state, lake_uri=(state / "lake").as_uri(), checkpoint_uri=(state / "checkpoints").as_uri(), max_offsets_per_trigger=BATCH)  # fmt: skip
-    KafkaBroker().start(s)
+    broker = private_broker("stream-broker")
+    s = broker.with_(lake_uri=(broker.state_dir / "lake").as_uri(), checkpoint_uri=(broker.state_dir / "checkpoints").as_uri(), max_offsets_per_trigger=BATCH)  # fmt: skip
     ensure_topics(s)
-    yield s
-    KafkaBroker().stop(s, timeout_s=10)
+    return s
 
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -74,7 +69,7 @@ def _dead_letters(s: Settings) -> list[bytes]:
 
 
 @pytest.fixture(scope="module")
-def outage(private: Settings, events, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def outage(private: Settings, kill_broker, events, tmp_path_factory: pytest.TempPathFactory) -> dict:
     sent = produce(iter(events), private, progress=False)
     assert sent.failed == 0 and sent.sent == len(events)
     env = (
@@ -90,15 +85,7 @@ def outage(private: Settings, events, tmp_path_factory: pytest.TempPathFactory) 
             assert job.poll() is None, "the job ended before the outage:\n" + log.read_text()[-3000:]
             assert time.monotonic() < deadline, "no progress within 600 s:\n" + log.read_text()[-3000:]
             time.sleep(0.2)
-        pid = PidFile(BrokerPaths.of(private).pid).read()
-        os.kill(pid, signal.SIGKILL)
-        while pid_alive(pid):
-            time.sleep(0.05)
-        # A killed JVM's listening socket can outlive its pid for a moment (seen with the TLS listener).
-        host, port = private.kafka_bootstrap_servers.rsplit(":", 1)
-        wait_until(
-            lambda: not port_in_use(host, int(port)), 30, what="the killed broker's port to close", fix="see ss -ltnp"
-        )
+        kill_broker(private)
         time.sleep(5)
         KafkaBroker().start(private)
         first = job.wait(timeout=900)
