@@ -92,7 +92,7 @@ FAULTS: tuple[Fault, ...] = (
         "(fenced by a newer incarnation of the query) fails at once and never fences the new one back.",
         "tests/integration/robustness/test_broker_restarted_while_publishing_dead_letters.py::test_a_publish_rides_a_broker_restart_out_and_lands_once",
         "6,500 dead letters published while the broker was down, back 5 s later: each once in the topic "
-        "(read_committed), none lost; the fenced zombie fails in well under one request timeout",
+        "(read_committed), none lost; the fenced zombie fails within one request timeout",
     ),
     Fault(
         "Object store (versitygw) stopped for 15 s while the job writes its lake and checkpoints to S3 (private store)",
