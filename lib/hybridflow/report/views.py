@@ -319,7 +319,8 @@ def job_queries(settings: Settings) -> pd.DataFrame:
                 "écrit": "table Delta ticket_windows (append)",
                 "déclencheur": f"micro-batch toutes les {settings.windows_trigger_interval} (une fenêtre ne se ferme "
                 "qu'au passage du watermark), ou available-now après la 1re",
-                "garantie": f"chaque fenêtre fermée une seule fois (watermark {settings.watermark_delay}, puits Delta)",
+                "garantie": f"chaque fenêtre fermée une seule fois (watermark {settings.watermark_delay} ; "
+                "id de requête et n° de batch dans le commit Delta, comme les tickets)",
             },
             {
                 "requête": sinks.ALERTS,

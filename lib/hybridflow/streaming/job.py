@@ -56,20 +56,14 @@ class TicketBatchWriter:
         self.settings = settings
         self.dimension = ClientDimension(spark, settings)
         self.stats = {"batches": 0, "tickets": 0, "dead_letters": 0, "replayed": 0}
-        self._query_id = threading.Event()
-        self._app_id = ""
+        self.lake = sinks.OnceAppender(TICKETS, settings)
         self._publisher: sinks.DeadLetterPublisher | None = None
-        # Only the first batch after a start can be one Spark replays (see `sinks`).
-        self._first_batch = True
 
     def bind(self, query: StreamingQuery) -> None:
         """Give the writer its query's id: the idempotence key of every write (stable across restarts)."""
-        self._app_id = str(query.id)
-        self._query_id.set()
+        self.lake.bind(query)
 
     def __call__(self, validated: DataFrame, batch_id: int) -> None:
-        if not self._query_id.wait(timeout=60):
-            raise RuntimeError("the tickets query never bound its id to the batch writer")
         # Parsed and validated by the streaming plan (planned once, not per batch); cached here so
         # both outputs read the batch once.
         validated = validated.persist(StorageLevel.MEMORY_AND_DISK)
@@ -79,12 +73,11 @@ class TicketBatchWriter:
                 transforms.enrich(transforms.valid_tickets(validated)),
                 self.dimension.current(),
             )
-            if not sinks.append_once(tickets, TICKETS, self.settings, self._app_id, batch_id, self._first_batch):
+            if not self.lake.append(tickets, batch_id):
                 self.stats["replayed"] += 1
-            self._first_batch = False
             landed = time.perf_counter()
             if self._publisher is None:
-                self._publisher = sinks.DeadLetterPublisher(self.settings, self._app_id)
+                self._publisher = sinks.DeadLetterPublisher(self.settings, self.lake.app_id)
             # Dead letters are few (malformed events only, at most MAX_OFFSETS_PER_TRIGGER a batch):
             # collected through Arrow, as plain dicts of bytes and strings.
             letters = transforms.dead_letters(validated).toArrow().to_pylist()

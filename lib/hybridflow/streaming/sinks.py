@@ -17,7 +17,10 @@ Exactly-once, for every reader:
   batch finds its marker committed and publishes nothing; a batch killed mid-way is
   aborted when the next incarnation starts (same ``transactional.id``), so `read_committed`
   consumers never see its records.
-- **Windows** go through Delta's own streaming sink (exactly-once by the same log).
+- **Windows** are appended the same way (`OnceAppender`, from `foreachBatch`), not through
+  Delta's streaming sink, which answers the same question with the same state reconstruction
+  on every batch (measured in the 1M-event drain: the windows query's two batches took
+  13–14 s with it, 8–9 s without).
 - **Alerts** go through Spark's Kafka sink: at-least-once (a crash can repeat an alert, never
   lose one); the record key is the ticket id, so a consumer can de-duplicate.
 """
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
@@ -104,15 +108,54 @@ def append_once(
     return True
 
 
+class OnceAppender:
+    """A `foreachBatch` function appending each micro-batch to a Delta table once (`append_once`).
+
+    Its query's id, stable across restarts, is the idempotence key: `bind` it once the query has
+    started (Spark's first call may come before, and waits for it).
+    """
+
+    def __init__(self, table: LakeTable, settings: Settings) -> None:
+        self.table = table
+        self.settings = settings
+        self.app_id = ""
+        self._bound = threading.Event()
+        self._first_batch = True  # only the first batch after a start can be one Spark replays
+
+    def bind(self, query: StreamingQuery) -> None:
+        """Give the appender its query's id."""
+        self.app_id = str(query.id)
+        self._bound.set()
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        self.append(batch, batch_id)
+
+    def append(self, batch: DataFrame, batch_id: int) -> bool:
+        """Append the batch; False when it was already committed (a replay: nothing written)."""
+        if not self._bound.wait(timeout=60):
+            raise RuntimeError(f"the query writing {self.table.name} never bound its id to its appender")
+        written = append_once(batch, self.table, self.settings, self.app_id, batch_id, self._first_batch)
+        if not written:
+            # A stateful query (the windows) commits its state as the batch's plan runs, and Spark 4.2
+            # fails the batch if it did not run on every partition: the skipped replay still runs it,
+            # into Spark's no-op sink (it rebuilds the same state version; the output goes nowhere).
+            batch.write.format("noop").mode("overwrite").save()
+        self._first_batch = False
+        return written
+
+
 def write_windows(counts: DataFrame, table: LakeTable, settings: Settings, available_now: bool) -> StreamingQuery:
     """Append closed event-time windows to their Delta table (each window once, after the watermark)."""
+    appender = OnceAppender(table, settings)
     writer = (
         counts.writeStream.queryName(WINDOWS)
-        .format(FORMAT)
         .outputMode("append")
         .option("checkpointLocation", settings.checkpoint_path(WINDOWS))
+        .foreachBatch(appender)
     )
-    return trigger(writer, available_now, settings.windows_trigger_interval).start(table.uri(settings))
+    query = trigger(writer, available_now, settings.windows_trigger_interval).start()
+    appender.bind(query)
+    return query
 
 
 def real_time_possible(task_slots: int, settings: Settings) -> bool:
