@@ -86,10 +86,11 @@ FAULTS: tuple[Fault, ...] = (
         "Broker SIGKILLed while the job publishes a batch's dead letters (private broker)",
         "The publish waits for the broker, following librdkafka's rules: a retriable commit is retried, an "
         "abortable transaction aborted and begun again, a producer left in a fatal state replaced by a new one "
-        "(whose start completes or aborts the old one's transaction), then the batch's marker is checked so nothing "
-        "is sent twice. An outage longer than the publisher allows fails the batch with the broker's error; closing "
+        "(whose start completes or aborts the old one's transaction; so is one the restarted broker fenced with an "
+        "\"old epoch\" after the outage), then the batch's marker is checked so nothing is sent twice. An outage longer than the publisher allows fails the batch with the broker's error; closing "
         "the publisher then raises nothing, so the job's one-line error is the real cause. A zombie publisher "
-        "(fenced by a newer incarnation of the query) fails at once and never fences the new one back.",
+        "(fenced by a newer incarnation of the query, with no outage before) fails at once and never fences the "
+        "new one back.",
         "tests/integration/robustness/test_broker_restarted_while_publishing_dead_letters.py::test_a_publish_rides_a_broker_restart_out_and_lands_once",
         "6,500 dead letters published while the broker was down, back 5 s later: each once in the topic "
         "(read_committed), none lost; the fenced zombie fails within one request timeout",

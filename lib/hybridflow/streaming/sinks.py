@@ -201,8 +201,11 @@ class DeadLetterPublisher:
     A broker outage does not fail the batch at once: the publish is retried for
     `outage_s` (librdkafka's rules: a retriable commit is retried, an abortable transaction
     aborted and begun again, a producer left in a fatal state replaced by a new one, whose
-    start completes or aborts the old one's transaction). Being fenced — another incarnation
-    of the query took the same transactional id — is final: the batch fails.
+    start completes or aborts the old one's transaction). Being fenced on a healthy path —
+    another incarnation of the query took the same transactional id — is final: the batch
+    fails. Fenced *after an outage* in the same publish is the restarted broker's doing (it
+    ended the transaction it found open and moved the producer's epoch on, "old epoch": seen in
+    a run of the broker-restart test), so the producer is replaced like a fatal one.
 
     Args:
         app_id: the streaming query's id (stable across restarts from the same checkpoint); it
@@ -293,6 +296,7 @@ class DeadLetterPublisher:
             marks[tp] = max(marks.get(tp, 0), row["source_offset"] + 1)
         deadline = time.monotonic() + self._outage_s
         attempts = 0
+        outage = False  # an attempt of this publish failed with a broker error
         while True:
             try:
                 if self._producer is None:
@@ -309,8 +313,9 @@ class DeadLetterPublisher:
                 return len(rows)
             except KafkaException as exc:
                 error = exc.args[0]
-                if error.name() in self.FENCED or time.monotonic() > deadline:
+                if (error.name() in self.FENCED and not outage) or time.monotonic() > deadline:
                     raise
+                outage = True
                 log.warning("dead letters not published yet (%s): retrying for up to %.0f s", error.str(), deadline - time.monotonic())  # fmt: skip
                 self._recover(error)
                 self._may_be_replay = True  # the failed transaction may have been committed by the broker
