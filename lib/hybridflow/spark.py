@@ -30,8 +30,6 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     """Every Spark option the project sets, as data (also shown in the report)."""
     conf = {
         "spark.master": settings.spark_master,
-        # The connectors go through spark.jars, before the JVM starts: Spark ships them to executors too.
-        "spark.jars": ",".join(str(p) for p in jars(settings, "spark")),
         "spark.driver.memory": settings.spark_driver_memory,
         "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
         "spark.sql.session.timeZone": "UTC",
@@ -52,6 +50,15 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.scheduler.mode": "FAIR",
         "spark.scheduler.allocation.file": str(SCHEDULER_POOLS),
     }
+    connectors = [str(p) for p in jars(settings, "spark")]
+    if settings.spark_master.startswith("local"):
+        # Executors run in the driver's JVM: the connectors go on its class path. Through spark.jars,
+        # the local executor would copy all of them (680 MB, the AWS SDK bundle mostly) into a
+        # spark-*/userFiles temporary directory at every start, left behind whenever a job is killed.
+        conf["spark.driver.extraClassPath"] = os.pathsep.join(connectors)
+    else:
+        # Through spark.jars, before the JVM starts: the driver ships them to the cluster's executors.
+        conf["spark.jars"] = ",".join(connectors)
     if local_only(settings) and os.environ.get("SPARK_LOCAL_IP", "127.0.0.1") == "127.0.0.1":  # else: told otherwise
         # Otherwise the driver's RPC and block manager listen on the machine's network address
         # (Spark picks the first non-loopback interface): nothing outside needs to reach them.
