@@ -294,6 +294,31 @@ class CrmGenerator:
         return {t.name: 0 for t in JDBC_TABLES} | {"contracts": contracts, "ticket_history": history}
 
 
+def client_tiers(scale: float = 1.0, seed: int = 42) -> dict[str, str]:
+    """``{client_id: contract_tier}`` as the CRM seeded at `scale` and `seed` holds it (no I/O).
+
+    The tiers the lake's client dimension gets; ticket simulations use them so that a ticket's
+    contract SLA is the one the pipeline will look up. Clients are drawn in order from one
+    stream, so a smaller scale gives a prefix of a larger one's clients with the same tiers.
+    """
+    return {row[1]: row[5] for row in CrmGenerator(scale, seed).clients()}
+
+
+def support_agents(scale: float = 1.0, seed: int = 42, active_only: bool = True) -> dict[str, list[int]]:
+    """``{support team_id: [agent_id, …]}`` as the CRM seeded at `scale` and `seed` holds it (no I/O).
+
+    Agent n belongs to support team ``SUPPORT_TEAMS[n % 4]``; with `active_only`, agents marked
+    inactive are left out, unless a team would be left with none.
+    """
+    every: dict[str, list[int]] = {t.team_id: [] for t in SUPPORT_TEAMS}
+    active: dict[str, list[int]] = {t.team_id: [] for t in SUPPORT_TEAMS}
+    for agent_id, *_, team_id, _hired, is_active, _updated in CrmGenerator(scale, seed).agents():
+        every[team_id].append(agent_id)
+        if is_active:
+            active[team_id].append(agent_id)
+    return {team: (active[team] or agents) if active_only else agents for team, agents in every.items()}
+
+
 def _accumulate(weights: list[float]) -> Iterator[float]:
     total = 0.0
     for w in weights:

@@ -1,4 +1,9 @@
-"""`hybridflow produce`: generated tickets (optionally with malformed events) to the tickets topic."""
+"""`hybridflow produce`: generated tickets (optionally with malformed events) to the tickets topic.
+
+With ``--lifecycle``, the tickets and their lifecycle events (assigned, first response,
+resolved, reopened, closed) go to the tickets and events topics, interleaved in simulated time
+(`hybridflow.tickets.lifecycle_generator`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,17 @@ from hybridflow.tickets.generator import (
     DEFAULT_MAX_LATENESS_S,
     DEFAULT_N_CLIENTS,
 )
-from hybridflow.tickets.producer import CLIENTS, produce, sample_events
+from hybridflow.tickets.lifecycle_generator import (
+    DEFAULT_CRM_SCALE,
+    DEFAULT_DUPLICATE_RATIO,
+    DEFAULT_EVENT_LATE_RATIO,
+    DEFAULT_EVENT_MALFORMED_RATIO,
+    DEFAULT_EVENT_MAX_LATENESS_S,
+    DEFAULT_LIFECYCLE_ARRIVAL_RATE,
+    DEFAULT_REOPEN_RATIO,
+    DEFAULT_UNKNOWN_TICKET_RATIO,
+)
+from hybridflow.tickets.producer import CLIENTS, lifecycle_records, lifecycle_routes, produce, sample_events
 
 
 def _iso(value: str) -> datetime:
@@ -44,11 +59,52 @@ def _count(value: str) -> int:
     return number
 
 
+def _non_negative(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be >= 0")
+    return number
+
+
+def _produce_lifecycle(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    records = lifecycle_records(
+        settings,
+        args.count,
+        args.seed,
+        args.start,
+        arrival_rate=args.arrival_rate or DEFAULT_LIFECYCLE_ARRIVAL_RATE,
+        malformed_ratio=DEFAULT_EVENT_MALFORMED_RATIO if args.malformed_ratio is None else args.malformed_ratio,
+        ticket_options={"n_clients": args.clients, "late_ratio": args.late_ratio, "max_lateness_s": args.max_lateness},
+        reopen_ratio=args.reopen_ratio,
+        late_ratio=args.event_late_ratio,
+        max_lateness_s=args.event_max_lateness,
+        duplicate_ratio=args.duplicate_ratio,
+        unknown_ticket_ratio=args.unknown_ticket_ratio,
+        tail_s=args.tail,
+        crm_scale=args.crm_scale,
+    )
+    summary = produce(
+        records,
+        settings,
+        rate=args.rate,
+        progress=not args.no_progress,
+        client=args.client,
+        routes=lifecycle_routes(settings, args.topic),
+    )
+    print(summary.line())
+    if summary.interrupted:
+        return 130
+    return 1 if summary.failed else 0
+
+
 def _produce(args: argparse.Namespace) -> int:
+    if args.lifecycle:
+        return _produce_lifecycle(args)
     settings = get_settings()
     events = sample_events(
         settings,
-        args.malformed_ratio,
+        args.malformed_ratio or 0.0,
         args.seed,
         args.start,
         n_clients=args.clients,
@@ -79,12 +135,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="produce generated tickets (and optionally malformed events) to the tickets topic",
         description="Seeded ticket generator -> Kafka (acks=all, idempotent, gzip, key=client_id). Ctrl-C stops cleanly.",
     )
-    p.add_argument("--count", type=_count, default=None, help="events to send (default: unbounded, until Ctrl-C)")
-    p.add_argument("--rate", type=_positive, default=None, help="events per second (default: as fast as possible)")
+    p.add_argument(
+        "--count", type=_count, default=None,
+        help="events to send; with --lifecycle, tickets (default: unbounded, until Ctrl-C)",
+    )  # fmt: skip
+    p.add_argument(
+        "--rate", type=_positive, default=None,
+        help="events per second; with --lifecycle, records of both topics (default: as fast as possible)",
+    )  # fmt: skip
     p.add_argument("--seed", type=int, default=42, help="generator seed: same seed, same events (default 42)")
     p.add_argument(
-        "--malformed-ratio", type=_ratio, default=0.0, help="fraction of events that are malformed (0..1, default 0)"
-    )
+        "--malformed-ratio", type=_ratio, default=None,
+        help="fraction of events that are malformed, on each topic "
+        f"(0..1, default 0; with --lifecycle {DEFAULT_EVENT_MALFORMED_RATIO:g})",
+    )  # fmt: skip
     p.add_argument(
         "--start", type=_iso, default=None, help="event time of the first ticket, ISO-8601 (default: now, UTC)"
     )
@@ -98,7 +162,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument(
         "--arrival-rate", type=_positive, default=None,
-        help=f"simulated tickets per second of event time (default: --rate, else {DEFAULT_ARRIVAL_RATE:g})",
+        help=f"simulated tickets per second of event time (default: --rate, else {DEFAULT_ARRIVAL_RATE:g}; "
+        f"with --lifecycle {DEFAULT_LIFECYCLE_ARRIVAL_RATE:g})",
     )  # fmt: skip
     p.add_argument(
         "--clients", type=int, default=DEFAULT_N_CLIENTS, help=f"client population (default {DEFAULT_N_CLIENTS})"
@@ -109,4 +174,39 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Kafka client: kafka-python or confluent (librdkafka) (default: settings KAFKA_CLIENT)",
     )  # fmt: skip
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
+    life = p.add_argument_group(
+        "lifecycle",
+        "--lifecycle also simulates each ticket's life (assigned, first response, resolved, reopened, closed) and "
+        "sends it to TOPIC_EVENTS, interleaved with the tickets in simulated time. Simulated seconds per wall "
+        "second ~ rate / (arrival rate x ~5 records per ticket): --rate 100 at 0.03 tickets/s is ~700x.",
+    )
+    life.add_argument("--lifecycle", action="store_true", help="produce tickets and their lifecycle events")
+    life.add_argument(
+        "--reopen-ratio", type=_ratio, default=DEFAULT_REOPEN_RATIO,
+        help=f"fraction of resolved tickets reopened (default {DEFAULT_REOPEN_RATIO:g})",
+    )  # fmt: skip
+    life.add_argument(
+        "--event-late-ratio", type=_ratio, default=DEFAULT_EVENT_LATE_RATIO,
+        help=f"fraction of events delivered late, out of order (default {DEFAULT_EVENT_LATE_RATIO:g})",
+    )  # fmt: skip
+    life.add_argument(
+        "--event-max-lateness", type=_positive, default=DEFAULT_EVENT_MAX_LATENESS_S,
+        help=f"how late a late event may be, in simulated seconds (default {DEFAULT_EVENT_MAX_LATENESS_S:g})",
+    )  # fmt: skip
+    life.add_argument(
+        "--duplicate-ratio", type=_ratio, default=DEFAULT_DUPLICATE_RATIO,
+        help=f"fraction of events sent twice, same bytes (default {DEFAULT_DUPLICATE_RATIO:g})",
+    )  # fmt: skip
+    life.add_argument(
+        "--unknown-ticket-ratio", type=_ratio, default=DEFAULT_UNKNOWN_TICKET_RATIO,
+        help=f"extra events about tickets never produced, per event (default {DEFAULT_UNKNOWN_TICKET_RATIO:g})",
+    )  # fmt: skip
+    life.add_argument(
+        "--tail", type=_non_negative, default=0.0,
+        help="simulated seconds after the last ticket during which events are still sent (default 0)",
+    )  # fmt: skip
+    life.add_argument(
+        "--crm-scale", type=_positive, default=DEFAULT_CRM_SCALE,
+        help=f"the CRM seed-crm scale whose client tiers and agents to use (default {DEFAULT_CRM_SCALE:g})",
+    )  # fmt: skip
     p.set_defaults(func=_produce)

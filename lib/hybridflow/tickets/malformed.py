@@ -80,12 +80,13 @@ def valid_event(ticket: Ticket) -> Event:
     return Event(key=ticket.client_id.encode("utf-8"), value=ticket.to_bytes(), kind=None)
 
 
-def _dumps(obj: Any) -> bytes:
+def dumps(obj: Any) -> bytes:
+    """Compact UTF-8 JSON, as a sender would write it."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _malformed_json(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
-    text = _dumps(doc).decode("utf-8")
+    text = dumps(doc).decode("utf-8")
     variant = rng.randrange(3)
     if variant == 0:  # truncated mid-way: the closing brace is always lost
         return text[: rng.randrange(1, len(text) - 1)].encode("utf-8")
@@ -127,10 +128,10 @@ def _unknown_enum(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
     return doc
 
 
-def _bad_timestamp(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
-    iso = doc["created_at"]  # e.g. 2026-01-31T09:15:00.123Z
+def bad_timestamp(rng: random.Random, iso: str) -> str:
+    """A string in place of the wire timestamp `iso` (e.g. 2026-01-31T09:15:00.123Z) that is not a valid one."""
     day, time = iso[:10], iso[11:19]
-    doc["created_at"] = rng.choice(
+    return rng.choice(
         (
             f"{day[8:10]}/{day[5:7]}/{day[:4]} {time}",  # French local format
             f"{day} {time}",  # no T, no offset
@@ -141,6 +142,10 @@ def _bad_timestamp(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
             "",
         )
     )
+
+
+def _bad_timestamp(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
+    doc["created_at"] = bad_timestamp(rng, doc["created_at"])
     return doc
 
 
@@ -162,12 +167,12 @@ def _invalid_value(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
     return doc
 
 
-_LOG_LINE = "2026-01-31 09:15:00,123 ERROR [edgebox.sync] E3150 upload failed: connection reset by peer\n"
+LOG_LINE = "2026-01-31 09:15:00,123 ERROR [edgebox.sync] E3150 upload failed: connection reset by peer\n"
 
 
 def _oversized(rng: random.Random, doc: dict[str, Any], max_payload_bytes: int) -> Any:
-    repeats = max_payload_bytes // len(_LOG_LINE) + rng.randint(1, 20)
-    doc["request"] = "Voici le journal complet de la passerelle :\n" + _LOG_LINE * repeats
+    repeats = max_payload_bytes // len(LOG_LINE) + rng.randint(1, 20)
+    doc["request"] = "Voici le journal complet de la passerelle :\n" + LOG_LINE * repeats
     return doc
 
 
@@ -192,7 +197,7 @@ def malformed_event(kind: MalformedKind, base: Ticket, rng: random.Random, max_p
     doc = json.loads(base.to_json())
     doc["ticket_id"] = new_ticket_id(rng)
     out = _MUTATORS[MalformedKind(kind)](rng, doc, max_payload_bytes)
-    value = out if isinstance(out, bytes) else _dumps(out)
+    value = out if isinstance(out, bytes) else dumps(out)
     key = None
     if kind is not MalformedKind.MALFORMED_JSON and isinstance(out, dict) and isinstance(out.get("client_id"), str):
         key = out["client_id"].encode("utf-8")
@@ -206,7 +211,7 @@ class MalformedInjector:
     sample (M = 8, 16 …) still covers every kind evenly.
     """
 
-    def __init__(self, seed: int, max_payload_bytes: int, kinds: Iterable[MalformedKind] | None = None) -> None:
+    def __init__(self, seed: int | str, max_payload_bytes: int, kinds: Iterable[MalformedKind] | None = None) -> None:
         self.rng = random.Random(f"malformed:{seed}")
         self.max_payload_bytes = max_payload_bytes
         self.kinds = tuple(MalformedKind(k) for k in (kinds if kinds is not None else MalformedKind))
@@ -226,7 +231,7 @@ class MalformedInjector:
         return malformed_event(self.next_kind(), base, self.rng, self.max_payload_bytes)
 
 
-def malformed_positions(seed: int, malformed_ratio: float) -> Iterator[int]:
+def malformed_positions(seed: int | str, malformed_ratio: float) -> Iterator[int]:
     """The stream positions of the malformed events: one at a random place in each slot of ``1 / ratio`` events."""
     placement = random.Random(f"placement:{seed}")
     slot = 1.0 / malformed_ratio

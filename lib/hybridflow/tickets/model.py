@@ -13,10 +13,11 @@ import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
-from pyspark.sql.types import DataType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import DataType, IntegerType, StringType, StructField, StructType, TimestampType
 
 
 class RequestType(StrEnum):
@@ -66,24 +67,16 @@ class Ticket(BaseModel):
     @field_validator("created_at", mode="before")
     @classmethod
     def _iso_with_offset(cls, value: Any) -> Any:
-        # pydantic would otherwise read a JSON number as Unix time; the wire form is a string only.
-        if not isinstance(value, (str, datetime)):
-            raise ValueError("created_at must be an ISO-8601 string, e.g. 2026-01-31T09:15:00Z")
-        if isinstance(value, str) and not re.match(TIMESTAMP_PATTERN, value):
-            raise ValueError("created_at must be ISO-8601 with an explicit offset, e.g. 2026-01-31T09:15:00Z")
-        return value
+        return iso_with_offset(value, "created_at")
 
     @field_validator("created_at")
     @classmethod
     def _to_utc(cls, value: datetime) -> datetime:
-        try:
-            return value.astimezone(UTC)
-        except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59: past year 9999 in UTC
-            raise ValueError("created_at is out of range once converted to UTC") from None
+        return to_utc(value, "created_at")
 
     @field_serializer("created_at")
     def _serialize_created_at(self, value: datetime) -> str:
-        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return wire_timestamp(value)
 
     def to_json(self) -> str:
         """The wire form: compact JSON with the fields in model order."""
@@ -101,11 +94,40 @@ class Ticket(BaseModel):
         key (which value counts differs between parsers) and NaN/Infinity (not JSON) are refused.
         """
         ticket = cls.model_validate_json(data)
-        # Numbers are not converted (parse_int=len): Python's int() refuses over 4,300 digits, JSON does not.
-        json.loads(
-            data, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant, parse_int=len, parse_float=len
-        )
+        check_strict_json(data)
         return ticket
+
+
+# --- shared by the wire models (`Ticket`, `hybridflow.tickets.lifecycle.LifecycleEvent`) ---------
+
+
+def iso_with_offset(value: Any, field: str) -> Any:
+    """A timestamp field's wire input check: an ISO-8601 string with an explicit offset (or a datetime)."""
+    # pydantic would otherwise read a JSON number as Unix time; the wire form is a string only.
+    if not isinstance(value, (str, datetime)):
+        raise ValueError(f"{field} must be an ISO-8601 string, e.g. 2026-01-31T09:15:00Z")
+    if isinstance(value, str) and not re.match(TIMESTAMP_PATTERN, value):
+        raise ValueError(f"{field} must be ISO-8601 with an explicit offset, e.g. 2026-01-31T09:15:00Z")
+    return value
+
+
+def to_utc(value: datetime, field: str) -> datetime:
+    """An aware timestamp converted to UTC (a ValueError when that leaves the datetime range)."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-23:59: past year 9999 in UTC
+        raise ValueError(f"{field} is out of range once converted to UTC") from None
+
+
+def wire_timestamp(value: datetime) -> str:
+    """The wire form of a timestamp: UTC, milliseconds, ``Z`` (e.g. 2026-01-31T09:15:00.000Z)."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def check_strict_json(data: str | bytes) -> None:
+    """Refuse what the Spark validation refuses beyond pydantic: a duplicate key, NaN/Infinity (ValueError)."""
+    # Numbers are not converted (parse_int=len): Python's int() refuses over 4,300 digits, JSON does not.
+    json.loads(data, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant, parse_int=len, parse_float=len)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -129,22 +151,31 @@ def new_ticket_id(rng: Any | None = None) -> str:
 FIELD_NAMES: tuple[str, ...] = tuple(Ticket.model_fields)
 
 
-def _spark_type(annotation: Any) -> DataType:
-    """Spark type of a model field: timestamps stay timestamps, everything else is a string."""
+def _spark_field(name: str, annotation: Any) -> StructField:
+    """Spark field of a model field: timestamps and integers keep their type, everything else is a string.
+
+    ``X | None`` gives a nullable field of X's type; every other field is not nullable.
+    """
     base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+    members = get_args(base) if get_origin(base) in (Union, UnionType) else (base,)
+    nullable = type(None) in members
+    (base,) = [m for m in members if m is not type(None)]
+    spark_type: DataType = StringType()
     if base is datetime or base is AwareDatetime or (isinstance(base, type) and issubclass(base, datetime)):
-        return TimestampType()
-    return StringType()
+        spark_type = TimestampType()
+    elif base is int:
+        spark_type = IntegerType()
+    return StructField(name, spark_type, nullable=nullable)
+
+
+def model_spark_schema(model: type[BaseModel]) -> StructType:
+    """The typed Spark schema of a wire model, derived field by field, in field order."""
+    return StructType([_spark_field(name, field.annotation) for name, field in model.model_fields.items()])
 
 
 def spark_schema() -> StructType:
     """The typed Spark schema of a valid ticket, derived field by field from `Ticket`."""
-    return StructType(
-        [
-            StructField(name, _spark_type(field.annotation), nullable=False)
-            for name, field in Ticket.model_fields.items()
-        ]
-    )
+    return model_spark_schema(Ticket)
 
 
 def json_schema() -> dict[str, Any]:

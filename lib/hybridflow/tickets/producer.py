@@ -7,20 +7,27 @@ headers). Both give the same records, the same progress bar and the same summary
 
 Delivery is counted from the clients' callbacks (never a per-message ``.get()`` or flush);
 the loop never sleeps unless a rate is set, and then only when its token bucket is empty.
+
+With ``routes`` (``{role: topic}``) one run feeds several topics through the same loop, rate
+limiter, progress bar and summary: each record names its role (`LifecycleRecord.role`), and
+the summary counts records and malformed ones per topic. That is how `produce_lifecycle_sample`
+and ``hybridflow produce --lifecycle`` send tickets and their lifecycle events interleaved, in
+simulated-time order; the rate then counts records of both topics.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
 from tqdm import tqdm
 
-from hybridflow.config import Settings
+from hybridflow.config import Settings, duration_ms
 from hybridflow.tickets.clients import (
     BATCH_SIZE,
     CLIENTS,
@@ -33,11 +40,22 @@ from hybridflow.tickets.clients import (
     open_client,
 )
 from hybridflow.tickets.generator import TicketGenerator
-from hybridflow.tickets.malformed import Event
+from hybridflow.tickets.lifecycle_generator import (
+    DEFAULT_EVENT_MALFORMED_RATIO,
+    DEFAULT_LIFECYCLE_ARRIVAL_RATE,
+    EVENTS,
+    TICKETS,
+    LifecycleRecord,
+    LifecycleSimulator,
+)
+from hybridflow.tickets.malformed import Event, MalformedKind
 
 __all__ = [
-    "BATCH_SIZE", "CLIENTS", "COMPRESSION", "LINGER_MS", "ProduceSummary", "RateLimiter", "make_producer", "produce",
+    "BATCH_SIZE", "CLIENTS", "COMPRESSION", "LINGER_MS", "ProduceSummary", "RateLimiter", "TopicTally",
+    "lifecycle_records", "lifecycle_routes", "make_producer", "produce", "produce_lifecycle_sample",
 ]  # fmt: skip
+
+log = logging.getLogger(__name__)
 
 # Records between two progress-bar updates (a tqdm update per record would cost more than the send).
 _CHUNK = 256
@@ -45,9 +63,32 @@ _CHUNK = 256
 make_producer = make_kafka_python_producer  # a kafka-python producer to reuse across `produce` calls
 
 
+class RoutedRecord(Protocol):
+    """A record that names its topic by role (e.g. `LifecycleRecord`)."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes: ...
+    @property
+    def kind(self) -> MalformedKind | None: ...
+
+
+@dataclass(frozen=True)
+class TopicTally:
+    """Records handed to the producer for one topic of a multi-topic run, and how many were malformed."""
+
+    role: str
+    topic: str
+    records: int
+    malformed: int
+
+
 @dataclass(frozen=True)
 class ProduceSummary:
-    """What a `produce` run did."""
+    """What a `produce` run did (`per_topic`: the breakdown of a run with ``routes``)."""
 
     topic: str
     sent: int
@@ -58,6 +99,7 @@ class ProduceSummary:
     first_error: str | None = None
     client: str = KAFKA_PYTHON
     behind_s: float = 0.0  # with a rate: how far behind it ended (a machine too busy for the rate); 0 when it kept up
+    per_topic: tuple[TopicTally, ...] = ()
 
     @property
     def attempted(self) -> int:
@@ -69,12 +111,25 @@ class ProduceSummary:
         """Acknowledged events per second of wall time (flush included)."""
         return self.sent / self.seconds if self.seconds > 0 else 0.0
 
+    def tally(self, role: str) -> TopicTally:
+        """The per-topic counts of `role` (a run with ``routes``)."""
+        found = [t for t in self.per_topic if t.role == role]
+        if not found:
+            raise KeyError(f"no topic role {role!r} in this run: {', '.join(t.role for t in self.per_topic) or 'none'}")
+        return found[0]
+
     def line(self) -> str:
         """The one-line summary printed at the end of a run."""
         how = "interrupted after" if self.interrupted else "in"
         error = f"; first error: {self.first_error}" if self.first_error else ""
         if self.behind_s > 0:
             error += f"; fell {self.behind_s:.1f} s behind the rate (machine too busy)"
+        if self.per_topic:
+            parts = ", ".join(f"{t.records} {t.role} ({t.malformed} malformed) to {t.topic}" for t in self.per_topic)
+            return (
+                f"produce: {self.sent} sent, {self.failed} failed: {parts}; via {self.client} {how} "
+                f"{self.seconds:.1f} s ({self.tickets_per_s:,.0f} records/s){error}"
+            )
         return (
             f"produce: {self.sent} sent ({self.malformed} malformed on purpose), {self.failed} failed "
             f"to {self.topic} via {self.client} {how} {self.seconds:.1f} s ({self.tickets_per_s:,.0f} tickets/s){error}"
@@ -148,7 +203,7 @@ class RateLimiter:
 
 
 def produce(
-    events: Iterable[Event],
+    events: Iterable[Event] | Iterable[RoutedRecord],
     settings: Settings,
     *,
     topic: str | None = None,
@@ -158,11 +213,12 @@ def produce(
     producer: Any | None = None,
     client: str | None = None,
     headers: Headers | None = None,
+    routes: Mapping[str, str] | None = None,
 ) -> ProduceSummary:
     """Send `events` (the first `count`, or until exhausted or Ctrl-C) and flush; return the summary.
 
     Args:
-        topic: default ``settings.topic_tickets``.
+        topic: default ``settings.topic_tickets`` (ignored with `routes`).
         count: stop after this many events (None: until `events` ends or Ctrl-C).
         rate: events per second (token bucket); None: as fast as possible.
         progress: show a tqdm progress bar.
@@ -170,37 +226,67 @@ def produce(
             default: a new one of `client`, closed at the end.
         client: ``"kafka-python"`` or ``"confluent"`` (default ``settings.kafka_client``).
         headers: Kafka headers, ``(name, bytes)`` pairs, put on every record.
+        routes: ``{role: topic}``: each record is then a `RoutedRecord` sent to the topic of its
+            ``role`` (e.g. `lifecycle_routes`); `count` and `rate` count records of every topic.
 
     Raises:
         StackError: broker unreachable or topic missing.
         ConfigError: unknown client, or confluent-kafka not installed.
+        ValueError: with `routes`, a record whose role has no topic.
     """
     topic = topic or settings.topic_tickets
+    label = " + ".join(routes.values()) if routes else topic
     kafka = open_client(settings, client, producer)
     malformed = handed = pending = 0
+    sent_by_role: dict[str, int] = dict.fromkeys(routes or (), 0)
+    malformed_by_role: dict[str, int] = dict.fromkeys(routes or (), 0)
     interrupted = False
     limiter = RateLimiter(None)
     stream = itertools.islice(events, count) if count is not None else events
-    bar = tqdm(total=count, unit="ev", desc=f"produce → {topic}", disable=not progress, mininterval=0.5)
+    bar = tqdm(total=count, unit="ev", desc=f"produce → {label}", disable=not progress, mininterval=0.5)
     start = time.perf_counter()
     try:
-        limit = check_topic(settings, topic)  # the topic's max.message.bytes: larger records fail, named
-        send, serve = kafka.sender(topic, headers, limit), kafka.serve
+        if routes is None:
+            limit = check_topic(settings, topic)  # the topic's max.message.bytes: larger records fail, named
+            send = kafka.sender(topic, headers, limit)
+        else:
+            senders = {role: kafka.sender(name, headers, check_topic(settings, name)) for role, name in routes.items()}
+        serve = kafka.serve
         # Made last: the topic check's time must not fill the bucket with a head-start burst.
         limiter = RateLimiter(rate)
         acquire = limiter.acquire if rate is not None else None
-        for event in stream:
-            if acquire is not None:
-                acquire()
-            send(event.key, event.value)
-            if event.kind is not None:
-                malformed += 1
-            pending += 1
-            if pending == _CHUNK:
-                handed += pending
-                pending = 0
-                bar.update(_CHUNK)
-                serve()
+        if routes is None:
+            for event in cast(Iterable[Event], stream):
+                if acquire is not None:
+                    acquire()
+                send(event.key, event.value)
+                if event.kind is not None:
+                    malformed += 1
+                pending += 1
+                if pending == _CHUNK:
+                    handed += pending
+                    pending = 0
+                    bar.update(_CHUNK)
+                    serve()
+        else:
+            for record in cast(Iterable[RoutedRecord], stream):
+                if acquire is not None:
+                    acquire()
+                role = record.role
+                send_to = senders.get(role)
+                if send_to is None:
+                    raise ValueError(f"a record for topic role {role!r}, but routes has only {', '.join(senders)}")
+                send_to(record.key, record.value)
+                sent_by_role[role] += 1
+                if record.kind is not None:
+                    malformed += 1
+                    malformed_by_role[role] += 1
+                pending += 1
+                if pending == _CHUNK:
+                    handed += pending
+                    pending = 0
+                    bar.update(_CHUNK)
+                    serve()
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -213,7 +299,7 @@ def produce(
         bar.close()
     seconds = time.perf_counter() - start
     return ProduceSummary(
-        topic=topic,
+        topic=label,
         sent=kafka.ok,
         failed=max(kafka.failed, handed - kafka.ok),
         malformed=malformed,
@@ -222,6 +308,9 @@ def produce(
         first_error=kafka.first_error,
         client=kafka.name,
         behind_s=behind_s,
+        per_topic=tuple(
+            TopicTally(role, name, sent_by_role[role], malformed_by_role[role]) for role, name in (routes or {}).items()
+        ),
     )
 
 
@@ -252,3 +341,76 @@ def produce_sample(
     n_valid = round(count * (1 - malformed_ratio))
     events = sample_events(settings, malformed_ratio, seed, start, arrival_rate=max(n_valid, 1) / span_s)
     return produce(events, settings, count=count, progress=progress)
+
+
+def lifecycle_routes(settings: Settings, tickets_topic: str | None = None) -> dict[str, str]:
+    """``{role: topic}`` of a lifecycle run: tickets to ``settings.topic_tickets``, events to ``settings.topic_events``."""
+    return {TICKETS: tickets_topic or settings.topic_tickets, EVENTS: settings.topic_events}
+
+
+def lifecycle_records(
+    settings: Settings,
+    count: int | None,
+    seed: int = 42,
+    start: datetime | None = None,
+    *,
+    arrival_rate: float = DEFAULT_LIFECYCLE_ARRIVAL_RATE,
+    malformed_ratio: float = DEFAULT_EVENT_MALFORMED_RATIO,
+    ticket_options: dict[str, Any] | None = None,
+    **simulation: Any,
+) -> Iterator[LifecycleRecord]:
+    """Tickets and their lifecycle events, merged in simulated-time order, as ``produce --lifecycle`` sends them.
+
+    Args:
+        count: tickets (valid and malformed ticket records); None: endless.
+        start: the first ticket's event time (default: now, to the second).
+        arrival_rate: simulated tickets per second (the Poisson clock of `TicketGenerator`).
+        malformed_ratio: share of malformed records, on each topic.
+        ticket_options: further `TicketGenerator` options (n_clients, zipf_s, late_ratio, max_lateness_s).
+        simulation: further `LifecycleSimulator` options (reopen_ratio, late_ratio, max_lateness_s,
+            duplicate_ratio, unknown_ticket_ratio, tail_s, crm_scale, …).
+    """
+    first = start or datetime.now(UTC).replace(microsecond=0)
+    tickets = TicketGenerator(seed, first, arrival_rate=arrival_rate, **(ticket_options or {}))
+    lateness_s = simulation.get("max_lateness_s")
+    watermark_s = duration_ms(settings.lifecycle_watermark_delay) / 1000
+    if lateness_s is not None and lateness_s >= watermark_s:
+        log.warning(
+            "late events up to %.0f s late, for a watermark delay of %s: the latest ones will be dropped by the stream",
+            lateness_s,
+            settings.lifecycle_watermark_delay,
+        )
+    simulator = LifecycleSimulator(
+        tickets,
+        count,
+        ticket_malformed_ratio=malformed_ratio,
+        event_malformed_ratio=malformed_ratio,
+        max_payload_bytes=settings.max_payload_bytes,
+        **simulation,
+    )
+    return simulator.records()
+
+
+def produce_lifecycle_sample(
+    settings: Settings,
+    count: int,
+    seed: int = 42,
+    *,
+    arrival_rate: float = DEFAULT_LIFECYCLE_ARRIVAL_RATE,
+    malformed_ratio: float = DEFAULT_EVENT_MALFORMED_RATIO,
+    start: datetime | None = None,
+    rate: float | None = None,
+    progress: bool = False,
+    client: str | None = None,
+    **simulation: Any,
+) -> ProduceSummary:
+    """Produce `count` tickets and their lifecycle events (tickets and events topics); return the summary.
+
+    By default the tickets' simulated times end now: they start ``count / arrival_rate`` seconds ago.
+    `simulation`: `LifecycleSimulator` options (see `lifecycle_records`).
+    """
+    first = start or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=count / arrival_rate)
+    records = lifecycle_records(
+        settings, count, seed, first, arrival_rate=arrival_rate, malformed_ratio=malformed_ratio, **simulation
+    )
+    return produce(records, settings, rate=rate, progress=progress, client=client, routes=lifecycle_routes(settings))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
@@ -11,11 +12,13 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from kafka.partitioner.default import DefaultPartitioner
 
+from hybridflow.cli import main
 from hybridflow.config import get_settings
 from hybridflow.errors import ConfigError, StackError
 from hybridflow.tickets import producer as producer_module
 from hybridflow.tickets.clients import CLIENTS, ConfluentClient, KafkaPythonClient, confluent_config, open_client
 from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator, client_ids
+from hybridflow.tickets.lifecycle_generator import LifecycleSimulator
 from hybridflow.tickets.malformed import Event, MalformedKind
 from hybridflow.tickets.producer import produce
 
@@ -240,3 +243,46 @@ def test_produce_reports_failures_with_the_first_error(no_topic_check, fake):
     )  # fmt: skip
     summary = produce(_events(300), SETTINGS, topic="t", progress=False, producer=producer)
     assert (summary.sent, summary.failed) == (0, 300) and summary.first_error
+
+
+@pytest.mark.parametrize("fake", [FakeKafkaPython, FakeConfluent], ids=CLIENTS)
+def test_routed_records_go_to_the_topic_of_their_role(no_topic_check, fake):
+    producer = fake()
+    simulator = LifecycleSimulator(TicketGenerator(3, EXAMPLE_START, arrival_rate=0.03), 200)
+    records = list(simulator.records())
+    summary = produce(
+        iter(records), SETTINGS, progress=False, producer=producer, routes={"tickets": "t", "events": "e"}
+    )
+    sent = producer.sent if fake is FakeKafkaPython else [{"topic": None} for _ in range(summary.sent)]
+    assert summary.sent == len(records) == len(sent) and summary.failed == 0
+    n_events = sum(r.role == "events" for r in records)
+    bad_events = sum(r.role == "events" and r.kind is not None for r in records)
+    assert (summary.tally("tickets").records, summary.tally("events").records) == (200, n_events)
+    assert (summary.tally("events").malformed, summary.malformed) == (bad_events, bad_events) and bad_events > 0
+    assert f"200 tickets (0 malformed) to t, {n_events} events ({bad_events} malformed) to e" in summary.line()
+    if fake is FakeKafkaPython:  # the fake keeps what went where
+        assert [(s["topic"], s["key"], s["value"]) for s in producer.sent] == [
+            ({"tickets": "t", "events": "e"}[r.role], r.key, r.value) for r in records
+        ]
+
+
+def test_a_record_without_a_route_is_refused(no_topic_check):
+    record = SimpleNamespace(role="breaches", key=b"k", value=b"{}", kind=None)
+    with pytest.raises(ValueError, match=r"'breaches'.*tickets, events"):
+        produce([record], SETTINGS, progress=False, producer=FakeKafkaPython(), routes={"tickets": "t", "events": "e"})
+
+
+def test_produce_lifecycle_command_wires_both_topics(no_topic_check, monkeypatch, capsys):
+    fake = FakeKafkaPython()
+    monkeypatch.setattr(
+        producer_module, "open_client", lambda settings, name, producer: KafkaPythonClient(settings, fake)
+    )
+    code = main(
+        ["produce", "--lifecycle", "--count", "50", "--seed", "4", "--start", "2026-01-31T09:00:00Z",
+         "--topic", "tickets_t", "--no-progress"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    topics = Counter(s["topic"] for s in fake.sent)
+    assert code == 0 and set(topics) == {"tickets_t", SETTINGS.topic_events}
+    assert topics["tickets_t"] == 50 and "50 tickets (1 malformed) to tickets_t" in out
+    assert f"{topics[SETTINGS.topic_events]} events (" in out and f"to {SETTINGS.topic_events}" in out

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 
 import pytest
 
 from hybridflow.cli import build_parser
 from hybridflow.config import get_settings
 from hybridflow.errors import StackError
-from hybridflow.tickets.producer import ProduceSummary, RateLimiter, make_producer
+from hybridflow.tickets.producer import (
+    ProduceSummary,
+    RateLimiter,
+    TopicTally,
+    lifecycle_records,
+    lifecycle_routes,
+    make_producer,
+)
 
 
 class FakeClock:
@@ -160,3 +168,39 @@ def test_produce_command_parses_its_options():
 def test_produce_command_refuses_bad_options(bad):
     with pytest.raises(SystemExit):
         build_parser().parse_args(["produce", *bad])
+
+
+def test_a_multi_topic_summary_counts_each_topic():
+    summary = ProduceSummary(
+        topic="a + b", sent=120, failed=0, malformed=3, seconds=2.0,
+        per_topic=(TopicTally("tickets", "a", 20, 1), TopicTally("events", "b", 100, 2)),
+    )  # fmt: skip
+    line = summary.line()
+    assert "120 sent, 0 failed: 20 tickets (1 malformed) to a, 100 events (2 malformed) to b" in line
+    assert "60 records/s" in line and summary.tally("events").records == 100
+    with pytest.raises(KeyError, match="breaches"):
+        summary.tally("breaches")
+
+
+def test_produce_lifecycle_parses_its_options():
+    args = build_parser().parse_args(
+        ["produce", "--lifecycle", "--count", "100", "--arrival-rate", "0.05", "--duplicate-ratio", "0.1",
+         "--event-max-lateness", "300", "--tail", "3600", "--crm-scale", "0.2"]
+    )  # fmt: skip
+    assert args.lifecycle and (args.count, args.arrival_rate, args.duplicate_ratio) == (100, 0.05, 0.1)
+    assert (args.event_max_lateness, args.tail, args.crm_scale, args.malformed_ratio) == (300.0, 3600.0, 0.2, None)
+    assert not build_parser().parse_args(["produce"]).lifecycle
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["produce", "--lifecycle", "--unknown-ticket-ratio", "1.5"])
+
+
+def test_lifecycle_records_use_the_settings_and_options():
+    settings = get_settings()
+    start = datetime(2026, 1, 31, 9, tzinfo=UTC)
+    records = list(lifecycle_records(settings, 300, 5, start, malformed_ratio=0.1, duplicate_ratio=0.0))
+    tickets = [r for r in records if r.role == "tickets"]
+    assert len(tickets) == 300 and sum(r.kind is not None for r in tickets) == 30  # the ratio holds on both topics
+    events = [r for r in records if r.role == "events"]
+    assert sum(r.kind is not None for r in events) == pytest.approx(0.1 * len(events), abs=1)
+    assert records == list(lifecycle_records(settings, 300, 5, start, malformed_ratio=0.1, duplicate_ratio=0.0))
+    assert lifecycle_routes(settings) == {"tickets": settings.topic_tickets, "events": settings.topic_events}
