@@ -32,6 +32,15 @@ _KAFKA_USER = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # safe in SCRAM names, ACL 
 _JVM_MEMORY = re.compile(r"^[1-9][0-9]*([kmgtp]b?|b)?$", re.IGNORECASE)  # Spark's byte strings: 512m, 2g, 2gb
 
 
+_DURATION_MS = {"second": 1_000, "minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
+
+
+def duration_ms(value: str) -> int:
+    """Milliseconds of a duration setting such as '15 minutes' (the form the validators accept)."""
+    amount, unit = value.split()
+    return int(amount) * _DURATION_MS[unit.removesuffix("s")]
+
+
 def _env_file() -> Path | None:
     """The `.env` to read: $HYBRIDFLOW_ENV_FILE, else the project's own, if present."""
     override = os.environ.get("HYBRIDFLOW_ENV_FILE")
@@ -63,7 +72,15 @@ class Settings(BaseSettings):
     topic_alerts: str = Field(
         "client_tickets_alerts", description="Topic the real-time alert path republishes critical tickets to"
     )
-    topic_partitions: int = Field(3, ge=1, description="Partitions of the tickets topic")
+    topic_events: str = Field(
+        "client_ticket_events",
+        description="Topic of the tickets' lifecycle events (assigned, first response, resolved, reopened, closed)",
+    )
+    topic_breaches: str = Field(
+        "client_tickets_sla_breaches",
+        description="Topic the lifecycle query writes one record to per SLA breach (ticket, kind), exactly once",
+    )
+    topic_partitions: int = Field(3, ge=1, description="Partitions of the tickets topic (and of the events topic)")
     kafka_request_timeout_ms: int = Field(15000, ge=1000, description="Admin/producer request timeout (ms)")
     kafka_security: Literal["sasl_ssl", "sasl_plaintext", "plaintext"] = Field(
         "sasl_ssl",
@@ -161,6 +178,30 @@ class Settings(BaseSettings):
         description="Cap on records per micro-batch, so a backlog drains in bounded batches (unset = no cap)",
     )
     max_payload_bytes: int = Field(10_000, ge=256, description="Events larger than this go to the dead-letter topic")
+    lifecycle: bool = Field(
+        True,
+        description="The streaming job also runs the lifecycle queries: events topic -> per-ticket state, SLA breaches, "
+        "ticket_status (false: tickets, windows and alerts only)",
+    )
+    progress_file: Path | None = Field(
+        None,
+        description="The streaming job appends each micro-batch's progress (Spark's JSON, one line a batch, every "
+        "query) to this file; unset: none",
+    )
+    lifecycle_watermark_delay: str = Field(
+        "15 minutes",
+        description="How late (event time) a lifecycle event may arrive and still count before an SLA deadline is judged",
+    )
+    lifecycle_trigger_interval: str = Field(
+        "1 second", description="Processing-time trigger of the events and lifecycle queries (micro-batch)"
+    )
+    orphan_event_ttl: str = Field(
+        "1 hour",
+        description="Event time an event waits for its ticket before it goes to the dead-letter topic (orphan_event)",
+    )
+    closed_ticket_ttl: str = Field(
+        "1 day", description="Event time a closed ticket stays in the lifecycle state (late duplicates, reopens)"
+    )
 
     # --- On-premise database (batch ETL) ---
     # PostgreSQL stands in for the on-premise SQL Server. Port 5433, not 5432: the Debian
@@ -194,6 +235,10 @@ class Settings(BaseSettings):
         "window_duration",
         "watermark_delay",
         "alerts_checkpoint_interval",
+        "lifecycle_watermark_delay",
+        "lifecycle_trigger_interval",
+        "orphan_event_ttl",
+        "closed_ticket_ttl",
     )
     @classmethod
     def _is_duration(cls, value: str) -> str:
@@ -208,7 +253,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} must be longer than 0")
         return value
 
-    @field_validator("topic_tickets", "topic_dlq", "topic_alerts")
+    @field_validator("topic_tickets", "topic_dlq", "topic_alerts", "topic_events", "topic_breaches")
     @classmethod
     def _is_topic(cls, value: str) -> str:
         if not _TOPIC.match(value) or value in (".", ".."):
@@ -294,9 +339,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _s3_needs_endpoint(self) -> Settings:
-        topics = [self.topic_tickets, self.topic_dlq, self.topic_alerts]
+        topics = [self.topic_tickets, self.topic_dlq, self.topic_alerts, self.topic_events, self.topic_breaches]
         if len(set(topics)) != len(topics):
-            raise ValueError("TOPIC_TICKETS, TOPIC_DLQ and TOPIC_ALERTS must be three different topics")
+            raise ValueError(
+                "TOPIC_TICKETS, TOPIC_DLQ, TOPIC_ALERTS, TOPIC_EVENTS and TOPIC_BREACHES must be five different topics"
+            )
         if self.lake_uri.startswith("s3a://") and not self.s3_endpoint:
             raise ValueError("LAKE_URI is s3a:// but S3_ENDPOINT is not set")
         if self.s3_endpoint and not (self.s3_access_key and self.s3_secret_key):

@@ -13,11 +13,15 @@ from hybridflow.config import Settings
 from hybridflow.stack.topics import ensure_topics
 from hybridflow.streaming.inspect import pipeline_summary
 from hybridflow.streaming.job import run_pipeline
-from hybridflow.tickets.producer import produce_sample
+from hybridflow.tickets.producer import produce_lifecycle_sample, produce_sample
 
 log = logging.getLogger(__name__)
 
-DEMO_SPAN_S = 300.0  # the sample's event times span the last five minutes: a few closed one-minute windows
+DEMO_SPAN_S = 300.0  # the ticket-only sample's event times span the last five minutes
+# With the lifecycle, the sample's tickets span the last eight hours of event time: the first-response
+# deadlines (1 to 8 hours after a ticket opens) fall due, so the run shows breaches, and the one-minute
+# windows still hold a few tickets each.
+DEMO_LIFECYCLE_SPAN_S = 8 * 3600.0
 CRM_SCALE = 0.2
 
 
@@ -28,7 +32,17 @@ def run_demo(spark: SparkSession, settings: Settings, count: int = 2000, malform
     for line in loaded:
         log.info(line)
     ensure_topics(settings)
-    sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, span_s=DEMO_SPAN_S, progress=True)
+    if settings.lifecycle:
+        sent = produce_lifecycle_sample(
+            settings,
+            count,
+            arrival_rate=count / DEMO_LIFECYCLE_SPAN_S,
+            malformed_ratio=malformed_ratio,
+            crm_scale=CRM_SCALE,  # the CRM the dimension was loaded from: the same clients, tiers and agents
+            progress=True,
+        )
+    else:
+        sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, span_s=DEMO_SPAN_S, progress=True)
     log.info(sent.line())
     run_pipeline(spark, settings, available_now=True)
     summary = pipeline_summary(settings)
@@ -45,6 +59,20 @@ def format_summary(summary: dict) -> str:
             f"  known client    : {summary['known_clients']:>7}  (joined with the client dimension of the batch ETL)",
             f"closed windows    : {summary['windows']:>7}  ({summary['windowed_tickets']} tickets) -> {summary['windows_path']}",
             f"dead letters      : {summary['dead_letters']:>7}  -> topic {summary['dead_letter_topic']} ({reasons})",
+            *lifecycle_lines(summary),
             f"demo done in {summary['seconds']} s",
         ]
     )
+
+
+def lifecycle_lines(summary: dict) -> list[str]:
+    """The lifecycle's lines of the summary (none when the job ran without it)."""
+    if "ticket_status" not in summary:
+        return []
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(summary["statuses"].items())) or "none"
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary["breach_kinds"].items())) or "none"
+    return [
+        f"ticket status     : {summary['ticket_status']:>7}  -> {summary['status_path']} ({statuses})",
+        f"  lifecycle events: {summary['lifecycle_events']:>7}  (distinct, applied to a known ticket)",
+        f"SLA breaches      : {summary['breaches']:>7}  -> topic {summary['breach_topic']} ({kinds})",
+    ]

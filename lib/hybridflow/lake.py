@@ -183,7 +183,43 @@ TICKET_WINDOWS = LakeTable(
     key=("window_start", "request_type", "priority"),
     description="tickets per event-time window, type and priority; each window once, when the watermark closes it",
 )
-STREAM_TABLES = (TICKETS, TICKET_WINDOWS)
+# --- The ticket lifecycle (events, per-ticket state, SLA) ------------------------
+TICKET_EVENT_LOG = LakeTable(
+    "ticket_event_log",
+    "ticket_event_log",
+    partition_by=("occurred_date",),
+    key=("source_partition", "source_offset"),
+    description="every valid lifecycle event record as received, once (duplicated event_ids included), "
+    "stamped with the stream's event-time high mark (events query)",
+    properties=(("delta.checkpointInterval", "100"),),
+)
+TICKET_EVENTS = LakeTable(
+    "ticket_events",
+    "ticket_events",
+    partition_by=("occurred_date",),
+    key=("event_id",),
+    description="every distinct lifecycle event applied to a known ticket, once (lifecycle query)",
+    properties=(("delta.checkpointInterval", "100"),),
+)
+TICKET_STATUS = LakeTable(
+    "ticket_status",
+    "ticket_status",
+    partition_by=("created_date",),
+    key=("ticket_id",),
+    description="one row per ticket: status, first response and resolution times, SLA deadlines and breaches "
+    "(lifecycle query, MERGE once per micro-batch)",
+    # No deletion vectors: delta-rs 1.6 (pandas, the report) cannot read a table that has them. Partitioned by
+    # day instead, and the MERGE names the partitions of its rows: it rewrites only the files of those days.
+    properties=(("delta.checkpointInterval", "100"),),
+)
+LIFECYCLE_TABLES = (TICKET_EVENT_LOG, TICKET_EVENTS, TICKET_STATUS)
+STREAM_TABLES = (TICKETS, TICKET_WINDOWS, *LIFECYCLE_TABLES)
+
+
+def stream_tables(settings: Settings) -> tuple[LakeTable, ...]:
+    """The tables the streaming job writes with these settings (the lifecycle's only when LIFECYCLE is on)."""
+    return STREAM_TABLES if settings.lifecycle else (TICKETS, TICKET_WINDOWS)
+
 
 # --- The batch ETL's tables (one per `hybridflow.batch.tables` spec) ------------------
 REFERENCE = "reference"

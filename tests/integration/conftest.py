@@ -28,7 +28,7 @@ import pytest
 
 from hybridflow.config import Settings
 from hybridflow.stack import StackUp, ensure_topics, up
-from hybridflow.stack.topics import delete_topics
+from hybridflow.stack.topics import delete_topics, wanted_topics
 
 _HERE = Path(__file__).parent
 
@@ -53,6 +53,8 @@ def isolated_copy(settings: Settings, base: Path) -> Settings:
         topic_tickets=f"{settings.topic_tickets}_{uid}",
         topic_dlq=f"{settings.topic_dlq}_{uid}",
         topic_alerts=f"{settings.topic_alerts}_{uid}",
+        topic_events=f"{settings.topic_events}_{uid}",
+        topic_breaches=f"{settings.topic_breaches}_{uid}",
         lake_uri=(base / "lake").as_uri(),
         checkpoint_uri=(base / "checkpoints").as_uri(),
     )
@@ -63,7 +65,7 @@ def isolated_copy(settings: Settings, base: Path) -> Settings:
 def drop_topics(isolated: Settings) -> None:
     """Delete the topics of an `isolated_copy` (cleanup never masks the test's own result)."""
     with contextlib.suppress(Exception):  # cleanup never masks the test's own result
-        delete_topics(isolated, [isolated.topic_tickets, isolated.topic_dlq, isolated.topic_alerts])
+        delete_topics(isolated, list(wanted_topics(isolated)))
 
 
 @pytest.fixture

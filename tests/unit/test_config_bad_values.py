@@ -128,7 +128,8 @@ def test_a_bad_value_fails_in_one_sentence_naming_the_variable(monkeypatch, vari
         ({"LAKE_URI": "s3a://lake/x"}, "S3_ENDPOINT"),
         ({"S3_ENDPOINT": "http://localhost:9000"}, "S3_ACCESS_KEY / S3_SECRET_KEY"),
         ({"S3_ENDPOINT": "http://localhost:9000", "S3_ACCESS_KEY": "k"}, "S3_SECRET_KEY"),
-        ({"TOPIC_DLQ": "client_tickets"}, "TOPIC_TICKETS, TOPIC_DLQ and TOPIC_ALERTS"),
+        ({"TOPIC_DLQ": "client_tickets"}, "TOPIC_TICKETS, TOPIC_DLQ, TOPIC_ALERTS, TOPIC_EVENTS and TOPIC_BREACHES"),
+        ({"TOPIC_BREACHES": "client_ticket_events"}, "TOPIC_EVENTS and TOPIC_BREACHES"),
         ({"TOPIC_ALERTS": "same", "TOPIC_DLQ": "same"}, "TOPIC_DLQ"),
         (
             {"KAFKA_CONSOLE_USER": "hybridflow-producer", "KAFKA_CONSOLE_PASSWORD": "x" * 12},

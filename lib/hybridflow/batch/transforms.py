@@ -167,6 +167,7 @@ ENRICHMENT_COLUMNS = (
     "contract_sla_hours",
     "sla_deadline",
     "client_known",
+    "contract_first_response_hours",
 )
 
 
@@ -189,7 +190,7 @@ def build_client_dimension(clients: DataFrame, tiers: DataFrame, teams: DataFram
 
 
 def enrich_with_clients(tickets_df: DataFrame, clients_df: DataFrame) -> DataFrame:
-    """Left-join tickets with the client dimension; add `sla_deadline` and `client_known`.
+    """Left-join tickets with the client dimension; add the contract's SLA hours, `sla_deadline` and `client_known`.
 
     Works on a static or a streaming `tickets_df` (a stream–static join). A ticket whose
     client the CRM does not know is kept, with ``client_known = false``, null client
@@ -205,14 +206,16 @@ def enrich_with_clients(tickets_df: DataFrame, clients_df: DataFrame) -> DataFra
     for needed in ("client_id", "created_at"):
         if needed not in tickets_df.columns:
             raise BatchError(f"enrich_with_clients needs a `{needed}` column on the tickets.")
-    dim = clients_df.select(*[c for c in DIMENSION_COLUMNS if c != "sla_first_response_hours"]).withColumn(
-        "_known", F.lit(True)
-    )
-    default_hours = tier(DEFAULT_TIER).resolution_hours
+    dim = clients_df.select(*DIMENSION_COLUMNS).withColumn("_known", F.lit(True))
+    default = tier(DEFAULT_TIER)
     joined = tickets_df.join(F.broadcast(dim), on="client_id", how="left")
     return (
         joined.withColumn("client_known", F.coalesce(F.col("_known"), F.lit(False)))
-        .withColumn("contract_sla_hours", F.coalesce(F.col("contract_sla_hours"), F.lit(default_hours)))
+        .withColumn("contract_sla_hours", F.coalesce(F.col("contract_sla_hours"), F.lit(default.resolution_hours)))
+        .withColumn(
+            "contract_first_response_hours",
+            F.coalesce(F.col("sla_first_response_hours"), F.lit(default.first_response_hours)),
+        )
         .withColumn("sla_deadline", F.timestamp_add("HOUR", F.col("contract_sla_hours"), F.col("created_at")))
         .drop("_known")
         .select(*tickets_df.columns, *ENRICHMENT_COLUMNS)

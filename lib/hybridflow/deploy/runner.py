@@ -211,7 +211,7 @@ def compare_local_and_cluster(
     local_run = run_stream(local, event_log_dir=workdir / "event-logs")
     cluster_run = run_stream(remote, event_log_dir=workdir / "event-logs")
     rows, same = {}, {}
-    for table in lake.STREAM_TABLES:
+    for table in lake.stream_tables(local):
         dataset = table.name
         a, b = table.to_pandas(local), table.to_pandas(remote)
         rows[dataset] = (len(a), len(b))

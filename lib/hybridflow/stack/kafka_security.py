@@ -495,6 +495,7 @@ class Grant:
 def grants(settings: Settings) -> list[Grant]:
     """Every ACL of the pipeline for these settings' topics (the admin is a super user and needs none)."""
     t, d, a = settings.topic_tickets, settings.topic_dlq, settings.topic_alerts
+    e, b = settings.topic_events, settings.topic_breaches
     return [
         Grant(
             "producer",
@@ -503,7 +504,16 @@ def grants(settings: Settings) -> list[Grant]:
             ("WRITE", "DESCRIBE", "DESCRIBE_CONFIGS"),
             "produce tickets; read the topic's max.message.bytes before sending",
         ),
+        Grant(
+            "producer",
+            "topic",
+            e,
+            ("WRITE", "DESCRIBE", "DESCRIBE_CONFIGS"),
+            "produce the tickets' lifecycle events",
+        ),
         Grant("streaming", "topic", t, ("READ", "DESCRIBE"), "Spark's Kafka source reads the tickets"),
+        Grant("streaming", "topic", e, ("READ", "DESCRIBE"), "Spark's Kafka source reads the lifecycle events"),
+        Grant("streaming", "topic", b, ("WRITE", "DESCRIBE"), "SLA breaches, one transaction per micro-batch"),
         Grant("streaming", "topic", d, ("WRITE", "DESCRIBE"), "dead letters, one transaction per micro-batch"),
         Grant("streaming", "topic", a, ("WRITE", "DESCRIBE"), "critical tickets republished as alerts"),
         Grant(

@@ -59,6 +59,10 @@ def wanted_topics(settings: Settings) -> dict[str, int]:
         settings.topic_dlq: DLQ_PARTITIONS,
         # Alerts keep the tickets' partitioning: keyed by ticket id, read by on-call tools in parallel.
         settings.topic_alerts: settings.topic_partitions,
+        # Lifecycle events keyed by ticket id: one ticket's events keep their order, tickets spread over partitions.
+        settings.topic_events: settings.topic_partitions,
+        # SLA breaches keyed by ticket id, like the alerts.
+        settings.topic_breaches: settings.topic_partitions,
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow import lake
@@ -37,7 +39,7 @@ def pipeline_summary(settings: Settings) -> dict[str, object]:
     windows = lake.TICKET_WINDOWS.to_pandas(settings, columns=["tickets"])
     letters = read_committed(settings, settings.topic_dlq)
     reasons = Counter(str(cast(dict, r["headers"]).get(DLQ_REASON)) for r in letters)  # headers: name -> text
-    return {
+    summary: dict[str, object] = {
         "tickets": len(tickets),
         "known_clients": int(tickets["client_known"].sum()) if len(tickets) else 0,
         "tickets_path": settings.lake_path(sinks.TICKETS),
@@ -47,4 +49,27 @@ def pipeline_summary(settings: Settings) -> dict[str, object]:
         "dead_letters": sum(reasons.values()),
         "dead_letter_reasons": dict(reasons),
         "dead_letter_topic": settings.topic_dlq,
+    }
+    if settings.lifecycle:
+        summary |= lifecycle_summary(settings)
+    return summary
+
+
+def lifecycle_summary(settings: Settings) -> dict[str, object]:
+    """What the lifecycle queries wrote, read as any reader does (delta-rs; the breach topic `read_committed`)."""
+    from collections import Counter
+
+    from hybridflow.tickets.consumer import read_committed
+
+    status = lake.TICKET_STATUS.to_pandas(settings, columns=["status"])
+    breaches = read_committed(settings, settings.topic_breaches)
+    kinds = Counter(json.loads(str(r["value"]))["kind"] for r in breaches)
+    return {
+        "lifecycle_events": lake.TICKET_EVENTS.count(settings),
+        "ticket_status": len(status),
+        "statuses": dict(Counter(status["status"])) if len(status) else {},
+        "status_path": lake.TICKET_STATUS.uri(settings),
+        "breaches": sum(kinds.values()),
+        "breach_kinds": dict(kinds),
+        "breach_topic": settings.topic_breaches,
     }

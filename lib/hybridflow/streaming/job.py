@@ -22,6 +22,7 @@ first, then the windows query over what it wrote.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -29,35 +30,58 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from py4j.protocol import Py4JError
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
 from hybridflow.batch.dimension import ClientDimension
 from hybridflow.batch.transforms import enrich_with_clients
 from hybridflow.config import Settings
-from hybridflow.lake import FORMAT, TICKET_WINDOWS, TICKETS
-from hybridflow.streaming import sinks, sources, transforms
+from hybridflow.lake import FORMAT, TICKET_WINDOWS, TICKETS, LakeTable
+from hybridflow.streaming import lifecycle, sinks, sources, transforms
+from hybridflow.streaming.sinks import STREAM_TIME
 
 log = logging.getLogger(__name__)
 
 
 class TicketBatchWriter:
-    """The `foreachBatch` function of the tickets query: the lake and the dead letters from one validated batch.
+    """The `foreachBatch` function of a one-pass query: the lake and the dead letters from one validated batch.
 
     Spark calls it once per micro-batch with the batch's validated records and its id (the
-    same id, with the same records, when a batch is replayed after a crash).
+    same id, with the same records, when a batch is replayed after a crash). The valid rows are
+    shaped (`shape`: for tickets, enriched with their team, SLA and the client dimension), stamped
+    with the stream time (`sinks.StreamClock`) and appended to `table` once; the invalid ones are
+    published as dead letters in one transaction.
+
+    Args:
+        event_time: the valid rows' event-time column (its running maximum is the stream time).
     """
 
-    def __init__(self, spark: SparkSession, settings: Settings) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        settings: Settings,
+        table: LakeTable = TICKETS,
+        event_time: str = "created_at",
+        shape: Callable[[DataFrame], DataFrame] | None = None,
+    ) -> None:
         self.spark = spark
         self.settings = settings
         self.dimension = ClientDimension(spark, settings)
         self.stats = {"batches": 0, "tickets": 0, "dead_letters": 0, "replayed": 0}
-        self.lake = sinks.OnceAppender(TICKETS, settings)
+        self.lake = sinks.OnceAppender(table, settings)
+        self.clock = sinks.StreamClock(self.lake)
+        self.event_time = event_time
+        self._shape = shape or self._enrich_tickets
         self._publisher: sinks.DeadLetterPublisher | None = None
+
+    def _enrich_tickets(self, validated: DataFrame) -> DataFrame:
+        return enrich_with_clients(transforms.enrich(transforms.valid_tickets(validated)), self.dimension.current())
 
     def bind(self, query: StreamingQuery) -> None:
         """Give the writer its query's id: the idempotence key of every write (stable across restarts)."""
@@ -65,15 +89,13 @@ class TicketBatchWriter:
 
     def __call__(self, validated: DataFrame, batch_id: int) -> None:
         # Parsed and validated by the streaming plan (planned once, not per batch); cached here so
-        # both outputs read the batch once.
+        # every output reads the batch once.
         validated = validated.persist(StorageLevel.MEMORY_AND_DISK)
         started = time.perf_counter()
         try:
-            tickets = enrich_with_clients(
-                transforms.enrich(transforms.valid_tickets(validated)),
-                self.dimension.current(),
-            )
-            if not self.lake.append(tickets, batch_id):
+            stream_time = self.clock.advance(validated.where(F.col("error").isNull()), self.event_time)
+            rows = self._shape(validated).withColumn(STREAM_TIME, self.clock.column())
+            if not self.lake.append(rows, batch_id, marker={STREAM_TIME: stream_time}):
                 self.stats["replayed"] += 1
             landed = time.perf_counter()
             if self._publisher is None:
@@ -84,9 +106,10 @@ class TicketBatchWriter:
             collected = time.perf_counter()
             published = self._publisher.publish(letters)
             log.debug(
-                "tickets batch %d: read, validate and append to Delta %.1f s; collect %d dead letters %.1f s; "
+                "%s batch %d: read, validate and append to Delta %.1f s; collect %d dead letters %.1f s; "
                 "publish them %.1f s",
-                batch_id, landed - started, len(letters), collected - landed, time.perf_counter() - collected,
+                self.lake.table.name, batch_id, landed - started, len(letters), collected - landed,
+                time.perf_counter() - collected,
             )  # fmt: skip
             self.stats["batches"] += 1
             self.stats["dead_letters"] += published
@@ -102,13 +125,14 @@ class TicketBatchWriter:
 
 @dataclass
 class Pipeline:
-    """The running queries of one pipeline start, by name, and the tickets query's batch writer."""
+    """The running queries of one pipeline start, by name, and their batch writers."""
 
     spark: SparkSession
     settings: Settings
     available_now: bool
     writer: TicketBatchWriter
     queries: dict[str, StreamingQuery] = field(default_factory=dict)
+    writers: dict[str, Any] = field(default_factory=dict)  # the other queries' foreachBatch writers, by query
 
     @property
     def dimension(self) -> ClientDimension:
@@ -121,6 +145,8 @@ class Pipeline:
             if query.isActive:
                 query.stop()
         self.writer.close()
+        for writer in self.writers.values():
+            writer.close()
 
 
 class ProgressPrinter(StreamingQueryListener):
@@ -152,6 +178,39 @@ class ProgressPrinter(StreamingQueryListener):
     def onQueryTerminated(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
         status = f"failed: {event.exception.splitlines()[0]}" if event.exception else "stopped"
         self._print(f"[{self._names.get(str(event.id), str(event.id)[:8])}] {status}")
+
+
+class ProgressFile(StreamingQueryListener):
+    """Appends each micro-batch's progress, as Spark reports it (JSON, one line a batch), to a file.
+
+    Benchmarks and live views read the queries' real figures (rows, durations, watermark, state)
+    from it, not from log lines.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._out = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def onQueryStarted(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
+        pass
+
+    def onQueryProgress(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
+        line = json.dumps(json.loads(event.progress.json), separators=(",", ":"))
+        with self._lock:
+            self._out.write(line + "\n")
+            self._out.flush()
+
+    def onQueryIdle(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
+        pass
+
+    def onQueryTerminated(self, event) -> None:  # noqa: N802 (Spark's listener API names it)
+        pass
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._out.close()
 
 
 @contextmanager
@@ -250,16 +309,23 @@ def alerts_stream(spark: SparkSession, settings: Settings) -> DataFrame:
 def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool = False) -> Pipeline:
     """Start the queries and return at once with the running `Pipeline`.
 
-    Available-now: only the tickets query starts here; `run_pipeline` starts the windows
-    query once it has drained the topic. Continuously: the three queries start together.
+    Available-now: only the tickets query (and the events query) start here; `run_pipeline`
+    starts the windows and lifecycle queries once they have drained their topics.
+    Continuously: every query starts at once (those reading the tickets table once it exists).
     """
     query, writer = start_tickets(spark, settings, available_now)
     pipeline = Pipeline(spark, settings, available_now, writer, {sinks.TICKETS: query})
-    if available_now:
-        return pipeline
     try:
+        if settings.lifecycle:
+            pipeline.queries[lifecycle.EVENTS], pipeline.writers[lifecycle.EVENTS] = lifecycle.start_events(
+                spark, settings, available_now
+            )
+        if available_now:
+            return pipeline
         _wait_for_table(pipeline, query)
         pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now)
+        if settings.lifecycle:
+            _start_lifecycle(pipeline)
         slots = spark.sparkContext.defaultParallelism  # local[N]: N; a cluster: its executors' cores
         with scheduler_pool(spark, sinks.ALERTS):
             pipeline.queries[sinks.ALERTS] = sinks.write_alerts(alerts_stream(spark, settings), settings, slots)
@@ -267,6 +333,12 @@ def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool 
         pipeline.stop()
         raise
     return pipeline
+
+
+def _start_lifecycle(pipeline: Pipeline) -> None:
+    spark, settings, available_now = pipeline.spark, pipeline.settings, pipeline.available_now
+    query, writer = lifecycle.start_lifecycle(spark, settings, available_now)
+    pipeline.queries[lifecycle.LIFECYCLE], pipeline.writers[lifecycle.LIFECYCLE] = query, writer
 
 
 def _wait_for_table(pipeline: Pipeline, query: StreamingQuery) -> None:
@@ -339,6 +411,9 @@ def run_pipeline(
     listener = ProgressPrinter() if progress else None
     if listener:
         spark.streams.addListener(listener)
+    recorder = ProgressFile(settings.progress_file) if settings.progress_file else None
+    if recorder:
+        spark.streams.addListener(recorder)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     pipeline: Pipeline | None = None
     try:
@@ -348,6 +423,8 @@ def run_pipeline(
             _raise_failures(pipeline)
             if available_now and not stopped and TICKETS.exists(settings):
                 pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now=True)
+                if settings.lifecycle:
+                    _start_lifecycle(pipeline)
                 stopped = _await(pipeline, stop_requested, deadline, available_now, timeout_s)
             if stop_requested.is_set():
                 log.info("stopping the streaming queries (signal received)…")
@@ -355,9 +432,13 @@ def run_pipeline(
     finally:
         if pipeline is not None:
             pipeline.stop()
-        if listener:
+        if listener or recorder:
             _deliver_pending_events(spark)
-            spark.streams.removeListener(listener)
+        for added in (listener, recorder):
+            if added:
+                spark.streams.removeListener(added)
+        if recorder:
+            recorder.close()
     return pipeline
 
 

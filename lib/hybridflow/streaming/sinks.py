@@ -59,20 +59,20 @@ def trigger(writer: DataStreamWriter, available_now: bool, interval: str) -> Dat
     return writer.trigger(processingTime=interval)
 
 
-def batch_marker(app_id: str, batch_id: int) -> str:
-    """The `userMetadata` of a micro-batch's commit: which query wrote it, and which batch."""
-    return json.dumps({"query": app_id, "batch": batch_id}, sort_keys=True)
+def batch_marker(app_id: str, batch_id: int, **extra: object) -> str:
+    """The `userMetadata` of a micro-batch's commit: which query wrote it, which batch (and `extra` facts)."""
+    return json.dumps({"query": app_id, "batch": batch_id, **extra}, sort_keys=True)
 
 
-def last_committed_batch(table: LakeTable, settings: Settings, app_id: str) -> int:
-    """The highest batch id the query `app_id` committed to `table`, from the log (-1: none).
+def last_marker(table: LakeTable, settings: Settings, app_id: str) -> dict | None:
+    """The marker of the newest commit the query `app_id` made to `table`, from the log (None: none).
 
     Reads the newest commits first (without Spark); the query is normally the table's only
     writer, so its last commit is the newest one.
     """
     delta = table.delta(settings)
     if delta is None:
-        return -1
+        return None
     for limit in (50, None):
         for commit in delta.history(limit):  # newest first
             try:
@@ -80,25 +80,40 @@ def last_committed_batch(table: LakeTable, settings: Settings, app_id: str) -> i
             except ValueError:
                 continue
             if isinstance(marker, dict) and marker.get("query") == app_id:
-                return int(marker["batch"])
-    return -1
+                return marker
+    return None
+
+
+def last_committed_batch(table: LakeTable, settings: Settings, app_id: str) -> int:
+    """The highest batch id the query `app_id` committed to `table`, from the log (-1: none)."""
+    marker = last_marker(table, settings, app_id)
+    return -1 if marker is None else int(marker["batch"])
 
 
 def append_once(
-    df: DataFrame, table: LakeTable, settings: Settings, app_id: str, batch_id: int, may_be_replay: bool
+    df: DataFrame,
+    table: LakeTable,
+    settings: Settings,
+    app_id: str,
+    batch_id: int,
+    may_be_replay: bool,
+    marker: dict | None = None,
 ) -> bool:
     """Append a micro-batch to a Delta table, at most once per (query id, batch id).
 
     Args:
         may_be_replay: True for the first batch after a (re)start, the only one Spark can
             replay: it is skipped when the log shows it committed.
+        marker: more facts for the commit's marker (the stream time a batch reached).
     Returns:
         False when the batch was already committed (nothing written).
     """
     if may_be_replay and last_committed_batch(table, settings, app_id) >= batch_id:
         log.info("%s: batch %d already committed by query %s: replay skipped", table.name, batch_id, app_id)
         return False
-    writer = df.write.format(FORMAT).mode("append").option("userMetadata", batch_marker(app_id, batch_id))
+    writer = (
+        df.write.format(FORMAT).mode("append").option("userMetadata", batch_marker(app_id, batch_id, **(marker or {})))
+    )
     if may_be_replay and table.properties and not table.exists(settings):
         # `delta.…` options on the write that creates a table become its properties (and apply to that write).
         writer = writer.options(**dict(table.properties))
@@ -130,11 +145,15 @@ class OnceAppender:
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         self.append(batch, batch_id)
 
-    def append(self, batch: DataFrame, batch_id: int) -> bool:
-        """Append the batch; False when it was already committed (a replay: nothing written)."""
+    def wait_bound(self) -> None:
+        """Wait until the query's id is known (Spark may call the first batch before `start()` returns)."""
         if not self._bound.wait(timeout=60):
             raise RuntimeError(f"the query writing {self.table.name} never bound its id to its appender")
-        written = append_once(batch, self.table, self.settings, self.app_id, batch_id, self._first_batch)
+
+    def append(self, batch: DataFrame, batch_id: int, marker: dict | None = None) -> bool:
+        """Append the batch; False when it was already committed (a replay: nothing written)."""
+        self.wait_bound()
+        written = append_once(batch, self.table, self.settings, self.app_id, batch_id, self._first_batch, marker)
         if not written:
             # A stateful query (the windows) commits its state as the batch's plan runs, and Spark 4.2
             # fails the batch if it did not run on every partition: the skipped replay still runs it,
@@ -142,6 +161,45 @@ class OnceAppender:
             batch.write.format("noop").mode("overwrite").save()
         self._first_batch = False
         return written
+
+
+STREAM_TIME = "stream_time"
+
+
+class StreamClock:
+    """The stream time of one table's writer: the highest event time its batches have carried so far.
+
+    Each batch's rows are stamped with it (column ``stream_time``) and its commit marker keeps it,
+    so a restarted query goes on from where it was. It never goes back: a downstream query that
+    sets its watermark on ``stream_time`` sees no row older than its watermark, so Spark drops
+    none as late (a late *event time* is the lifecycle's business, not a reason to lose the row).
+    """
+
+    def __init__(self, appender: OnceAppender) -> None:
+        self.appender = appender
+        self.mark_ms: int | None = None
+        self._loaded = False
+
+    def advance(self, valid: DataFrame, event_time: str) -> int | None:
+        """Move the clock to the batch's highest `event_time` if that is later; returns it (ms, None: no event yet)."""
+        from pyspark.sql import functions as F
+
+        if not self._loaded:  # after a (re)start: where the last committed batch left it
+            self.appender.wait_bound()
+            marker = last_marker(self.appender.table, self.appender.settings, self.appender.app_id) or {}
+            self.mark_ms, self._loaded = marker.get(STREAM_TIME), True
+        batch_max = valid.agg(F.max(F.unix_millis(F.col(event_time)))).first()[0]  # type: ignore[index]  # an aggregate has a row
+        if batch_max is not None and (self.mark_ms is None or batch_max > self.mark_ms):
+            self.mark_ms = int(batch_max)
+        return self.mark_ms
+
+    def column(self):
+        """The stream time as a timestamp literal column."""
+        from pyspark.sql import functions as F
+
+        if self.mark_ms is None:
+            return F.lit(None).cast("timestamp")
+        return F.timestamp_millis(F.lit(self.mark_ms))
 
 
 def write_windows(counts: DataFrame, table: LakeTable, settings: Settings, available_now: bool) -> StreamingQuery:
@@ -192,8 +250,13 @@ def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> Stre
     return writer.trigger(processingTime="0 seconds").start()
 
 
-class DeadLetterPublisher:
-    """Publishes each micro-batch's dead letters in one Kafka transaction, exactly once per batch.
+class TransactionalPublisher:
+    """Publishes each micro-batch's records in one Kafka transaction, exactly once per batch.
+
+    With the records, the transaction commits a *marker*: offsets for a consumer group of the
+    query's own (``marks``: (topic, partition) -> offset). A batch whose marker is already
+    committed was published: a replay publishes nothing. `DeadLetterPublisher` marks with the
+    dead letters' source offsets; the lifecycle query marks with its batch id.
 
     librdkafka (confluent-kafka), not kafka-python: the batch waits for this publish, and
     librdkafka sends a batch's thousands of records from its own threads in a fraction of the time.
@@ -280,20 +343,13 @@ class DeadLetterPublisher:
         )
         return all(tp.offset >= marks[(tp.topic, tp.partition)] for tp in committed)
 
-    def publish(self, letters: Iterable[dict]) -> int:
-        """Produce the batch's dead letters (rows of `transforms.dead_letters`, as dicts); returns how many were written.
+    def publish_marked(self, rows: list[dict], marks: dict[tuple[str, int], int]) -> int:
+        """Produce `rows` (dicts of key, value, headers, and `topic` or the dead-letter topic) with the marker `marks`.
 
-        0 when there are none, or when this batch's transaction was committed by an earlier run (a replay).
+        Returns how many were written: 0 when this batch's transaction was committed by an earlier run (a replay).
         """
         from confluent_kafka import KafkaException
 
-        rows = list(letters)
-        if not rows:
-            return 0
-        marks: dict[tuple[str, int], int] = {}
-        for row in rows:
-            tp = (row["source_topic"], row["source_partition"])
-            marks[tp] = max(marks.get(tp, 0), row["source_offset"] + 1)
         deadline = time.monotonic() + self._outage_s
         attempts = 0
         outage = False  # an attempt of this publish failed with a broker error
@@ -305,7 +361,7 @@ class DeadLetterPublisher:
                     self._may_be_replay = False
                     if attempts:  # this run's failed attempt committed after all
                         return len(rows)
-                    log.info("dead letters of offsets %s already committed: replayed batch, nothing published", marks)
+                    log.info("records of marker %s already committed: replayed batch, nothing published", marks)
                     return 0
                 attempts += 1
                 self._transact(rows, marks, deadline)
@@ -364,7 +420,7 @@ class DeadLetterPublisher:
         }
         while True:
             try:
-                self._producer.produce(self.settings.topic_dlq, **record)
+                self._producer.produce(row.get("topic") or self.settings.topic_dlq, **record)
                 return
             except BufferError:
                 self._producer.poll(0.1)
@@ -380,3 +436,21 @@ class DeadLetterPublisher:
         except Exception as exc:  # noqa: BLE001
             log.debug("dead-letter marker client closed with %r", exc)
         self._drop_producer()
+
+
+class DeadLetterPublisher(TransactionalPublisher):
+    """Publishes each micro-batch's dead letters in one transaction, marked with their source offsets."""
+
+    def publish(self, letters: Iterable[dict]) -> int:
+        """Produce the batch's dead letters (rows of `transforms.dead_letters`, as dicts); returns how many were written.
+
+        0 when there are none, or when this batch's transaction was committed by an earlier run (a replay).
+        """
+        rows = list(letters)
+        if not rows:
+            return 0
+        marks: dict[tuple[str, int], int] = {}
+        for row in rows:
+            tp = (row["source_topic"], row["source_partition"])
+            marks[tp] = max(marks.get(tp, 0), row["source_offset"] + 1)
+        return self.publish_marked(rows, marks)

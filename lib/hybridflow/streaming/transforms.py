@@ -14,6 +14,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from hybridflow.tickets.lifecycle import EventType
 from hybridflow.tickets.malformed import (
     DEAD_LETTER_REASONS,
     DLQ_DETAIL,
@@ -79,7 +80,9 @@ def _text(name: str) -> Column:
     return F.col(f"_s_{name}")
 
 
-def _parse(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
+def _parse(
+    decoded: DataFrame, max_payload_bytes: int, fields: tuple[str, ...] = FIELD_NAMES, time_field: str = "created_at"
+) -> DataFrame:
     """Parse each record once and extract every field once, as columns the checks share.
 
     Spark does not share a sub-expression between the branches of a `coalesce`, so a
@@ -97,19 +100,19 @@ def _parse(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
     parsed = parsed.select(
         "*",
         F.expr("schema_of_variant(doc)").alias("_doc_type"),
-        *(F.expr(f"variant_get(doc, '$.{name}')").alias(f"_v_{name}") for name in FIELD_NAMES),
+        *(F.expr(f"variant_get(doc, '$.{name}')").alias(f"_v_{name}") for name in fields),
     )
     parsed = parsed.select(
         "*",
-        *(F.expr(f"schema_of_variant(_v_{name})").alias(f"_t_{name}") for name in FIELD_NAMES),
-        *(F.expr(f"variant_get(_v_{name}, '$', 'string')").alias(f"_s_{name}") for name in FIELD_NAMES),
+        *(F.expr(f"schema_of_variant(_v_{name})").alias(f"_t_{name}") for name in fields),
+        *(F.expr(f"variant_get(_v_{name}, '$', 'string')").alias(f"_s_{name}") for name in fields),
     )
-    return parsed.withColumn("created_at_ts", F.expr("try_cast(_s_created_at AS TIMESTAMP)"))
+    return parsed.withColumn(f"{time_field}_ts", F.expr(f"try_cast(_s_{time_field} AS TIMESTAMP)"))
 
 
-def _checks(max_payload_bytes: int) -> list[Column]:
-    """Every rule, in the order they are tried; the first that fails gives the reason."""
-    checks = [
+def _envelope_checks(max_payload_bytes: int) -> list[Column]:
+    """The record as a whole: present, small enough, UTF-8, one JSON object (tickets and lifecycle events alike)."""
+    return [
         _check(F.col("value").isNull(), "malformed_json", "empty record value"),
         _check(
             F.col("payload_bytes") > max_payload_bytes,
@@ -132,22 +135,42 @@ def _checks(max_payload_bytes: int) -> list[Column]:
         _check(F.col("doc").isNull(), "malformed_json", "not parseable as JSON"),
         _check(~F.col("_doc_type").startswith("OBJECT"), "not_an_object", F.concat(F.lit("JSON "), F.col("_doc_type"))),
     ]
-    for name in FIELD_NAMES:
+
+
+def _timestamp_check(name: str) -> Column:
+    # Spark's timestamps reach year 0, Python's (every reader but Spark) start at year 1.
+    return _check(
+        ~_text(name).rlike(_whole(TIMESTAMP_PATTERN))
+        | F.col(f"{name}_ts").isNull()
+        | ~F.year(f"{name}_ts").between(1, 9999),
+        "bad_timestamp",
+        F.concat(F.lit(f"{name}: "), F.substring(_text(name), 1, 40)),
+    )
+
+
+def _required_string_checks(names: tuple[str, ...]) -> list[Column]:
+    checks = []
+    for name in names:
         checks.append(_check(_value(name).isNull() | (_type(name) == "VOID"), "missing_field", name))
         checks.append(_check(_type(name) != "STRING", "wrong_type", F.concat(F.lit(f"{name}: "), _type(name))))
+    return checks
+
+
+def _enum_check(name: str, allowed: list[str]) -> Column:
+    return _check(
+        ~_text(name).isin(allowed), "unknown_enum", F.concat(F.lit(f"{name}: "), F.substring(_text(name), 1, 40))
+    )
+
+
+def _checks(max_payload_bytes: int) -> list[Column]:
+    """Every rule of a ticket, in the order they are tried; the first that fails gives the reason."""
+    checks = _envelope_checks(max_payload_bytes) + _required_string_checks(FIELD_NAMES)
     checks += [
         _check(~_text("ticket_id").rlike(_whole(UUID_PATTERN)), "invalid_value", "ticket_id is not a UUID"),
         _check(
             ~_text("client_id").rlike(_whole(CLIENT_ID_PATTERN)), "invalid_value", "client_id does not match C#####"
         ),
-        _check(
-            # Spark's timestamps reach year 0, Python's (every reader but Spark) start at year 1.
-            ~_text("created_at").rlike(_whole(TIMESTAMP_PATTERN))
-            | F.col("created_at_ts").isNull()
-            | ~F.year("created_at_ts").between(1, 9999),
-            "bad_timestamp",
-            F.concat(F.lit("created_at: "), F.substring(_text("created_at"), 1, 40)),
-        ),
+        _timestamp_check("created_at"),
         _check(
             # (?U): blank as in the model (Unicode White_Space), not ASCII only as Java's default.
             ~_text("request").rlike("(?U)" + REQUEST_PATTERN) | (F.length(_text("request")) > REQUEST_MAX_CHARS),
@@ -155,15 +178,7 @@ def _checks(max_payload_bytes: int) -> list[Column]:
             f"request must have 1..{REQUEST_MAX_CHARS} characters, not all blank",
         ),
     ]
-    for name in ("request_type", "priority"):
-        allowed = enum_values(name)
-        checks.append(
-            _check(
-                ~_text(name).isin(allowed),
-                "unknown_enum",
-                F.concat(F.lit(f"{name}: "), F.substring(_text(name), 1, 40)),
-            )
-        )
+    checks += [_enum_check(name, enum_values(name)) for name in ("request_type", "priority")]
     return checks
 
 
@@ -184,6 +199,82 @@ def validate(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
         F.when(invalid, F.col("key")).alias("key"),
         F.when(invalid, F.col("value")).alias("value"),
         "source_topic",
+        "source_partition",
+        "source_offset",
+        "kafka_timestamp",
+    )
+
+
+# --- Lifecycle events ---------------------------------------------------------------------------
+_INTEGRAL = ("TINYINT", "SMALLINT", "INT", "BIGINT")
+_EVENT_REQUIRED = ("event_id", "ticket_id", "event_type", "occurred_at")
+
+
+def _event_checks(max_payload_bytes: int) -> list[Column]:
+    """Every rule of a lifecycle event, in the order they are tried (the first that fails gives the reason)."""
+    agent, team = "agent_id", "team_id"
+    present = lambda name: _value(name).isNotNull() & (_type(name) != "VOID")  # noqa: E731 (absent or null: allowed)
+    return [
+        *_envelope_checks(max_payload_bytes),
+        *_required_string_checks(_EVENT_REQUIRED),
+        _check(
+            present(agent) & ~_type(agent).isin(*_INTEGRAL), "wrong_type", F.concat(F.lit("agent_id: "), _type(agent))
+        ),
+        _check(present(team) & (_type(team) != "STRING"), "wrong_type", F.concat(F.lit("team_id: "), _type(team))),
+        _check(~_text("event_id").rlike(_whole(UUID_PATTERN)), "invalid_value", "event_id is not a UUID"),
+        _check(~_text("ticket_id").rlike(_whole(UUID_PATTERN)), "invalid_value", "ticket_id is not a UUID"),
+        _timestamp_check("occurred_at"),
+        _check(
+            present(agent) & ~(F.expr("try_cast(_s_agent_id AS INT)") >= 1),
+            "invalid_value",
+            "agent_id must be a whole number from 1 to 2147483647",
+        ),
+        _check(
+            present(team) & ~_text(team).isin(*(t.team_id for t in SUPPORT_TEAMS)),
+            "invalid_value",
+            F.concat(F.lit("team_id is not a support team: "), F.substring(_text(team), 1, 40)),
+        ),
+        _enum_check("event_type", [e.value for e in EventType]),
+    ]
+
+
+def validate_events(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
+    """Add `error` (null when valid) and the typed lifecycle event fields; `raw` (the JSON text) stays on valid events.
+
+    The same VARIANT parse and envelope rules as `validate`: a JSON type is checked, never coerced.
+    """
+    fields = (*_EVENT_REQUIRED, "agent_id", "team_id")
+    checked = _parse(decoded, max_payload_bytes, fields, "occurred_at").withColumn(
+        "error", F.coalesce(*_event_checks(max_payload_bytes))
+    )
+    invalid = F.col("error").isNotNull()
+    return checked.select(
+        *(_text(name).alias(name) for name in ("event_id", "ticket_id", "event_type")),
+        F.when(~invalid, F.col("occurred_at_ts")).alias("occurred_at"),
+        F.when(~invalid, F.expr("try_cast(_s_agent_id AS INT)")).alias("agent_id"),
+        _text("team_id").alias("team_id"),
+        "error",
+        F.when(~invalid, F.col("raw")).alias("raw"),
+        F.when(invalid, F.col("key")).alias("key"),
+        F.when(invalid, F.col("value")).alias("value"),
+        "source_topic",
+        "source_partition",
+        "source_offset",
+        "kafka_timestamp",
+    )
+
+
+def valid_events(validated: DataFrame) -> DataFrame:
+    """The valid side of `validate_events`: typed events, their JSON text, their Kafka coordinates, `occurred_date`."""
+    return validated.where(F.col("error").isNull()).select(
+        "event_id",
+        "ticket_id",
+        "event_type",
+        "occurred_at",
+        F.to_date("occurred_at").alias("occurred_date"),
+        "agent_id",
+        "team_id",
+        F.col("raw").alias("value"),
         "source_partition",
         "source_offset",
         "kafka_timestamp",

@@ -153,19 +153,21 @@ def test_certificates_are_made_once_and_again_only_for_a_new_name(secured: Setti
     assert "127.0.0.2" in files.names.read_text().split()
 
 
-def test_the_producer_may_write_the_tickets_topic_only(secured: Settings) -> None:
+def test_the_producer_may_write_the_tickets_and_events_topics_only(secured: Settings) -> None:
     mine = [g for g in grants(secured) if g.role == "producer"]
-    assert {(g.resource, g.name) for g in mine} == {("topic", secured.topic_tickets)}
-    assert "READ" not in mine[0].operations and "WRITE" in mine[0].operations
+    assert {(g.resource, g.name) for g in mine} == {("topic", secured.topic_tickets), ("topic", secured.topic_events)}
+    assert all("READ" not in g.operations and "WRITE" in g.operations for g in mine)
 
 
-def test_the_streaming_job_reads_tickets_and_writes_dead_letters_and_alerts_only(secured: Settings) -> None:
+def test_the_streaming_job_reads_tickets_and_events_and_writes_its_outputs_only(secured: Settings) -> None:
     mine = [g for g in grants(secured) if g.role == "streaming"]
     topics = {g.name: set(g.operations) for g in mine if g.resource == "topic"}
     assert topics == {
         secured.topic_tickets: {"READ", "DESCRIBE"},
+        secured.topic_events: {"READ", "DESCRIBE"},
         secured.topic_dlq: {"WRITE", "DESCRIBE"},
         secured.topic_alerts: {"WRITE", "DESCRIBE"},
+        secured.topic_breaches: {"WRITE", "DESCRIBE"},
     }
     prefixed = {(g.resource, g.name) for g in mine if g.prefixed}
     assert prefixed == {("transactional_id", "hybridflow-dlq-"), ("group", "hybridflow-dlq-")}

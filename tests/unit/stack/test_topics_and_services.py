@@ -12,8 +12,10 @@ from hybridflow.stack.base import Service, ServiceStatus
 
 
 def test_wanted_topics_come_from_settings(scratch_settings: Settings) -> None:
-    custom = scratch_settings.with_(topic_tickets="t", topic_dlq="d", topic_alerts="a", topic_partitions=5)
-    assert topics.wanted_topics(custom) == {"t": 5, "d": topics.DLQ_PARTITIONS, "a": 5}
+    custom = scratch_settings.with_(
+        topic_tickets="t", topic_dlq="d", topic_alerts="a", topic_events="e", topic_breaches="b", topic_partitions=5
+    )
+    assert topics.wanted_topics(custom) == {"t": 5, "d": topics.DLQ_PARTITIONS, "a": 5, "e": 5, "b": 5}
 
 
 @pytest.mark.parametrize("call", [topics.ensure_topics, topics.describe_topics])
