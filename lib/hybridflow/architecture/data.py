@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from functools import cache
 
+from hybridflow import lake
 from hybridflow.architecture.model import (
     Architecture,
     Candidate,
@@ -675,7 +676,18 @@ _LINK = ("network_link",)
 _CRIT_RESPONSE = sla_for(Priority.CRITICAL).first_response_minutes
 # The pipeline's names as the user's settings give them: placeholders `build_architecture` fills in.
 _TOPIC, _DLQ, _TRIGGER, _WINDOW = "{topic_tickets}", "{topic_dlq}", "{trigger_interval}", "{window_duration}"
-_PIPELINE_SETTINGS = ("topic_tickets", "topic_dlq", "trigger_interval", "window_duration")
+_EVENTS, _BREACHES, _LATENESS = "{topic_events}", "{topic_breaches}", "{lifecycle_watermark_delay}"
+_PIPELINE_SETTINGS = (
+    "topic_tickets",
+    "topic_dlq",
+    "trigger_interval",
+    "window_duration",
+    "topic_events",
+    "topic_breaches",
+    "lifecycle_watermark_delay",
+)
+# The lifecycle's Delta tables, as the lake's catalogue names them.
+_EVENT_LOG, _EVENT_TABLE, _STATUS_TABLE = lake.TICKET_EVENT_LOG.name, lake.TICKET_EVENTS.name, lake.TICKET_STATUS.name
 
 FLOWS: tuple[Flow, ...] = (
     # real time: tickets and IoT through the broker and Spark to the lake
@@ -720,6 +732,68 @@ FLOWS: tuple[Flow, ...] = (
         rpo_minutes=1,
         rto_minutes=15,
         recovery_note="écriture idempotente par checkpoint ; versioning du lac",
+    ),
+    # real time: the tickets' lifecycle (events -> per-ticket state -> SLA breaches)
+    Flow(
+        "events_in",
+        "support_portal",
+        "streaming_broker",
+        f"Événements de cycle de vie ({_EVENTS})",
+        FlowKind.REALTIME,
+        _LINK,
+        rpo_minutes=0,
+        rto_minutes=15,
+        recovery_note="acks=all, RF=3 ; un événement renvoyé garde son event_id et n'est compté qu'une fois",
+    ),
+    Flow(
+        "events_read",
+        "streaming_broker",
+        "processing",
+        "Requête d'événements (validation)",
+        FlowKind.REALTIME,
+        rpo_minutes=0,
+        rto_minutes=15,
+        recovery_note="reprise depuis les offsets du checkpoint",
+    ),
+    Flow(
+        "events_log",
+        "processing",
+        "object_storage",
+        f"Delta {_EVENT_LOG} (chaque événement reçu)",
+        FlowKind.REALTIME,
+        rpo_minutes=1,
+        rto_minutes=15,
+        recovery_note="ajout idempotent par micro-lot (id de requête et n° de lot dans le commit Delta)",
+    ),
+    Flow(
+        "lifecycle_read",
+        "object_storage",
+        "processing",
+        f"Requête de cycle de vie (tickets + {_EVENT_LOG})",
+        FlowKind.REALTIME,
+        rpo_minutes=0,
+        rto_minutes=15,
+        recovery_note="état par ticket et minuteurs SLA dans le checkpoint (RocksDB)",
+    ),
+    Flow(
+        "lifecycle_write",
+        "processing",
+        "object_storage",
+        f"Delta {_EVENT_TABLE} + MERGE {_STATUS_TABLE}",
+        FlowKind.REALTIME,
+        rpo_minutes=1,
+        rto_minutes=15,
+        recovery_note="un lot rejoué après un crash réécrit les mêmes lignes (MERGE par ticket_id)",
+    ),
+    Flow(
+        "breaches_out",
+        "processing",
+        "streaming_broker",
+        f"Dépassements SLA ({_BREACHES})",
+        FlowKind.REALTIME,
+        rpo_minutes=0,
+        rto_minutes=15,
+        recovery_note="une transaction Kafka par micro-lot : chaque dépassement une fois pour un lecteur read_committed",
     ),
     # batch / CDC from SQL Server and the SAN
     Flow(
@@ -824,7 +898,7 @@ COMPATIBILITY: tuple[Compatibility, ...] = (
         "on-prem → cloud",
         "continu",
         Verdict.NATIVE,
-        "Coupure de la liaison : billets non publiés.",
+        "Coupure de la liaison : billets et événements de cycle de vie non publiés.",
         "Client Kafka avec acks=all, retries et tampon local ; VPN de secours.",
     ),
     Compatibility(
@@ -1410,6 +1484,21 @@ TICKET_LIFECYCLE: tuple[tuple[str, str, str], ...] = (
     ("processing", "streaming_broker", f"billet malformé → {_DLQ} (avec le motif)"),
     ("processing", "object_storage", "Delta silver (Parquet + journal), partition par date"),
     ("processing", "object_storage", f"agrégats fenêtrés (window {_WINDOW!r}, gold)"),
+    (
+        "support_portal",
+        "streaming_broker",
+        f"produce({_EVENTS}, clé = ticket_id) : affecté, 1re réponse, résolu, rouvert, clos",
+    ),
+    ("processing", "streaming_broker", f"poll des événements et validation (malformé → {_DLQ})"),
+    ("processing", "object_storage", f"Delta {_EVENT_LOG} : chaque événement reçu, une fois"),
+    ("processing", "object_storage", f"requête de cycle de vie : lit tickets et {_EVENT_LOG} en flux"),
+    (
+        "processing",
+        "processing",
+        f"état par ticket_id, minuteur à chaque échéance SLA (watermark, retard {_LATENESS!r})",
+    ),
+    ("processing", "object_storage", f"Delta {_EVENT_TABLE} + MERGE {_STATUS_TABLE} (un micro-lot)"),
+    ("processing", "streaming_broker", f"échéance dépassée → {_BREACHES} (transaction Kafka : une fois)"),
     ("data_warehouse", "object_storage", "lecture des tables gold (tables externes)"),
     ("bi_users", "data_warehouse", "tableau de bord « SLA du support »"),
 )

@@ -48,7 +48,11 @@ SCHEMATICS: tuple[Schematic, ...] = (
         tuple(FlowKind),
         edge_labels=False,
     ),
-    Schematic("02_flux_temps_reel", "Flux temps réel : billets et IoT → Redpanda → Spark → lac", (FlowKind.REALTIME,)),
+    Schematic(
+        "02_flux_temps_reel",
+        "Flux temps réel : billets, cycle de vie et IoT → Redpanda → Spark → lac",
+        (FlowKind.REALTIME,),
+    ),
     Schematic(
         "03_flux_batch_cdc",
         "Flux batch et CDC : SQL Server et SAN → lac → entrepôt",

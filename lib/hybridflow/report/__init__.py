@@ -4,6 +4,8 @@
 - ``display``  `show(df)`: tables that render as HTML in notebooks and as LaTeX in the PDF
 - ``figures``  matplotlib figures (pandas in, Figure out), saved under report/figures/
 - ``views``    small pandas views of what the notebooks show (read-back, progress, windows …)
+- ``operations`` support figures from the lifecycle tables (pure: delays, SLA breaches, backlog, at risk)
+- ``lifecycle_io`` reads the lifecycle's tables (delta-rs) and the SLA breach topic (read_committed)
 - ``checklist`` the deliverables of the mission with their evidence and a computed status
 - ``build``    execute the notebooks (nbclient) and export HTML + PDF (nbconvert, xelatex)
 """

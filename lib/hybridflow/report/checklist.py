@@ -289,6 +289,16 @@ DELIVERABLES: tuple[Deliverable, ...] = (
         "notebook 6",
         ("tests/integration/streaming/test_crash.py",),
     ),
+    Deliverable(
+        "Cycle de vie des tickets : état par ticket, échéances SLA, dépassements une seule fois",
+        "besoin du support",
+        "notebook 8, annexe 11",
+        (
+            "tests/unit/streaming/test_lifecycle_state.py",
+            "tests/integration/streaming/test_lifecycle.py",
+            "tests/integration/streaming/test_lifecycle_crash.py",
+        ),
+    ),
     Deliverable("Benchmark du flux : débit et latences", "issue 9", "synthèse, notebook 6", (), (_benchmarks,)),
     Deliverable(
         "ETL batch des données on-premise (JDBC, incrémental)",
@@ -301,7 +311,7 @@ DELIVERABLES: tuple[Deliverable, ...] = (
         "Résultats et analyse en graphiques",
         "brief, ex. 2",
         "notebook 8",
-        ("tests/unit/report/test_views.py", f"{_NB}[08_resultats_et_analyse]"),
+        ("tests/unit/report/test_operations.py", "tests/unit/report/test_views.py", f"{_NB}[08_resultats_et_analyse]"),
     ),
     Deliverable(
         "Dockerfile de l'application PySpark", "brief, ex. 2", "notebook 9", ("tests/unit/deploy/test_dockerfile.py",)

@@ -16,8 +16,11 @@ from hybridflow import lake
 from hybridflow.config import DATA_DIR, Settings, get_settings
 from hybridflow.errors import StackError
 from hybridflow.stack.process import wait_until
-from hybridflow.stack.topics import admin_client, ensure_topics
-from hybridflow.tickets.producer import produce_sample  # the notebooks' sample, the demo's helper (one copy)
+from hybridflow.stack.topics import admin_client, ensure_topics, wanted_topics
+from hybridflow.tickets.producer import (
+    produce_lifecycle_sample,
+    produce_sample,  # the notebooks' sample, the demo's helper (one copy)
+)
 
 REPORT_DATA_DIR = DATA_DIR / "report"
 REPORT_TOPIC_PREFIX = "report_"
@@ -49,10 +52,14 @@ def report_settings(**overrides: object) -> Settings:
         "topic_tickets": prefix + base.topic_tickets,
         "topic_dlq": prefix + base.topic_dlq,
         "topic_alerts": prefix + base.topic_alerts,
+        "topic_events": prefix + base.topic_events,
+        "topic_breaches": prefix + base.topic_breaches,
         "lake_uri": (data / "lake").as_uri(),
         "checkpoint_uri": (data / "checkpoints").as_uri(),
         "landing_dir": data / "landing",
         "pg_database": f"{REPORT_DATABASE}_{run}" if run else REPORT_DATABASE,
+        # Chapters 5 and 6 follow ten minutes of tickets; the lifecycle has a run of its own (`lifecycle_settings`).
+        "lifecycle": False,
     }
     values.update(overrides)
     return get_settings(**values)
@@ -82,7 +89,7 @@ def cleanup_run(run: str) -> None:
 
 def _guard(settings: Settings) -> None:
     """Refuse to reset anything that is not the report's own (never wipe the pipeline's topics or lake)."""
-    for topic in (settings.topic_tickets, settings.topic_dlq, settings.topic_alerts):
+    for topic in wanted_topics(settings):
         if not topic.startswith(REPORT_TOPIC_PREFIX):
             raise StackError(f"Refusing to reset topic {topic!r}: only {REPORT_TOPIC_PREFIX}* topics are the report's.")
     if not settings.lake_is_local or not settings.local_path(settings.lake_uri).is_relative_to(REPORT_DATA_DIR):
@@ -90,9 +97,9 @@ def _guard(settings: Settings) -> None:
 
 
 def reset_topics(settings: Settings, topics: list[str] | None = None, timeout_s: float = 30.0) -> dict[str, int]:
-    """Delete the report's topics (default: tickets, dead letters, alerts), wait until they are gone, recreate them empty."""
+    """Delete the report's topics (default: all of them), wait until they are gone, recreate them empty."""
     _guard(settings)
-    names = topics or [settings.topic_tickets, settings.topic_dlq, settings.topic_alerts]
+    names = topics or list(wanted_topics(settings))
     with admin_client(settings) as admin:
         present = [n for n in names if n in set(admin.list_topics())]
         if present:
@@ -159,8 +166,9 @@ def ensure_pipeline_output(
     """
     from hybridflow.streaming.job import run_pipeline
 
-    if all(table.exists(settings) for table in lake.STREAM_TABLES):
-        versions = ", ".join(f"{t.name} v{t.version(settings)}" for t in lake.STREAM_TABLES)
+    tables = lake.stream_tables(settings)
+    if all(table.exists(settings) for table in tables):
+        versions = ", ".join(f"{t.name} v{t.version(settings)}" for t in tables)
         return f"lac trouvé : tables Delta {versions} sous {settings.lake_uri} (écrites par le notebook 6)"
     reset_topics(settings)
     reset_lake(settings, list(lake.STREAM_TABLES))  # keep the batch's reference layer
@@ -176,6 +184,75 @@ def ensure_pipeline_output(
         if own:
             spark.stop()
     return f"lac absent : échantillon produit puis traité par le job ({sent.line()})"
+
+
+LIFECYCLE_PART = "lifecycle"
+
+
+def lifecycle_settings() -> Settings:
+    """The report's lifecycle run: the report's settings with topics and a lake of its own (``data/report/lifecycle``).
+
+    SLA deadlines are hours to days after a ticket opens: the lifecycle sample replays days of
+    support activity in minutes, on topics and in a lake apart from the ten-minute ticket sample
+    of chapters 5 and 6, whose windows it would otherwise flatten.
+    """
+    base = report_settings()
+    data = report_data_dir() / LIFECYCLE_PART
+    part = f"{REPORT_TOPIC_PREFIX}{LIFECYCLE_PART}_"
+    topics = {name: part + getattr(base, name).removeprefix(REPORT_TOPIC_PREFIX) for name in _TOPIC_FIELDS}
+    return base.with_(
+        **topics, lifecycle=True, lake_uri=(data / "lake").as_uri(), checkpoint_uri=(data / "checkpoints").as_uri()
+    )
+
+
+_TOPIC_FIELDS = ("topic_tickets", "topic_dlq", "topic_alerts", "topic_events", "topic_breaches")
+
+
+def lifecycle_tables(
+    spark,
+    settings: Settings,
+    count: int,
+    crm_scale: float,
+    arrival_rate: float = 0.01,
+    seed: int = 42,
+) -> str:
+    """Make sure the lifecycle lake holds `ticket_status`; if not, produce a lifecycle sample and run the job on it.
+
+    The sample's clients and agents are the report's CRM's (`crm_scale`), whose reference tables
+    are copied from the report's lake (loaded first if needed), so the job enriches as in chapter 6.
+    With `spark` None, a SparkSession is started only if the job must run, and stopped after.
+
+    Args:
+        count: tickets of the sample; `arrival_rate`: simulated tickets per second (0.01: 2,000 tickets ≈ 2.3 days).
+
+    Returns one line saying what was found or done.
+    """
+    from hybridflow.batch.tables import TABLES
+    from hybridflow.streaming.job import run_pipeline
+
+    if lake.TICKET_STATUS.exists(settings):
+        return f"cycle de vie trouvé : ticket_status v{lake.TICKET_STATUS.version(settings)} sous {settings.lake_uri}"
+    own = spark is None
+    if own:
+        from hybridflow.spark import get_spark
+
+        spark = get_spark(settings, app_name="rapport-cycle-de-vie")
+    try:
+        ensure_client_dimension(spark, report_settings(), crm_scale)
+        reset_topics(settings)
+        reset_lake(settings)
+        for spec in TABLES:  # the batch's reference layer, as the report's lake holds it
+            source = report_settings().local_path(lake.reference_table(spec).uri(report_settings()))
+            if source.exists():
+                shutil.copytree(source, settings.local_path(lake.reference_table(spec).uri(settings)))
+        sent = produce_lifecycle_sample(
+            settings, count, seed=seed, arrival_rate=arrival_rate, crm_scale=crm_scale, malformed_ratio=0.02
+        )
+        run_pipeline(spark, settings, available_now=True, progress=False)
+    finally:
+        if own:
+            spark.stop()
+    return f"cycle de vie : échantillon produit puis traité par le job ({sent.line()})"
 
 
 def prepare_crm(settings: Settings, scale: float, seed: int = 42, export_files: int = 3):

@@ -91,7 +91,7 @@ def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory
         comparison = compare_local_and_cluster(s3, spec, workdir, cluster_lake_uri=f"s3a://{BUCKET}/cluster")
         cluster_lake = comparison.cluster_settings
         listing = []
-        for table in lake.STREAM_TABLES:  # what the Delta log of each table says is in the bucket
+        for table in lake.stream_tables(cluster_lake):  # what the Delta log of each table says is in the bucket
             delta = table.delta(cluster_lake)
             if delta is None:
                 continue

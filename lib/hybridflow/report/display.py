@@ -30,6 +30,7 @@ import pandas as pd
 from hybridflow.report.errors import ReportError
 
 MAX_ROWS = 30
+NOT_MEASURED = "non mesuré"  # what a figure that could not be measured shows
 MAX_CELL_CHARS = 160
 
 _LATEX_SPECIALS = {
@@ -91,6 +92,11 @@ def _cell(value: Any, max_chars: int) -> str:
         text = str(value)
     text = visible(" ".join(text.split()))
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+def french_number(value: float, digits: int = 0) -> str:
+    """A number as French text: narrow no-break space between thousands, decimal comma (1\u202f234,5)."""
+    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
 
 
 class Table:

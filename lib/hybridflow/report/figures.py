@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from hybridflow.config import get_settings
+from hybridflow.report import operations as ops
+from hybridflow.report import views
 from hybridflow.report.display import CaptionedImage, default_caption
 from hybridflow.tickets import labels
 
@@ -253,57 +255,6 @@ def tickets_over_time(windows: pd.DataFrame, by: str) -> Figure:
     return fig
 
 
-def team_load(tickets: pd.DataFrame) -> Figure:
-    """Tickets per support team, stacked by priority."""
-    table = pd.crosstab(tickets["team_name"], tickets["priority"]).reindex(columns=PRIORITY_ORDER, fill_value=0)
-    table = table.loc[table.sum(axis=1).sort_values().index]
-    fig, (ax,) = _fig(8, 3.2)
-    left = np.zeros(len(table))
-    for prio in PRIORITY_ORDER:
-        ax.barh(table.index, table[prio], left=left, color=PRIORITY_COLORS[prio], label=LABELS_FR[prio])
-        left += table[prio].to_numpy()
-    for y, total in enumerate(left):
-        ax.text(total, y, f" {int(total)}", va="center", fontsize=8)
-    ax.set_xlabel("tickets")
-    ax.set_title("Charge par équipe de support")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(ncols=4, frameon=False, fontsize=8, loc="lower right")
-    return fig
-
-
-SLA_BUCKETS = [(4, "< 4 h"), (24, "4 h – 24 h"), (72, "1 – 3 jours"), (float("inf"), "> 3 jours")]
-SLA_BUCKET_COLORS = ["#d62728", "#fd8d3c", "#fdd0a2", "#c7e9c0"]
-
-
-def sla_buckets(tickets: pd.DataFrame, group: str, deadline: str, now: pd.Timestamp) -> pd.DataFrame:
-    """Tickets per `group` and time left before `deadline` (from `now`), as SLA_BUCKETS columns."""
-    hours_left = (pd.to_datetime(tickets[deadline], utc=True) - now).dt.total_seconds() / 3600
-    labels = [label for _, label in SLA_BUCKETS]
-    bucket = pd.cut(hours_left, [-np.inf] + [h for h, _ in SLA_BUCKETS], labels=labels, right=False)
-    return pd.crosstab(tickets[group], bucket).reindex(columns=labels, fill_value=0)
-
-
-def sla_exposure(buckets: pd.DataFrame, group_label: str) -> Figure:
-    """Stacked bars: for each group (contract tier or priority), tickets by time left before their SLA deadline."""
-    fig, (ax,) = _fig(8, 3.2)
-    left = np.zeros(len(buckets))
-    for label, color in zip(buckets.columns, SLA_BUCKET_COLORS, strict=False):
-        ax.barh(
-            labels.labels(buckets.index, labels.CONTRACT_TIER | labels.PRIORITY),
-            buckets[label],
-            left=left,
-            color=color,
-            label=f"échéance {label}",
-        )
-        left += buckets[label].to_numpy()
-    ax.set_xlabel("tickets ouverts")
-    ax.set_ylabel(group_label)
-    ax.set_title(f"Exposition SLA par {group_label} (temps restant avant l'échéance)")
-    ax.grid(axis="x", alpha=0.3)
-    ax.legend(ncols=4, frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25))
-    return fig
-
-
 def dead_letter_reasons(reasons: pd.Series) -> Figure:
     """Dead letters per reason (a Series reason -> count)."""
     reasons = reasons.sort_values()
@@ -314,6 +265,120 @@ def dead_letter_reasons(reasons: pd.Series) -> Figure:
     ax.set_xlabel("lettres mortes")
     ax.set_title("Raisons des lettres mortes (topic DLQ)")
     ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+# --- support operations: the ticket lifecycle (notebook 8) -------------------------------------------
+
+SLA_KIND_COLORS = {ops.FIRST_RESPONSE: "#1f77b4", ops.RESOLUTION: "#d62728"}
+SOURCE_COLORS = {ops.HISTORY: "#9e9e9e", ops.STREAM: "#1f77b4"}
+
+
+def _hours_axis(ax) -> None:
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}".replace(".", ",")))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+    ax.grid(axis="x", alpha=0.3, which="major")
+
+
+def response_times(frame: pd.DataFrame, by: str) -> Figure:
+    """Hours to first response and to resolution per group: p50 (dot) to p90 (diamond), and the tier's SLA (red)."""
+    rows = frame[frame[by] != ops.ALL].reset_index(drop=True)
+    fig, axes = _fig(10, 0.9 + 0.45 * max(len(rows), 2), ncols=2)
+    y = np.arange(len(rows))
+    names = views.group_labels(by, rows[by])
+    for ax, kind, title, sla_index in (
+        (axes[0], ops.FIRST_RESPONSE, "Première réponse", 0),
+        (axes[1], ops.RESOLUTION, "Résolution", 1),
+    ):
+        p50, p90 = rows[f"{kind}_p50_h"].to_numpy(float), rows[f"{kind}_p90_h"].to_numpy(float)
+        color = SLA_KIND_COLORS[kind]
+        ax.hlines(y, p50, p90, color=color, alpha=0.5, lw=2)
+        ax.scatter(p50, y, color=color, s=30, zorder=3, label="p50")
+        ax.scatter(p90, y, color=color, marker="D", s=26, zorder=3, facecolor="white", label="p90")
+        if by == "contract_tier":
+            targets = [views.SLA_HOURS.get(g, (np.nan, np.nan))[sla_index] for g in rows[by]]
+            ax.scatter(targets, y, marker="|", s=260, color="black", zorder=4, label="engagement du contrat")
+        ax.set_yticks(y, names if kind == ops.FIRST_RESPONSE else [""] * len(y))
+        ax.invert_yaxis()
+        if np.isfinite(p50).any():
+            _hours_axis(ax)
+        else:
+            ax.text(0.5, 0.5, "aucun ticket mesuré", transform=ax.transAxes, ha="center", color="gray")
+        ax.set_xlabel("heures depuis la création (échelle logarithmique)")
+        ax.set_title(title)
+        ax.grid(axis="y", alpha=0)
+    fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=8, ncols=3, loc="outside lower center")
+    what = views.GROUPS[by][0]
+    fig.suptitle(f"Délais de prise en charge par {what} (tickets mesurés, p50 → p90)")
+    return fig
+
+
+def breach_rates(rates: pd.DataFrame) -> Figure:
+    """Share of passed deadlines breached, per contract tier and overall, first response beside resolution."""
+    fig, (ax,) = _fig(8, 3.4)
+    x = np.arange(len(rates))
+    for i, (kind, name) in enumerate(((ops.FIRST_RESPONSE, "première réponse"), (ops.RESOLUTION, "résolution"))):
+        due, hit = rates[f"{kind}_due"].to_numpy(), rates[f"{kind}_breached"].to_numpy()
+        share = np.where(due > 0, hit / np.maximum(due, 1) * 100, np.nan)
+        bars = ax.bar(x + (i - 0.5) * 0.38, np.nan_to_num(share), 0.38, color=SLA_KIND_COLORS[kind], label=name)
+        for bar, s, h, d in zip(bars, share, hit, due, strict=True):
+            text = f"{h}/{d}" if d else "aucune\néchéance"
+            ax.text(
+                bar.get_x() + bar.get_width() / 2, 0 if np.isnan(s) else s, text, ha="center", va="bottom", fontsize=7
+            )
+    ax.set_xticks(x, views.group_labels("contract_tier", rates["contract_tier"]))
+    ax.set_ylabel("% des échéances passées")
+    ax.set_title("Taux de dépassement SLA par niveau de contrat (dépassées / échéances passées)")
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def open_backlog(backlog: pd.DataFrame) -> Figure:
+    """Tickets not yet resolved over event time (`operations.open_backlog`), with the count at the end."""
+    fig, (ax,) = _fig(9, 3.4)
+    at = pd.to_datetime(backlog["at"], utc=True)
+    if backlog.empty:
+        ax.text(0.5, 0.5, "aucun ticket", transform=ax.transAxes, ha="center", color="gray")
+    else:
+        ax.step(at, backlog["open"], where="post", color="#1f77b4")
+        ax.fill_between(at, backlog["open"], step="post", alpha=0.15, color="#1f77b4")
+        ax.annotate(
+            f"{int(backlog['open'].iloc[-1])} non résolus",
+            (at.iloc[-1], backlog["open"].iloc[-1]),
+            textcoords="offset points",
+            xytext=(-6, 6),
+            ha="right",
+            fontsize=8,
+        )
+    ax.set_ylabel("tickets non résolus")
+    ax.set_xlabel("heure d'événement (UTC)")
+    ax.set_title("Backlog ouvert dans le temps (créés, pas encore résolus)")
+    fig.autofmt_xdate()
+    return fig
+
+
+def history_comparison(comparison: pd.DataFrame) -> Figure:
+    """Hours from creation to closing per priority: p50 bars and p90 marks, on-premise history beside the stream."""
+    priorities = list(dict.fromkeys(comparison["priority"]))
+    fig, (ax,) = _fig(8, 3.4)
+    x = np.arange(len(priorities))
+    for i, source in enumerate((ops.HISTORY, ops.STREAM)):
+        rows = comparison[comparison["source"] == source].set_index("priority").reindex(priorities)
+        offset = x + (i - 0.5) * 0.38
+        ax.bar(
+            offset, rows["p50_h"].fillna(0), 0.38, color=SOURCE_COLORS[source], label=f"{views.SOURCE[source]} (p50)"
+        )
+        ax.scatter(offset, rows["p90_h"], marker="_", s=200, color="black", zorder=3, label="p90" if i else None)
+        for xi, n in zip(offset, rows["tickets"].fillna(0).astype(int), strict=True):
+            ax.text(xi, 0, f"n={n}", ha="center", va="bottom", fontsize=7, color="white" if n else "black")
+    ax.set_xticks(x, views.group_labels("priority", priorities))
+    ax.set_ylabel("heures de la création à la clôture")
+    ax.set_title("Délai de clôture par priorité : historique on-premise vs flux temps réel")
+    fig.legend(frameon=False, fontsize=8, ncols=3, loc="outside lower center")
     return fig
 
 

@@ -38,6 +38,22 @@ PIPELINE_LISTINGS: tuple[tuple[str, str], ...] = (
         "La répartition en une passe : un micro-batch, trois sorties",
     ),
     ("hybridflow.streaming.job:start_pipeline", "Le démarrage des requêtes du job"),
+    (
+        "hybridflow.streaming.lifecycle_state:on_input",
+        "Cycle de vie : un ticket et ses nouveaux événements appliqués à son état",
+    ),
+    (
+        "hybridflow.streaming.lifecycle_state:on_timer",
+        "Cycle de vie : le watermark passe une échéance (dépassement SLA, orphelin, éviction)",
+    ),
+    (
+        "hybridflow.streaming.lifecycle:TicketLifecycleProcessor",
+        "Le processeur à état de Spark (transformWithStateInPandas) autour de la machine à états",
+    ),
+    (
+        "hybridflow.streaming.lifecycle:LifecycleBatchWriter.__call__",
+        "Les sorties d'un micro-batch du cycle de vie, chacune une seule fois",
+    ),
 )
 
 

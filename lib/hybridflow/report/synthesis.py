@@ -1,8 +1,10 @@
-"""The report's one-page synthesis, computed from the same run: decision, cost, availability, measures, outcome.
+"""The report's one-page synthesis, computed from the same run: decision, cost, availability, measures, outcome, support.
 
 Every number comes from where the chapters get it — the architecture model, the report's own lake
-and topics as the notebooks left them, the benchmark results the lead's `make bench` wrote — and a
-number that was not measured says « non mesuré » instead of showing a stale or invented value.
+and topics as the notebooks left them, the benchmark results the lead's `make bench` wrote, the
+support figures chapter 8 computes (`hybridflow.report.operations`, worded by
+`hybridflow.report.views.support_figures`) — and a number that was not measured says « non mesuré »
+instead of showing a stale or invented value.
 
 Benchmark results are read from where the benchmarks write them (``STATE_DIR/bench``,
 `hybridflow.bench.results_dir`): ``stream.json`` as written by ``python -m hybridflow.bench stream`` and, when present,
@@ -24,6 +26,9 @@ from hybridflow.architecture import availability, costs, sensitivity
 from hybridflow.architecture.model import Architecture, CostOption
 from hybridflow.bench import results_dir
 from hybridflow.config import PROJ_ROOT, Settings, get_settings
+from hybridflow.report import views
+from hybridflow.report.display import NOT_MEASURED, french_number
+from hybridflow.report.operations import OperationsSummary
 from hybridflow.report.views import ALERTS_P95_TARGET_S, DRAIN_RATIO_TARGET, VISIBLE_P95_TARGET_S
 
 logger = logging.getLogger(__name__)
@@ -31,14 +36,11 @@ logger = logging.getLogger(__name__)
 REPORT_PRODUCERS = "mesures/producteurs.json"  # the report's own reduced producer measure (notebook 5)
 STREAM_BENCH = "stream.json"
 PRODUCE_BENCH = "produce.json"
-NOT_MEASURED = "non mesuré"
 
 
 def _n(value: float | None, digits: int = 0) -> str:
     """French number: narrow no-break space for thousands, comma for decimals (« non mesuré » for None)."""
-    if value is None:
-        return NOT_MEASURED
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
+    return NOT_MEASURED if value is None else french_number(value, digits)
 
 
 def _keur(value: float) -> str:
@@ -334,14 +336,49 @@ def outcome_rows(outcome: RunOutcome, settings: Settings) -> list[dict[str, str]
     ]
 
 
-def table(settings: Settings, arch: Architecture, outcome: RunOutcome, bench_dir: Path | None = None) -> pd.DataFrame:
-    """The synthesis as one table: theme, indicator, value, where it comes from."""
+# --- the support's operations (chapter 8) --------------------------------------------------------
+
+
+def support_summary(settings: Settings) -> OperationsSummary | None:
+    """Chapter 8's support figures from the report's lake, or None when ticket_status is absent, empty or unreadable."""
+    from hybridflow.report.lifecycle_io import support_summary as read_summary
+
+    try:
+        return read_summary(settings)
+    except Exception as exc:  # noqa: BLE001 - an unreadable lake is shown as « non mesuré », not raised
+        logger.warning("ticket_status unreadable (%s): support figures shown as not measured", exc)
+        return None
+
+
+def support_rows(summary: OperationsSummary | None) -> list[dict[str, str]]:
+    """SLA breach rates, resolution delay, backlog and tickets at risk, in chapter 8's words (« non mesuré » without)."""
+    values = views.support_figures(summary)
+    source = (
+        "notebook 8 (ticket_status, heure d'événement)"
+        if summary is not None
+        else "ticket_status absente ou vide (notebook 8 non exécuté)"
+    )
+    return [
+        {"thème": "Support", "indicateur": name, "valeur": values[name], "source": source}
+        for name in views.SYNTHESIS_INDICATORS
+    ]
+
+
+def table(
+    settings: Settings,
+    arch: Architecture,
+    outcome: RunOutcome,
+    bench_dir: Path | None = None,
+    support: OperationsSummary | None = None,
+) -> pd.DataFrame:
+    """The synthesis as one table: theme, indicator, value, where it comes from (`support`: chapter 8's figures)."""
     rows = (
         decision_rows(arch)
         + cost_rows(arch)
         + availability_rows(arch)
         + bench_rows(bench_dir)
         + outcome_rows(outcome, settings)
+        + support_rows(support)
     )
     return pd.DataFrame(rows, columns=["thème", "indicateur", "valeur", "source"])
 
@@ -361,7 +398,9 @@ NOT_PROVEN: tuple[str, ...] = (
 )
 
 
-def proves(outcome: RunOutcome, arch: Architecture, bench_dir: Path | None = None) -> list[str]:
+def proves(
+    outcome: RunOutcome, arch: Architecture, bench_dir: Path | None = None, support: OperationsSummary | None = None
+) -> list[str]:
     """What this run proves, each point with the computed evidence behind it (nothing claimed without it)."""
     points = []
     if outcome.balanced:
@@ -384,12 +423,21 @@ def proves(outcome: RunOutcome, arch: Architecture, bench_dir: Path | None = Non
     stream = read_bench(STREAM_BENCH, bench_dir)
     if stream.data and (stream.data.get("drain") or {}).get("job_eps"):
         points.append(f"le débit et les latences du job sont mesurés ({stream.when}), pas estimés ;")
+    if support is not None and support.tickets:
+        figures = views.support_figures(support)
+        points.append(
+            f"le cycle de vie des tickets est suivi en flux : {_n(support.tickets)} tickets, délais et dépassements "
+            f"SLA calculés sur l'heure d'événement (première réponse : {figures[views.FIRST_RESPONSE_BREACHES]} ; "
+            f"résolution : {figures[views.RESOLUTION_BREACHES]}) ;"
+        )
     return points
 
 
-def proof_markdown(outcome: RunOutcome, arch: Architecture, bench_dir: Path | None = None) -> str:
+def proof_markdown(
+    outcome: RunOutcome, arch: Architecture, bench_dir: Path | None = None, support: OperationsSummary | None = None
+) -> str:
     """The two lists, as Markdown (French)."""
-    shown = proves(outcome, arch, bench_dir)
+    shown = proves(outcome, arch, bench_dir, support)
     text = "**Ce que le POC prouve** (chaque point est calculé sur cette exécution) :\n\n"
     text += "\n".join(f"- {p}" for p in shown) or "- rien : l'exécution n'a pas pu être lue."
     if outcome.problems:

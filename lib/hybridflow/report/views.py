@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from hybridflow.batch.tables import CONTRACT_TIERS
 from hybridflow.config import Settings
-from hybridflow.tickets.labels import DEAD_LETTER_REASON, label, labels
+from hybridflow.report import operations as ops
+from hybridflow.report.display import NOT_MEASURED, french_number
+from hybridflow.tickets.labels import CONTRACT_TIER, DEAD_LETTER_REASON, PRIORITY, label, labels
 from hybridflow.tickets.malformed import Event, MalformedKind, malformed_event
 from hybridflow.tickets.model import Ticket
+from hybridflow.tickets.reference import SUPPORT_TEAMS
 
 # --- tickets and malformed events (notebook 4) -------------------------------------------------
 
@@ -520,24 +524,6 @@ def headline(tickets: pd.DataFrame, windows: pd.DataFrame, letters: pd.DataFrame
     return pd.DataFrame(rows, columns=["indicateur", "valeur"])
 
 
-def sla_view(tickets: pd.DataFrame) -> tuple[pd.DataFrame, str, str, str]:
-    """Tickets with the SLA deadline to plot, and how to group them.
-
-    The stream joins the batch ETL's client dimension: each ticket carries its client's
-    contract tier and contract SLA deadline (unknown clients get the standard contract and
-    are flagged). Tickets written before that join existed fall back to the priority's
-    resolution target.
-
-    Returns:
-        (tickets, group column, deadline column, French label of the group)
-    """
-    if {"contract_tier", "sla_deadline", "client_known"} <= set(tickets.columns):
-        frame = tickets[["ticket_id", "created_at", "priority", "contract_tier", "client_known", "sla_deadline"]].copy()
-        frame["contract_tier"] = frame["contract_tier"].where(frame["client_known"], "client inconnu")
-        return frame, "contract_tier", "sla_deadline", "niveau de contrat"
-    return tickets[["ticket_id", "created_at", "priority", "resolution_due"]], "priority", "resolution_due", "priorité"
-
-
 def dead_letters(settings: Settings) -> pd.DataFrame:
     """The dead-letter topic as a read_committed consumer sees it: reason, detail, source coordinates, bytes."""
     records = read_back(settings, settings.topic_dlq)
@@ -574,6 +560,222 @@ def findings(tickets: pd.DataFrame, letters: pd.DataFrame) -> str:
             f"- **{len(letters)} événements rejetés** vers la DLQ, {reason.size} raisons distinctes "
             f"(la plus fréquente : « {label(reason.index[0], DEAD_LETTER_REASON)} ») ; aucun n'est perdu ni ne bloque le flux."
         )
+    return "\n".join(lines)
+
+
+# --- support operations: the ticket lifecycle (notebook 8, synthesis) ----------------------------
+
+ALL_LABEL = "ensemble"
+TEAM: dict[str, str] = {t.team_id: t.team_name for t in SUPPORT_TEAMS}
+TICKET_STATUS: dict[str, str] = {"open": "ouvert", "in_progress": "en cours", "resolved": "résolu", "closed": "clos"}
+SLA_KIND: dict[str, str] = {ops.FIRST_RESPONSE: "première réponse", ops.RESOLUTION: "résolution"}
+SOURCE: dict[str, str] = {ops.HISTORY: "historique on-premise", ops.STREAM: "flux temps réel"}
+# Per grouping column: its French header and the labels of its codes (the overall row included).
+GROUPS: dict[str, tuple[str, dict[str, str]]] = {
+    "contract_tier": ("niveau de contrat", {**CONTRACT_TIER, ops.ALL: ALL_LABEL}),
+    "team_id": ("équipe", {**TEAM, ops.ALL: ALL_LABEL}),
+    "priority": ("priorité", {**PRIORITY, ops.ALL: ALL_LABEL}),
+}
+SLA_HOURS: dict[str, tuple[int, int]] = {t.tier: (t.first_response_hours, t.resolution_hours) for t in CONTRACT_TIERS}
+
+
+def group_labels(by: str, codes: Iterable[object]) -> list[str]:
+    """French labels of the groups of a `by` column (contract tier, team, priority; 'all' = ensemble)."""
+    return labels(codes, GROUPS[by][1])
+
+
+def _hours(value: float) -> float | None:
+    return None if pd.isna(value) else round(float(value), 2)
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(part / whole * 100, 1) if whole else None
+
+
+def response_times_table(frame: pd.DataFrame, by: str) -> pd.DataFrame:
+    """`operations.response_times` in French: tickets measured, p50 and p90 in hours (and the SLA, per tier)."""
+    header, _ = GROUPS[by]
+    table = pd.DataFrame({header: group_labels(by, frame[by])})
+    for kind, name in (("first_response", "1re réponse"), ("resolution", "résolution")):
+        table[f"{name} : tickets"] = frame[f"{kind}_n"].to_numpy()
+        table[f"{name} p50 (h)"] = [_hours(v) for v in frame[f"{kind}_p50_h"]]
+        table[f"{name} p90 (h)"] = [_hours(v) for v in frame[f"{kind}_p90_h"]]
+        if by == "contract_tier":
+            index = 0 if kind == "first_response" else 1
+            table[f"{name} : SLA (h)"] = [SLA_HOURS[g][index] if g in SLA_HOURS else None for g in frame[by]]
+    return table
+
+
+def breach_table(rates: pd.DataFrame) -> pd.DataFrame:
+    """`operations.breach_rates` in French: per contract tier, deadlines passed, breaches and their share."""
+    table = pd.DataFrame({"niveau de contrat": group_labels("contract_tier", rates["contract_tier"])})
+    for kind, name in (("first_response", "1re réponse"), ("resolution", "résolution")):
+        table[f"{name} : échéances passées"] = rates[f"{kind}_due"].to_numpy()
+        table[f"{name} : dépassées"] = rates[f"{kind}_breached"].to_numpy()
+        table[f"{name} : taux %"] = [
+            _percent(b, d) for b, d in zip(rates[f"{kind}_breached"], rates[f"{kind}_due"], strict=True)
+        ]
+    return table
+
+
+def _minute(times: pd.Series) -> list[str]:
+    """Event times to the minute (UTC), as the reader reads a deadline: 06/12 21:21."""
+    return [pd.Timestamp(t).strftime("%d/%m %H:%M") if pd.notna(t) else "" for t in times]
+
+
+def at_risk_table(risk: pd.DataFrame) -> pd.DataFrame:
+    """`operations.at_risk` in French: ticket, client, tier, team, priority, status, which deadline and when."""
+    return pd.DataFrame(
+        {
+            "ticket": [str(t)[:8] + "…" for t in risk["ticket_id"]],
+            "client": risk["client_id"].to_numpy(),
+            "niveau de contrat": group_labels("contract_tier", risk["contract_tier"]),
+            "équipe": group_labels("team_id", risk["team_id"]),
+            "priorité": labels(risk["priority"], PRIORITY),
+            "statut": labels(risk["status"], TICKET_STATUS),
+            "échéance": labels(risk["deadline_kind"], SLA_KIND),
+            "à (UTC)": _minute(risk["deadline"]),
+            "minutes restantes": [round(float(m)) for m in risk["minutes_left"]],
+        }
+    )
+
+
+def history_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """`operations.resolution_vs_history` side by side: per priority, history then stream (tickets, p50, p90)."""
+    priorities = list(dict.fromkeys(comparison["priority"]))
+    table = pd.DataFrame({"priorité": group_labels("priority", priorities)})
+    for source in (ops.HISTORY, ops.STREAM):
+        rows = comparison[comparison["source"] == source].set_index("priority").reindex(priorities)
+        name = SOURCE[source]
+        table[f"{name} : tickets"] = rows["tickets"].fillna(0).astype(int).to_numpy()
+        table[f"{name} p50 (h)"] = [_hours(v) for v in rows["p50_h"]]
+        table[f"{name} p90 (h)"] = [_hours(v) for v in rows["p90_h"]]
+    return table
+
+
+def breaches_table(breaches: pd.DataFrame) -> pd.DataFrame:
+    """Breach records (`operations.parse_breaches`) in French: ticket, SLA, deadline, client, tier, team, priority."""
+    return pd.DataFrame(
+        {
+            "ticket": [str(t)[:8] + "…" for t in breaches["ticket_id"]],
+            "SLA dépassé": labels(breaches["kind"], SLA_KIND),
+            "échéance (UTC)": _minute(breaches["deadline"]),
+            "client": breaches["client_id"].to_numpy(),
+            "niveau de contrat": group_labels("contract_tier", breaches["contract_tier"]),
+            "équipe": group_labels("team_id", breaches["team"]),
+            "priorité": labels(breaches["priority"], PRIORITY),
+            "watermark à l'émission (UTC)": _minute(breaches["watermark"]),
+        }
+    )
+
+
+def reconciliation_table(reconciliation: pd.DataFrame) -> pd.DataFrame:
+    """`operations.breach_reconciliation` in French: table flags against topic records, per SLA."""
+    return pd.DataFrame(
+        {
+            "SLA": labels(reconciliation["kind"], SLA_KIND),
+            "tickets signalés (ticket_status)": reconciliation["flagged"].to_numpy(),
+            "enregistrements du topic": reconciliation["records"].to_numpy(),
+            "tickets distincts du topic": reconciliation["distinct"].to_numpy(),
+            "dans la table seulement": reconciliation["only_in_table"].to_numpy(),
+            "dans le topic seulement": reconciliation["only_in_topic"].to_numpy(),
+        }
+    )
+
+
+def _rate_text(breached: int, due: int) -> str:
+    if not due:
+        return "aucune échéance passée"
+    return f"{french_number(breached / due * 100, 1)} % ({french_number(breached)} sur {french_number(due)} échéances passées)"
+
+
+# The headline indicators; the synthesis states the ones in SYNTHESIS_INDICATORS, with the same text.
+FIRST_RESPONSE_BREACHES = "dépassement du SLA de première réponse"
+RESOLUTION_BREACHES = "dépassement du SLA de résolution"
+RESOLUTION_DELAY = "délai de résolution, p50 (p90)"
+OPEN_AT_END = "tickets non résolus en fin d'exécution"
+AT_RISK = "tickets à risque (échéance dans l'heure)"
+SYNTHESIS_INDICATORS = (FIRST_RESPONSE_BREACHES, RESOLUTION_BREACHES, RESOLUTION_DELAY, OPEN_AT_END, AT_RISK)
+
+
+def support_figures(summary: ops.OperationsSummary | None) -> dict[str, str]:
+    """The headline support figures as French text, by indicator (« non mesuré » everywhere without a summary)."""
+    indicators = ("tickets suivis", "événements de cycle de vie appliqués", "« maintenant » (heure d'événement)")
+    if summary is None:
+        return dict.fromkeys((*indicators, *SYNTHESIS_INDICATORS), NOT_MEASURED)
+    delay = NOT_MEASURED
+    if summary.resolution_n:
+        delay = (
+            f"{french_number(summary.resolution_p50_h, 1)} h (p90 {french_number(summary.resolution_p90_h, 1)} h) "
+            f"sur {french_number(summary.resolution_n)} tickets résolus"
+        )
+    return {
+        indicators[0]: french_number(summary.tickets),
+        indicators[1]: french_number(summary.events),
+        indicators[2]: f"{summary.now:%d/%m/%Y %H:%M} UTC" if summary.now is not None else NOT_MEASURED,
+        FIRST_RESPONSE_BREACHES: _rate_text(summary.first_response_breached, summary.first_response_due),
+        RESOLUTION_BREACHES: _rate_text(summary.resolution_breached, summary.resolution_due),
+        RESOLUTION_DELAY: delay,
+        OPEN_AT_END: french_number(summary.open_tickets),
+        AT_RISK: french_number(summary.at_risk),
+    }
+
+
+def support_headline(summary: ops.OperationsSummary | None) -> pd.DataFrame:
+    """`support_figures` as a two-column table (indicateur, valeur)."""
+    return pd.DataFrame(list(support_figures(summary).items()), columns=["indicateur", "valeur"])
+
+
+def support_findings(
+    summary: ops.OperationsSummary, by_tier: pd.DataFrame, by_team: pd.DataFrame, comparison: pd.DataFrame
+) -> str:
+    """A few computed observations on the support's delays and SLA, as Markdown bullet points (French).
+
+    Args:
+        by_tier, by_team: `operations.response_times` by contract tier and by team.
+        comparison: `operations.resolution_vs_history`.
+    """
+    lines = [
+        f"- Dépassements SLA, première réponse : **{_rate_text(summary.first_response_breached, summary.first_response_due)}** ; "
+        f"résolution : **{_rate_text(summary.resolution_breached, summary.resolution_due)}**."
+    ]
+    tiers = by_tier[by_tier["contract_tier"].isin(list(SLA_HOURS))]
+    late = [
+        f"{label(t, CONTRACT_TIER)} ({french_number(p90, 1)} h pour {SLA_HOURS[t][0]} h)"
+        for t, p90 in zip(tiers["contract_tier"], tiers["first_response_p90_h"], strict=True)
+        if pd.notna(p90) and p90 > SLA_HOURS[t][0]
+    ]
+    if late:
+        lines.append(
+            "- Au p90, la première réponse dépasse l'engagement du contrat pour : " + ", ".join(late) + " : "
+            "plus d'un client sur dix de ces niveaux attend au-delà de ce qui lui est promis."
+        )
+    elif tiers["first_response_n"].sum():
+        lines.append(
+            "- Au p90, chaque niveau de contrat reçoit sa première réponse dans son engagement, parmi les tickets "
+            "déjà répondus ; le taux de dépassement compte en plus ceux restés sans réponse après leur échéance."
+        )
+    teams = by_team[(by_team["team_id"] != ops.ALL) & by_team["resolution_p50_h"].notna()]
+    if len(teams) > 1:
+        slow = teams.loc[teams["resolution_p50_h"].idxmax()]
+        fast = teams.loc[teams["resolution_p50_h"].idxmin()]
+        lines.append(
+            f"- **{TEAM.get(slow['team_id'], slow['team_id'])}** résout le plus lentement (p50 "
+            f"{french_number(slow['resolution_p50_h'], 1)} h), **{TEAM.get(fast['team_id'], fast['team_id'])}** "
+            f"le plus vite ({french_number(fast['resolution_p50_h'], 1)} h)."
+        )
+    overall = comparison[comparison["priority"] == ops.ALL].set_index("source")
+    if len(overall) == 2 and overall["tickets"].min() > 0:
+        history, stream = overall.loc[ops.HISTORY], overall.loc[ops.STREAM]
+        lines.append(
+            f"- De la création à la clôture, p50 de **{french_number(stream['p50_h'], 1)} h** dans le flux contre "
+            f"{french_number(history['p50_h'], 1)} h dans l'historique on-premise ; seuls les tickets déjà clos "
+            "comptent, ce qui avantage le flux sur une exécution courte."
+        )
+    lines.append(
+        f"- **{french_number(summary.at_risk)} ticket(s)** ont une échéance dans l'heure qui suit : "
+        "la file à traiter en premier."
+    )
     return "\n".join(lines)
 
 

@@ -182,3 +182,23 @@ def test_the_model_names_the_users_topics_and_trigger(settings) -> None:
     lifecycle = " | ".join(text for _, _, text in arch.ticket_lifecycle)
     assert "produce(acme_tickets," in lifecycle and "acme_dlq" in lifecycle and "'7 seconds'" in lifecycle
     assert "{" not in lifecycle  # every placeholder filled in
+
+
+def test_the_lifecycle_topics_query_and_tables_are_flows_of_the_model(settings) -> None:
+    from hybridflow import lake
+    from hybridflow.architecture import mermaid
+    from hybridflow.architecture.model import FlowKind
+
+    mine = settings.with_(
+        topic_events="acme_events", topic_breaches="acme_breaches", lifecycle_watermark_delay="7 minutes"
+    )
+    arch = build_architecture(mine)
+    flows = {f.id: f for f in arch.flows}
+    assert flows["events_in"].label == "Événements de cycle de vie (acme_events)"
+    assert flows["breaches_out"].label == "Dépassements SLA (acme_breaches)"
+    assert (flows["breaches_out"].source, flows["breaches_out"].target) == ("processing", "streaming_broker")
+    assert all(flows[f].kind is FlowKind.REALTIME for f in ("events_in", "lifecycle_read", "breaches_out"))
+    flowchart, sequence = mermaid.flowchart_source(arch), mermaid.sequence_source(arch)
+    for name in ("acme_events", "acme_breaches", *(table.name for table in lake.LIFECYCLE_TABLES)):
+        assert name in flowchart and name in sequence, name
+    assert "cycle de vie" in flowchart and "'7 minutes'" in sequence

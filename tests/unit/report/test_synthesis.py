@@ -88,3 +88,93 @@ def test_the_synthesis_reads_where_the_benchmarks_write(tmp_path, monkeypatch):
     assert written.parent == synthesis.default_bench_dir() == tmp_path / "state" / "bench"
     value = _values(synthesis.bench_rows())["débit du job de streaming (vidage d'un arriéré)"]
     assert value != synthesis.NOT_MEASURED and "0,41×" in value
+
+
+# --- the support figures: one computation for the synthesis and chapter 8 -------------------------
+
+
+def _write_lifecycle(tmp_path):
+    """A lake with ticket_status and ticket_events: three platinum tickets, one answered late, one still open."""
+    import pandas as pd
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from hybridflow import lake
+    from hybridflow.config import get_settings
+
+    t0 = pd.Timestamp("2026-01-31T08:00:00Z")
+
+    def h(hours):
+        return t0 + pd.Timedelta(hours=hours)
+
+    status = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "C"],
+            "client_id": ["C1", "C2", "C3"],
+            "created_at": [h(0), h(1), h(2)],
+            "contract_tier": ["platinum"] * 3,
+            "team_id": ["T-TECH", "T-BILL", "T-DESK"],
+            "priority": ["high"] * 3,
+            "status": ["closed", "resolved", "open"],
+            "first_response_at": [h(0.5), h(3), pd.NaT],
+            "resolved_at": [h(4), h(8), pd.NaT],
+            "closed_at": [h(5), pd.NaT, pd.NaT],
+            "first_response_deadline": [h(1), h(2), h(3)],
+            "resolution_deadline": [h(8), h(9), h(10)],
+            "first_response_breached": [False, True, True],
+            "resolution_breached": [False, False, False],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "event_id": ["e1", "e2", "e3", "e4", "e5"],
+            "ticket_id": ["A", "A", "A", "B", "B"],
+            "event_type": ["first_response", "resolved", "closed", "first_response", "resolved"],
+            "occurred_at": [h(0.5), h(4), h(5), h(3), h(9.5)],
+        }
+    )
+    settings = get_settings(lake_uri=tmp_path.as_uri())
+    for table, frame in ((lake.TICKET_STATUS, status), (lake.TICKET_EVENTS, events)):
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        arrow = arrow.cast(
+            pa.schema(
+                [
+                    pa.field(f.name, pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type) else f
+                    for f in arrow.schema
+                ]
+            )
+        )
+        write_deltalake(str(settings.local_path(table.uri(settings))), arrow)
+    return settings
+
+
+def test_the_synthesis_states_chapter_8s_support_figures(tmp_path):
+    from hybridflow.report import lifecycle_io, operations, views
+
+    settings = _write_lifecycle(tmp_path)
+    rows = synthesis.support_rows(synthesis.support_summary(settings))
+    # chapter 8: the same tables read back, summarised and worded by its own cells' functions
+    chapter = views.support_figures(
+        operations.summarise(lifecycle_io.read_status(settings), lifecycle_io.read_events(settings))
+    )
+    assert [r["indicateur"] for r in rows] == list(views.SYNTHESIS_INDICATORS)
+    assert all(r["valeur"] == chapter[r["indicateur"]] for r in rows)
+    values = _values(rows)
+    # now = 9.5 h (B's resolution event): all three first-response deadlines passed, B and C breached
+    assert values[views.FIRST_RESPONSE_BREACHES].startswith("66,7 % (2 sur 3 ")
+    # resolution deadlines 8 h and 9 h passed, none breached; C's (10 h) is still ahead
+    assert values[views.RESOLUTION_BREACHES].startswith("0,0 % (0 sur 2 ")
+    assert values[views.RESOLUTION_DELAY].startswith("5,5 h (p90 6,7 h) sur 2 ")  # 4 h and 7 h
+    assert values[views.OPEN_AT_END] == "1" and values[views.AT_RISK] == "1"  # C: resolution due at 10 h
+    proof = synthesis.proof_markdown(
+        synthesis.RunOutcome(), build_architecture(), tmp_path, support=synthesis.support_summary(settings)
+    )
+    assert "cycle de vie des tickets est suivi" in proof and "66,7 %" in proof
+
+
+def test_support_figures_are_not_measured_without_the_lifecycle_tables(tmp_path):
+    from hybridflow.config import get_settings
+
+    settings = get_settings(lake_uri=tmp_path.as_uri())
+    assert synthesis.support_summary(settings) is None
+    assert {r["valeur"] for r in synthesis.support_rows(None)} == {synthesis.NOT_MEASURED}

@@ -41,23 +41,6 @@ def test_malformed_examples_cover_every_kind():
     assert len(frame) == len(MalformedKind) and frame["raison attendue"].is_unique
 
 
-def test_sla_buckets_counts_time_left():
-    now = pd.Timestamp("2026-01-31T10:00:00Z")
-    tickets = pd.DataFrame(
-        {
-            "tier": ["gold", "gold", "silver"],
-            "due": pd.to_datetime(["2026-01-31T11:00:00Z", "2026-02-03T10:00:00Z", "2026-01-31T20:00:00Z"]),
-        }
-    )
-    buckets = figures.sla_buckets(tickets, "tier", "due", now)
-    assert (
-        buckets.loc["gold", "< 4 h"] == 1
-        and buckets.loc["gold", "1 – 3 jours"] == 0
-        and buckets.loc["gold", "> 3 jours"] == 1
-    )
-    assert buckets.loc["silver", "4 h – 24 h"] == 1
-
-
 def test_figures_are_saved_where_the_build_says(tmp_path, monkeypatch):
     monkeypatch.setenv("REPORT_DIR", str(tmp_path))
     reasons = pd.Series({"malformed_json": 3, "wrong_type": 1})
@@ -149,3 +132,71 @@ def test_bench_tables_and_latency_figure(tmp_path, monkeypatch):
     paths["visible dans la table tickets"]["samples"] = [0.5, 1.0, 2.0, 6.5]
     figures.save(figures.latency_distributions(paths, "test"), "test_latences")
     assert (tmp_path / "figures" / "test_latences.png").stat().st_size > 0
+
+
+# --- support operations (notebook 8) --------------------------------------------------------------
+
+
+def _lifecycle_status():
+    """Two platinum tickets (one answered late and resolved late), one gold still waiting for its first response."""
+    t0 = pd.Timestamp("2026-01-31T08:00:00Z")
+    hours = pd.Timedelta(hours=1)
+    return pd.DataFrame(
+        {
+            "ticket_id": ["a" * 8 + "-1", "b" * 8 + "-2", "c" * 8 + "-3"],
+            "client_id": ["C1", "C2", "C3"],
+            "created_at": [t0, t0, t0 + 9 * hours],
+            "contract_tier": ["platinum", "platinum", "gold"],
+            "team_id": ["T-TECH", "T-BILL", "T-ACCT"],
+            "priority": ["critical", "high", "medium"],
+            "status": ["closed", "resolved", "open"],
+            "first_response_at": [t0 + 0.5 * hours, t0 + 2 * hours, pd.NaT],
+            "resolved_at": [t0 + 4 * hours, t0 + 9 * hours, pd.NaT],
+            "closed_at": [t0 + 6 * hours, pd.NaT, pd.NaT],
+            "first_response_deadline": [t0 + hours, t0 + hours, t0 + 11 * hours],
+            "resolution_deadline": [t0 + 8 * hours, t0 + 8 * hours, t0 + 33 * hours],
+            "first_response_breached": [False, True, False],
+            "resolution_breached": [False, True, False],
+        }
+    )
+
+
+def test_support_tables_speak_french():
+    from hybridflow.report import operations as ops
+
+    status = _lifecycle_status()
+    now = pd.Timestamp("2026-01-31T18:30:00Z")
+    times = views.response_times_table(ops.response_times(status), "contract_tier")
+    assert times["niveau de contrat"].tolist() == ["platine", "or", "ensemble"]
+    assert times["1re réponse : SLA (h)"].tolist()[:2] == [1, 2]
+    assert times["résolution p50 (h)"].iloc[0] == 6.5  # 4 h and 9 h
+    rates = views.breach_table(ops.breach_rates(status, now)).set_index("niveau de contrat")
+    assert (
+        rates.loc["platine", "1re réponse : taux %"] == 50.0 and rates.loc["or", "1re réponse : échéances passées"] == 0
+    )
+    risk = views.at_risk_table(ops.at_risk(status, now))
+    assert risk[["statut", "échéance", "minutes restantes"]].values.tolist() == [["ouvert", "première réponse", 30]]
+    teams = views.response_times_table(ops.response_times(status, "team_id"), "team_id")
+    assert teams["équipe"].iloc[0] == "Facturation & recouvrement"
+
+
+def test_support_figures_render(tmp_path, monkeypatch):
+    from hybridflow.report import operations as ops
+
+    monkeypatch.setenv("REPORT_DIR", str(tmp_path))
+    status = _lifecycle_status()
+    history = pd.DataFrame(
+        {"created_at": status["created_at"], "closed_at": status["resolved_at"], "priority": status["priority"]}
+    )
+    empty = pd.DataFrame()
+    drawn = {
+        "delais": figures.response_times(ops.response_times(status), "contract_tier"),
+        "delais_vides": figures.response_times(ops.response_times(empty, "team_id"), "team_id"),
+        "depassements": figures.breach_rates(ops.breach_rates(status, pd.Timestamp("2026-01-31T18:00:00Z"))),
+        "backlog": figures.open_backlog(ops.open_backlog(status)),
+        "backlog_vide": figures.open_backlog(ops.open_backlog(empty)),
+        "historique": figures.history_comparison(ops.resolution_vs_history(status, history)),
+    }
+    for name, fig in drawn.items():
+        figures.save(fig, name)
+        assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 0, name
