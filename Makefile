@@ -1,5 +1,5 @@
 # InduTechData hybridflow — `make help` lists every target.
-# The README's two commands: `make demo` (the main job) and `make test`.
+# The README's two commands: `make report` (the deliverable) and `make test`.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help

@@ -472,7 +472,7 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def settings_table() -> list[dict[str, str]]:
-    """Every setting with its environment variable, default and description (for the README/report)."""
+    """Every setting with its environment variable, default and description (for docs/configuration.md and the report)."""
     rows = []
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
@@ -491,7 +491,7 @@ def settings_table() -> list[dict[str, str]]:
 
 
 def settings_markdown() -> str:
-    """The configuration table of the README (a unit test keeps the README in sync)."""
+    """The configuration table of docs/configuration.md (a unit test keeps the page in sync)."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for row in settings_table():
         default = f"`{row['default']}`" if row["default"] else "*(unset)*"

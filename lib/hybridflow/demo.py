@@ -1,4 +1,4 @@
-"""The README's main job in one function: load the on-premise reference data, produce a sample,
+"""The quick look (`make demo`) in one function: load the on-premise reference data, produce a sample,
 run the stream, show what landed where."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`hybridflow demo`: the README's main job (`make demo`)."""
+"""`hybridflow demo`: the quick look (`make demo`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """What the platform survives, as data: each fault, what the platform does, and the test that proves it.
 
-One list (`FAULTS`) renders the README's fault table (`faults_markdown`, kept in sync by a unit
+One list (`FAULTS`) renders the fault table of docs/robustness.md (`faults_markdown`, kept in sync by a unit
 test) and the self-assessment notebook's (`frame`). A fault without a test says so: it is not
 claimed. Every named test must exist (a unit test checks the files and test functions).
 """
@@ -33,8 +33,8 @@ FAULTS: tuple[Fault, ...] = (
     ),
     Fault(
         "(same, long outage)",
-        "kafka-python's close() raised on records still pending, so the command died with a traceback "
-        "instead of its summary: fixed, they are counted failed.",
+        "Records still pending when the delivery timeout ends are counted failed: the command ends on its "
+        "summary line and exit status 1, not a traceback.",
         "tests/integration/robustness/test_broker_killed_while_producing.py::test_a_long_outage_is_counted_and_said_by_the_exit_status",
     ),
     Fault(
@@ -42,6 +42,25 @@ FAULTS: tuple[Fault, ...] = (
         "Restarted from its checkpoints: the tickets table read without Spark equals the valid input exactly, the "
         "dead-letter topic (read_committed) the malformed input exactly, each closed window once.",
         "tests/integration/streaming/test_crash.py::test_tickets_read_without_spark_are_the_valid_input_exactly_once",
+    ),
+    Fault(
+        "Streaming job SIGKILLed three times while the lifecycle drains a backlog of tickets and events",
+        "Restarted from its checkpoints and its state store: `ticket_status` read without Spark equals, ticket by "
+        "ticket, what the topics call for; each breach and each orphan event is read once (read_committed).",
+        "tests/integration/streaming/test_lifecycle_crash.py::test_ticket_status_read_without_spark_equals_the_oracle",
+    ),
+    Fault(
+        "The lifecycle's last micro-batch replayed (its commit removed from the checkpoint, as after a crash)",
+        "Recognised by the commit markers and the breach transaction's marker: no new Delta version, no breach "
+        "published twice.",
+        "tests/integration/streaming/test_lifecycle.py::test_a_replayed_lifecycle_batch_changes_nothing",
+    ),
+    Fault(
+        "Lifecycle events late, duplicated, out of order, for an unknown ticket, or malformed",
+        "Late (within LIFECYCLE_WATERMARK_DELAY) and out-of-order events give the same row as in order; a repeated "
+        "event_id changes nothing; an event waits for its ticket, then goes to the dead letters as orphan_event "
+        "after ORPHAN_EVENT_TTL; a malformed one goes there with its reason.",
+        "tests/unit/streaming/test_lifecycle_state.py::test_any_order_duplication_and_batching_within_the_delay_gives_the_same_row",
     ),
     Fault(
         "PostgreSQL stopped in the middle of an incremental batch ETL run (private server)",
@@ -60,7 +79,7 @@ FAULTS: tuple[Fault, ...] = (
     Fault(
         "A record larger than its topic's max.message.bytes",
         "Not sent: counted failed with `RecordTooLarge: … larger than max.message.bytes of topic 'T' (L bytes) …`, "
-        "the rest delivered, exit 1 — with either client (librdkafka used to crash the run).",
+        "the rest delivered, exit 1 — with either client.",
         "tests/integration/robustness/test_record_size.py::test_a_record_over_the_limit_fails_naming_the_limit_and_the_rest_is_sent",
     ),
     Fault(
@@ -79,8 +98,7 @@ FAULTS: tuple[Fault, ...] = (
         "malformed input, once each.",
         "tests/integration/robustness/test_broker_restarted_while_streaming.py::test_the_job_rides_the_outage_out_or_stops_with_one_clear_line",
         "12,000 tickets + 371 malformed, batches of 2,000, broker down ~30 s: exit 0 in one run, nothing lost or "
-        "doubled. Before, with kafka-python, the runs stopped on the dead-letter transaction (exit 2, then a clean "
-        "rerun); with librdkafka before its error handling, a CI run died on a traceback from the producer's close()",
+        "doubled",
     ),
     Fault(
         "Broker SIGKILLed while the job publishes a batch's dead letters (private broker)",
@@ -125,15 +143,15 @@ FAULTS: tuple[Fault, ...] = (
         "Ticket text that attacks the report: `<script>`, `<img onerror=…>`, `\\input{/etc/passwd}`, `\\write18{…}`, "
         "unbalanced braces, `%` `#` `&`, a Markdown table, NUL and bidirectional characters in a valid ticket's request",
         "The HTML report shows it as text (no tag made of it); the PDF builds and shows every character as typed "
-        "(control and bidirectional characters as their escape); `\\write18` runs nothing, `\\input` reads nothing. "
-        "A NUL used to stop xelatex.",
+        "(control and bidirectional characters as their escape, a NUL included); `\\write18` runs nothing, "
+        "`\\input` reads nothing.",
         "tests/unit/report/test_hostile_text.py::test_the_pdf_builds_and_shows_the_text_literally",
     ),
 )
 
 
 def frame() -> pd.DataFrame:
-    """The fault table for a notebook (French column names; the texts are the README's)."""
+    """The fault table for a notebook (French column names; the texts are those of docs/robustness.md)."""
     return pd.DataFrame(
         [
             {
@@ -148,7 +166,7 @@ def frame() -> pd.DataFrame:
 
 
 def faults_markdown() -> str:
-    """The README's fault table (a unit test keeps the README in sync)."""
+    """The fault table of docs/robustness.md (a unit test keeps the page in sync)."""
     lines = ["| fault | what the platform does | proved by |", "|---|---|---|"]
     for f in FAULTS:
         measured = f" Measured: {f.measured}." if f.measured else ""

@@ -113,7 +113,7 @@ class LakeTable:
         return 0 if table is None else table.to_pyarrow_dataset().count_rows()
 
     def describe(self) -> dict[str, str]:
-        """One row of the catalogue table shown in the README and the report."""
+        """One row of the catalogue table shown in docs/pipeline.md and the report."""
         return {
             "table": self.name,
             "path": f"<LAKE_URI>/{self.path}",

@@ -1,4 +1,4 @@
-"""The settings object: defaults, derived paths, fail-fast errors, and the README staying in sync."""
+"""The settings object: defaults, derived paths, fail-fast errors, and docs/configuration.md staying in sync."""
 
 from __future__ import annotations
 
@@ -76,10 +76,10 @@ def test_with_validates_like_the_environment():
         s.with_(topic_ticket="typo")
 
 
-def test_readme_configuration_table_is_current():
-    readme = (PROJ_ROOT / "README.md").read_text()
-    block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", readme, re.S)
-    assert block, "README.md lost its <!-- settings:start/end --> markers"
+def test_docs_configuration_table_is_current():
+    page = (PROJ_ROOT / "docs" / "configuration.md").read_text()
+    block = re.search(r"<!-- settings:start -->\n(.*?)\n<!-- settings:end -->", page, re.S)
+    assert block, "docs/configuration.md lost its <!-- settings:start/end --> markers"
     assert block.group(1).strip() == settings_markdown().strip(), "run: hybridflow settings --markdown"
 
 

@@ -1,4 +1,4 @@
-"""The fault table: every test it names exists, and the README shows the table as the package renders it."""
+"""The fault table: every test it names exists, and docs/robustness.md shows the table as the package renders it."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def test_a_fault_without_a_test_does_not_claim_anything():
             assert fault.behaviour.startswith("Not proved by a test yet")
 
 
-def test_readme_fault_table_is_current():
-    readme = (PROJ_ROOT / "README.md").read_text()
-    block = re.search(r"<!-- faults:start -->\n(.*?)\n<!-- faults:end -->", readme, re.S)
-    assert block, "README.md lost its <!-- faults:start/end --> markers"
+def test_docs_fault_table_is_current():
+    page = (PROJ_ROOT / "docs" / "robustness.md").read_text()
+    block = re.search(r"<!-- faults:start -->\n(.*?)\n<!-- faults:end -->", page, re.S)
+    assert block, "docs/robustness.md lost its <!-- faults:start/end --> markers"
     assert block.group(1).strip() == faults_markdown().strip(), "paste hybridflow.faults.faults_markdown() there"
 
 

@@ -1,7 +1,7 @@
 """No secret in the repository: detect-secrets over every file git would commit, against a committed baseline.
 
 The baseline (``.secrets.baseline``) holds the findings that were audited and accepted (each
-``"is_secret": false``, listed and justified in the README); any other finding — in a committed
+``"is_secret": false``, listed and justified in docs/robustness.md); any other finding — in a committed
 file or in a new file not yet added — fails this test. After auditing a new false positive:
 ``detect-secrets scan $(git ls-files) --baseline .secrets.baseline``, then mark it ``is_secret: false``.
 """
