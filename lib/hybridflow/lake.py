@@ -216,6 +216,26 @@ LIFECYCLE_TABLES = (TICKET_EVENT_LOG, TICKET_EVENTS, TICKET_STATUS)
 STREAM_TABLES = (TICKETS, TICKET_WINDOWS, *LIFECYCLE_TABLES)
 
 
+@dataclass(frozen=True)
+class StreamQuery:
+    """One streaming query of the job: its name (query name, scheduler pool, checkpoint folder) and what it writes."""
+
+    name: str
+    writes: tuple[LakeTable, ...] = ()
+
+    def checkpoint(self, settings: Settings) -> str:
+        """The URI of the query's checkpoint."""
+        return settings.checkpoint_path(self.name)
+
+
+TICKETS_QUERY = StreamQuery("tickets", (TICKETS,))  # one pass: tickets to the lake, dead letters to their topic
+WINDOWS_QUERY = StreamQuery("ticket_windows", (TICKET_WINDOWS,))
+ALERTS_QUERY = StreamQuery("ticket_alerts")  # writes the alerts topic only
+EVENTS_QUERY = StreamQuery("ticket_events", (TICKET_EVENT_LOG,))  # lifecycle events to the lake, dead letters
+LIFECYCLE_QUERY = StreamQuery("ticket_lifecycle", (TICKET_EVENTS, TICKET_STATUS))
+QUERIES = (TICKETS_QUERY, WINDOWS_QUERY, ALERTS_QUERY, EVENTS_QUERY, LIFECYCLE_QUERY)
+
+
 def stream_tables(settings: Settings) -> tuple[LakeTable, ...]:
     """The tables the streaming job writes with these settings (the lifecycle's only when LIFECYCLE is on)."""
     return STREAM_TABLES if settings.lifecycle else (TICKETS, TICKET_WINDOWS)
@@ -229,6 +249,14 @@ REJECTS = LakeTable(
     partition_by=("table",),
     description="rows the batch ETL rejected, with their reason, source and run",
 )
+
+
+BATCH_STATE = "_state/batch.json"  # the batch ETL's high-water marks and loaded files, beside its tables
+
+
+def batch_state_uri(settings: Settings) -> str:
+    """The URI of the batch ETL's state file."""
+    return settings.lake_path(BATCH_STATE)
 
 
 def reference_table(spec) -> LakeTable:

@@ -38,7 +38,9 @@ def _settings(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `setup` and `settings` commands."""
     s = sub.add_parser("settings", help="show the effective settings (secrets masked)")
-    s.add_argument("--markdown", action="store_true", help="print the configuration table of docs/configuration.md instead")
+    s.add_argument(
+        "--markdown", action="store_true", help="print the configuration table of docs/configuration.md instead"
+    )
     s.set_defaults(func=_settings)
     p = sub.add_parser(
         "setup",

@@ -121,10 +121,10 @@ SYSTEMS: tuple[ExistingSystem, ...] = (
     ),
     ExistingSystem(
         "support_portal",
-        "Portail support\n(création des billets)",
+        "Portail support\n(création des tickets)",
         "onprem_dc",
         "onprem.client.Users",
-        "Application web du support client, productrice des billets.",
+        "Application web du support client, productrice des tickets.",
         _assumed(0.999, "2 serveurs web derrière un répartiteur"),
     ),
     ExistingSystem(
@@ -273,7 +273,7 @@ CANDIDATES: tuple[Candidate, ...] = (
         AWS,
         "Amazon MSK",
         "4 3 4 5 4 4",
-        "Vrai Kafka géré ; coût plancher élevé pour ~20 000 billets/jour.",
+        "Vrai Kafka géré ; coût plancher élevé pour ~20 000 tickets/jour.",
         "aws.analytics.ManagedStreamingForKafka",
         _sla(0.999, f"{_AWS} (Amazon MSK, multi-AZ)", "2025-06-01"),
     ),
@@ -695,7 +695,7 @@ FLOWS: tuple[Flow, ...] = (
         "tickets_in",
         "support_portal",
         "streaming_broker",
-        f"Billets JSON ({_TOPIC})",
+        f"Tickets JSON ({_TOPIC})",
         FlowKind.REALTIME,
         _LINK,
         rpo_minutes=0,
@@ -898,7 +898,7 @@ COMPATIBILITY: tuple[Compatibility, ...] = (
         "on-prem → cloud",
         "continu",
         Verdict.NATIVE,
-        "Coupure de la liaison : billets et événements de cycle de vie non publiés.",
+        "Coupure de la liaison : tickets et événements de cycle de vie non publiés.",
         "Client Kafka avec acks=all, retries et tampon local ; VPN de secours.",
     ),
     Compatibility(
@@ -984,7 +984,7 @@ COMPATIBILITY: tuple[Compatibility, ...] = (
         "permanent (secours)",
         Verdict.NATIVE,
         "Débit du VPN insuffisant pour le batch en cas de bascule.",
-        "Batch suspendu en mode secours ; seuls billets et IoT passent.",
+        "Batch suspendu en mode secours ; seuls tickets et IoT passent.",
     ),
     Compatibility(
         "data_warehouse",
@@ -1092,7 +1092,7 @@ SECURITY_CONTROLS: tuple[SecurityControl, ...] = (
 CRITICAL_PATHS: tuple[CriticalPath, ...] = (
     CriticalPath(
         "tickets_realtime",
-        "Billets temps réel : bordure → lac",
+        "Tickets temps réel : bordure → lac",
         (
             ("onprem_edge",),
             ("network_link", "network_backup"),
@@ -1144,13 +1144,13 @@ VOLUMES: tuple[Volume, ...] = (
     ),
     Volume(
         "tickets_per_day",
-        "Billets de support",
+        "Tickets de support",
         20_000,
-        "billets/jour",
+        "tickets/jour",
         True,
-        "Pic ~10 billets/s en ouverture de journée.",
+        "Pic ~10 tickets/s en ouverture de journée.",
     ),
-    Volume("ticket_kb", "Taille moyenne d'un billet", 2, "Ko", False, "JSON avec texte libre ≤ 2 000 caractères."),
+    Volume("ticket_kb", "Taille moyenne d'un ticket", 2, "Ko", False, "JSON avec texte libre ≤ 2 000 caractères."),
     Volume(
         "cdc_gb_day",
         "Changements CDC SQL Server",
@@ -1188,9 +1188,9 @@ VOLUMES: tuple[Volume, ...] = (
 REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(
         "Latence",
-        "Billet créé → disponible dans le lac",
+        "Ticket créé → disponible dans le lac",
         "< 1 min (p95)",
-        f"Première réponse en {_CRIT_RESPONSE} min pour un billet critique : la file doit être à jour.",
+        f"Première réponse en {_CRIT_RESPONSE} min pour un ticket critique : la file doit être à jour.",
     ),
     Requirement(
         "Fraîcheur", "ERP/CRM dans le lac", "< 15 min (CDC)", "Tableaux de bord opérationnels intrajournaliers."
@@ -1200,7 +1200,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
         "Sécurité",
         "RGPD",
         "Données personnelles hébergées dans l'UE",
-        "Le CRM et les billets contiennent des données clients.",
+        "Le CRM et les tickets contiennent des données clients.",
     ),
     Requirement(
         "Sécurité",
@@ -1211,9 +1211,9 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement("Sécurité", "Chiffrement", "TLS 1.2+ en transit, CMK au repos", "Exigence du RSSI et RGPD art. 32."),
     Requirement(
         "Disponibilité",
-        "Chaîne temps réel des billets",
+        "Chaîne temps réel des tickets",
         "≥ 99,5 % (la production tamponne)",
-        "≤ 44 h d'arrêt/an sans perte : le portail rejoue ses billets.",
+        "≤ 44 h d'arrêt/an sans perte : le portail rejoue ses tickets.",
     ),
     Requirement(
         "Disponibilité", "Consultation analytique", "≥ 99,9 %", "Pilotage quotidien de la production et du support."
@@ -1477,11 +1477,11 @@ COST_LINES: tuple[CostLine, ...] = (
 )
 
 TICKET_LIFECYCLE: tuple[tuple[str, str, str], ...] = (
-    ("support_portal", "streaming_broker", f"produce({_TOPIC}, clé = ticket_id), TLS + SASL"),
+    ("support_portal", "streaming_broker", f"produce({_TOPIC}, clé = client_id), TLS + SASL"),
     ("streaming_broker", "support_portal", "ack (acks=all, 3 réplicas)"),
     ("processing", "streaming_broker", f"poll : un micro-lot par trigger ({_TRIGGER!r})"),
     ("processing", "processing", "parse + validation du schéma, enrichissement (équipe, SLA)"),
-    ("processing", "streaming_broker", f"billet malformé → {_DLQ} (avec le motif)"),
+    ("processing", "streaming_broker", f"ticket malformé → {_DLQ} (avec le motif)"),
     ("processing", "object_storage", "Delta silver (Parquet + journal), partition par date"),
     ("processing", "object_storage", f"agrégats fenêtrés (window {_WINDOW!r}, gold)"),
     (

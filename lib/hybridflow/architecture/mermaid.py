@@ -92,7 +92,7 @@ def sequence_source(arch: Architecture) -> str:
 
 MERMAID_SOURCES = {
     "05_flux_donnees": flowchart_source,
-    "06_cycle_de_vie_billet": sequence_source,
+    "06_cycle_de_vie_ticket": sequence_source,
 }
 
 

@@ -50,7 +50,7 @@ SCHEMATICS: tuple[Schematic, ...] = (
     ),
     Schematic(
         "02_flux_temps_reel",
-        "Flux temps réel : billets, cycle de vie et IoT → Redpanda → Spark → lac",
+        "Flux temps réel : tickets, cycle de vie et IoT → Redpanda → Spark → lac",
         (FlowKind.REALTIME,),
     ),
     Schematic(

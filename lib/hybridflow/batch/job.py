@@ -25,11 +25,12 @@ from hybridflow.batch.crm import SeedReport
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.extract import plan_extract, read_table
 from hybridflow.batch.landing import LandingReport, landing_files, read_landing
-from hybridflow.batch.load import load_full, load_merge, rejects_uri, table_uri, write_rejects
+from hybridflow.batch.load import load_full, load_merge, write_rejects
 from hybridflow.batch.state import BatchState, load_state, save_state
 from hybridflow.batch.tables import TABLES, TableSpec, table
 from hybridflow.batch.transforms import conform, dedup_latest
 from hybridflow.config import Settings
+from hybridflow.lake import REJECTS, batch_state_uri, reference_table
 
 Mode = Literal["full", "incremental"]
 
@@ -238,9 +239,9 @@ def run_batch(
 
 def lake_outputs(settings: Settings) -> dict[str, str]:
     """Where the batch job writes: every reference table, the rejects, the state."""
-    return {spec.name: table_uri(settings, spec) for spec in TABLES} | {
-        "rejects": rejects_uri(settings),
-        "state": settings.lake_path("_state/batch.json"),
+    return {spec.name: reference_table(spec).uri(settings) for spec in TABLES} | {
+        "rejects": REJECTS.uri(settings),
+        "state": batch_state_uri(settings),
     }
 
 
@@ -261,7 +262,7 @@ def showcase(
 
     seed_crm(settings, scale=scale, seed=seed, progress=False)
     write_invoice_exports(settings.landing_dir, n_clients=CrmSize.of(scale).clients, seed=seed)
-    delete(spark, settings.lake_path("_state/batch.json"))
+    delete(spark, batch_state_uri(settings))
     runs = {"1 full": run_batch(spark, settings, "full", progress=False)}
     apply_client_changes(settings, n_updates, n_inserts)
     runs[f"2 incremental after {n_updates} updates + {n_inserts} inserts"] = run_batch(

@@ -32,21 +32,8 @@ __all__ = [
     "load_merge",
     "read_reference",
     "read_rejects",
-    "rejects_uri",
-    "table_uri",
     "write_rejects",
 ]
-
-
-def table_uri(settings: Settings, spec: TableSpec | str) -> str:
-    """URI of a reference table in the lake."""
-    name = spec if isinstance(spec, str) else spec.name
-    return settings.lake_path(f"{REFERENCE}/{name}")
-
-
-def rejects_uri(settings: Settings) -> str:
-    """URI of the rejects table (one partition per source table)."""
-    return REJECTS.uri(settings)
 
 
 def read_reference(spark: SparkSession, settings: Settings, spec: TableSpec, version: int | None = None) -> DataFrame:
@@ -80,7 +67,7 @@ def load_full(spark: SparkSession, settings: Settings, spec: TableSpec, valid: D
         n = valid.count()
         _write(valid.select(*spec.lake_schema().fieldNames()), spec).mode("overwrite").option(
             "overwriteSchema", "true"
-        ).save(table_uri(settings, spec))
+        ).save(reference_table(spec).uri(settings))
     finally:
         if cached_here:
             valid.unpersist()
@@ -106,7 +93,7 @@ def load_merge(spark: SparkSession, settings: Settings, spec: TableSpec, changes
         )
         key, ts = spec.key, spec.updated_at
         (
-            DeltaTable.forPath(spark, table_uri(settings, spec))
+            DeltaTable.forPath(spark, reference_table(spec).uri(settings))
             .alias("t")
             .merge(newer.select(*spec.lake_schema().fieldNames()).alias("s"), f"t.{key} = s.{key}")
             .whenMatchedUpdateAll(condition=f"s.{ts} > t.{ts}")
@@ -134,9 +121,9 @@ def write_rejects(
         writer = out.write.format(FORMAT).partitionBy(*REJECTS.partition_by)
         if replace and REJECTS.exists(settings):
             # One commit removes the table's earlier rejects and adds the new ones (possibly none).
-            writer.mode("overwrite").option("replaceWhere", f"table = '{spec.name}'").save(rejects_uri(settings))
+            writer.mode("overwrite").option("replaceWhere", f"table = '{spec.name}'").save(REJECTS.uri(settings))
         elif n:
-            writer.mode("append").save(rejects_uri(settings))
+            writer.mode("append").save(REJECTS.uri(settings))
     finally:
         out.unpersist()
     return n

@@ -16,9 +16,8 @@ from pyspark.sql import SparkSession
 
 from hybridflow.batch.errors import BatchError
 from hybridflow.config import Settings
+from hybridflow.lake import batch_state_uri
 from hybridflow.spark import jvm
-
-STATE_DATASET = "_state/batch.json"
 
 
 @dataclass
@@ -99,17 +98,17 @@ def delete(spark: SparkSession, uri: str) -> None:
 
 def load_state(spark: SparkSession, settings: Settings) -> BatchState:
     """The stored state (empty on a new lake)."""
-    text = read_text(spark, settings.lake_path(STATE_DATASET))
+    text = read_text(spark, batch_state_uri(settings))
     if text is None:
         return BatchState()
     try:
         return BatchState.from_json(text)
     except (ValueError, TypeError) as exc:
         raise BatchError(
-            f"{settings.lake_path(STATE_DATASET)} is unreadable ({exc}): delete it and run `hybridflow batch --full`."
+            f"{batch_state_uri(settings)} is unreadable ({exc}): delete it and run `hybridflow batch --full`."
         ) from None
 
 
 def save_state(spark: SparkSession, settings: Settings, state: BatchState) -> None:
     """Store the state with the lake."""
-    write_text(spark, settings.lake_path(STATE_DATASET), state.to_json() + "\n")
+    write_text(spark, batch_state_uri(settings), state.to_json() + "\n")

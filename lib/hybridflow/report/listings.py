@@ -34,7 +34,7 @@ PIPELINE_LISTINGS: tuple[tuple[str, str], ...] = (
     ),
     ("hybridflow.streaming.transforms:windowed_counts", "Fenêtres d'heure d'événement avec watermark"),
     (
-        "hybridflow.streaming.job:TicketBatchWriter.__call__",
+        "hybridflow.streaming.writers:TicketBatchWriter.__call__",
         "La répartition en une passe : un micro-batch, trois sorties",
     ),
     ("hybridflow.streaming.job:start_pipeline", "Le démarrage des requêtes du job"),

@@ -8,7 +8,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow import lake
 from hybridflow.config import Settings
-from hybridflow.streaming import sinks, sources, transforms
+from hybridflow.streaming import sources, transforms
 
 
 def read_lake(spark: SparkSession, settings: Settings, dataset: str) -> DataFrame | None:
@@ -42,10 +42,10 @@ def pipeline_summary(settings: Settings) -> dict[str, object]:
     summary: dict[str, object] = {
         "tickets": len(tickets),
         "known_clients": int(tickets["client_known"].sum()) if len(tickets) else 0,
-        "tickets_path": settings.lake_path(sinks.TICKETS),
+        "tickets_path": lake.TICKETS.uri(settings),
         "windows": len(windows),
         "windowed_tickets": int(windows["tickets"].sum()) if len(windows) else 0,
-        "windows_path": settings.lake_path(sinks.WINDOWS),
+        "windows_path": lake.TICKET_WINDOWS.uri(settings),
         "dead_letters": sum(reasons.values()),
         "dead_letter_reasons": dict(reasons),
         "dead_letter_topic": settings.topic_dlq,

@@ -34,93 +34,26 @@ from pathlib import Path
 from typing import Any
 
 from py4j.protocol import Py4JError
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery, StreamingQueryListener
 
 from hybridflow.batch.dimension import ClientDimension
-from hybridflow.batch.transforms import enrich_with_clients
 from hybridflow.config import Settings
-from hybridflow.lake import FORMAT, TICKET_WINDOWS, TICKETS, LakeTable
+from hybridflow.lake import (
+    ALERTS_QUERY,
+    EVENTS_QUERY,
+    FORMAT,
+    LIFECYCLE_QUERY,
+    TICKET_WINDOWS,
+    TICKETS,
+    TICKETS_QUERY,
+    WINDOWS_QUERY,
+)
 from hybridflow.streaming import lifecycle, sinks, sources, transforms
-from hybridflow.streaming.sinks import STREAM_TIME
+from hybridflow.streaming.scheduling import scheduler_pool, session_conf
+from hybridflow.streaming.writers import TicketBatchWriter
 
 log = logging.getLogger(__name__)
-
-
-class TicketBatchWriter:
-    """The `foreachBatch` function of a one-pass query: the lake and the dead letters from one validated batch.
-
-    Spark calls it once per micro-batch with the batch's validated records and its id (the
-    same id, with the same records, when a batch is replayed after a crash). The valid rows are
-    shaped (`shape`: for tickets, enriched with their team, SLA and the client dimension), stamped
-    with the stream time (`sinks.StreamClock`) and appended to `table` once; the invalid ones are
-    published as dead letters in one transaction.
-
-    Args:
-        event_time: the valid rows' event-time column (its running maximum is the stream time).
-    """
-
-    def __init__(
-        self,
-        spark: SparkSession,
-        settings: Settings,
-        table: LakeTable = TICKETS,
-        event_time: str = "created_at",
-        shape: Callable[[DataFrame], DataFrame] | None = None,
-    ) -> None:
-        self.spark = spark
-        self.settings = settings
-        self.dimension = ClientDimension(spark, settings)
-        self.stats = {"batches": 0, "tickets": 0, "dead_letters": 0, "replayed": 0}
-        self.lake = sinks.OnceAppender(table, settings)
-        self.clock = sinks.StreamClock(self.lake)
-        self.event_time = event_time
-        self._shape = shape or self._enrich_tickets
-        self._publisher: sinks.DeadLetterPublisher | None = None
-
-    def _enrich_tickets(self, validated: DataFrame) -> DataFrame:
-        return enrich_with_clients(transforms.enrich(transforms.valid_tickets(validated)), self.dimension.current())
-
-    def bind(self, query: StreamingQuery) -> None:
-        """Give the writer its query's id: the idempotence key of every write (stable across restarts)."""
-        self.lake.bind(query)
-
-    def __call__(self, validated: DataFrame, batch_id: int) -> None:
-        # Parsed and validated by the streaming plan (planned once, not per batch); cached here so
-        # every output reads the batch once.
-        validated = validated.persist(StorageLevel.MEMORY_AND_DISK)
-        started = time.perf_counter()
-        try:
-            stream_time = self.clock.advance(validated.where(F.col("error").isNull()), self.event_time)
-            rows = self._shape(validated).withColumn(STREAM_TIME, self.clock.column())
-            if not self.lake.append(rows, batch_id, marker={STREAM_TIME: stream_time}):
-                self.stats["replayed"] += 1
-            landed = time.perf_counter()
-            if self._publisher is None:
-                self._publisher = sinks.DeadLetterPublisher(self.settings, self.lake.app_id)
-            # Dead letters are few (malformed events only, at most MAX_OFFSETS_PER_TRIGGER a batch):
-            # collected through Arrow, as plain dicts of bytes and strings.
-            letters = transforms.dead_letters(validated).toArrow().to_pylist()
-            collected = time.perf_counter()
-            published = self._publisher.publish(letters)
-            log.debug(
-                "%s batch %d: read, validate and append to Delta %.1f s; collect %d dead letters %.1f s; "
-                "publish them %.1f s",
-                self.lake.table.name, batch_id, landed - started, len(letters), collected - landed,
-                time.perf_counter() - collected,
-            )  # fmt: skip
-            self.stats["batches"] += 1
-            self.stats["dead_letters"] += published
-        finally:
-            validated.unpersist()
-
-    def close(self) -> None:
-        """Release the dead-letter producer."""
-        if self._publisher is not None:
-            self._publisher.close()
-            self._publisher = None
 
 
 @dataclass
@@ -213,17 +146,6 @@ class ProgressFile(StreamingQueryListener):
             self._out.close()
 
 
-@contextmanager
-def scheduler_pool(spark: SparkSession, name: str) -> Iterator[None]:
-    """Queries started inside run their jobs in the FAIR scheduler pool `name` (weights in `streaming/pools.xml`)."""
-    context = spark.sparkContext
-    context.setLocalProperty("spark.scheduler.pool", name)
-    try:
-        yield
-    finally:
-        context.setLocalProperty("spark.scheduler.pool", None)  # type: ignore[arg-type]  # None unsets it
-
-
 def start_tickets(
     spark: SparkSession, settings: Settings, available_now: bool
 ) -> tuple[StreamingQuery, TicketBatchWriter]:
@@ -233,11 +155,11 @@ def start_tickets(
         transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes
     )
     stream = (
-        validated.writeStream.queryName(sinks.TICKETS)
-        .option("checkpointLocation", settings.checkpoint_path(sinks.TICKETS))
+        validated.writeStream.queryName(TICKETS_QUERY.name)
+        .option("checkpointLocation", TICKETS_QUERY.checkpoint(settings))
         .foreachBatch(writer)
     )
-    with scheduler_pool(spark, sinks.TICKETS):
+    with scheduler_pool(spark, TICKETS_QUERY.name):
         query = sinks.trigger(stream, available_now, settings.trigger_interval).start()
     writer.bind(query)
     return query, writer
@@ -274,27 +196,13 @@ def _log_starts_at_zero(settings: Settings) -> bool:
 WINDOWS_STATE_PARTITIONS = 1
 
 
-@contextmanager
-def session_conf(spark: SparkSession, key: str, value: str) -> Iterator[None]:
-    """`key` set to `value` while a query starts (a streaming query keeps the session conf it started with)."""
-    previous = spark.conf.get(key, None)
-    spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        if previous is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, previous)
-
-
 def start_windows(spark: SparkSession, settings: Settings, available_now: bool) -> StreamingQuery:
     """Start the windowed-counts query (the tickets table must exist: a first tickets batch creates it).
 
     Its state partitions are fixed by its first start (a checkpoint keeps its own number).
     """
     partitions = session_conf(spark, "spark.sql.shuffle.partitions", str(WINDOWS_STATE_PARTITIONS))
-    with scheduler_pool(spark, sinks.WINDOWS), partitions:
+    with scheduler_pool(spark, WINDOWS_QUERY.name), partitions:
         return sinks.write_windows(windows_stream(spark, settings), TICKET_WINDOWS, settings, available_now)
 
 
@@ -314,21 +222,21 @@ def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool 
     Continuously: every query starts at once (those reading the tickets table once it exists).
     """
     query, writer = start_tickets(spark, settings, available_now)
-    pipeline = Pipeline(spark, settings, available_now, writer, {sinks.TICKETS: query})
+    pipeline = Pipeline(spark, settings, available_now, writer, {TICKETS_QUERY.name: query})
     try:
         if settings.lifecycle:
-            pipeline.queries[lifecycle.EVENTS], pipeline.writers[lifecycle.EVENTS] = lifecycle.start_events(
+            pipeline.queries[EVENTS_QUERY.name], pipeline.writers[EVENTS_QUERY.name] = lifecycle.start_events(
                 spark, settings, available_now
             )
         if available_now:
             return pipeline
         _wait_for_table(pipeline, query)
-        pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now)
+        pipeline.queries[WINDOWS_QUERY.name] = start_windows(spark, settings, available_now)
         if settings.lifecycle:
             _start_lifecycle(pipeline)
         slots = spark.sparkContext.defaultParallelism  # local[N]: N; a cluster: its executors' cores
-        with scheduler_pool(spark, sinks.ALERTS):
-            pipeline.queries[sinks.ALERTS] = sinks.write_alerts(alerts_stream(spark, settings), settings, slots)
+        with scheduler_pool(spark, ALERTS_QUERY.name):
+            pipeline.queries[ALERTS_QUERY.name] = sinks.write_alerts(alerts_stream(spark, settings), settings, slots)
     except Exception:
         pipeline.stop()
         raise
@@ -338,7 +246,7 @@ def start_pipeline(spark: SparkSession, settings: Settings, available_now: bool 
 def _start_lifecycle(pipeline: Pipeline) -> None:
     spark, settings, available_now = pipeline.spark, pipeline.settings, pipeline.available_now
     query, writer = lifecycle.start_lifecycle(spark, settings, available_now)
-    pipeline.queries[lifecycle.LIFECYCLE], pipeline.writers[lifecycle.LIFECYCLE] = query, writer
+    pipeline.queries[LIFECYCLE_QUERY.name], pipeline.writers[LIFECYCLE_QUERY.name] = query, writer
 
 
 def _wait_for_table(pipeline: Pipeline, query: StreamingQuery) -> None:
@@ -422,7 +330,7 @@ def run_pipeline(
             stopped = _await(pipeline, stop_requested, deadline, available_now, timeout_s)
             _raise_failures(pipeline)
             if available_now and not stopped and TICKETS.exists(settings):
-                pipeline.queries[sinks.WINDOWS] = start_windows(spark, settings, available_now=True)
+                pipeline.queries[WINDOWS_QUERY.name] = start_windows(spark, settings, available_now=True)
                 if settings.lifecycle:
                     _start_lifecycle(pipeline)
                 stopped = _await(pipeline, stop_requested, deadline, available_now, timeout_s)

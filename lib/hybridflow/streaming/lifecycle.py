@@ -53,11 +53,22 @@ from pyspark.sql.window import Window
 
 from hybridflow.batch.tables import DEFAULT_TIER
 from hybridflow.config import Settings, duration_ms
-from hybridflow.lake import FORMAT, TICKET_EVENT_LOG, TICKET_EVENTS, TICKET_STATUS, TICKETS, LakeTable
+from hybridflow.lake import (
+    EVENTS_QUERY,
+    FORMAT,
+    LIFECYCLE_QUERY,
+    TICKET_EVENT_LOG,
+    TICKET_EVENTS,
+    TICKET_STATUS,
+    TICKETS,
+    LakeTable,
+)
 from hybridflow.spark import jvm
 from hybridflow.streaming import lifecycle_state as machine
 from hybridflow.streaming import sinks, sources, transforms
+from hybridflow.streaming.scheduling import scheduler_pool, session_conf
 from hybridflow.streaming.sinks import STREAM_TIME
+from hybridflow.streaming.writers import TicketBatchWriter
 from hybridflow.tickets.malformed import (
     DLQ_DETAIL,
     DLQ_REASON,
@@ -68,8 +79,6 @@ from hybridflow.tickets.malformed import (
 
 log = logging.getLogger(__name__)
 
-EVENTS = "ticket_events"  # the query that lands the lifecycle events (the table it writes is ticket_event_log)
-LIFECYCLE = "ticket_lifecycle"
 ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
 _TYPES: dict[str, DataType] = {
@@ -464,7 +473,13 @@ class LifecycleBatchWriter:
             self.stats["batches"] += 1
             self.stats["breaches"] += sum(r["kind"] == machine.BREACH for r in rows)
             self.stats["orphans"] += sum(r["kind"] == machine.ORPHAN for r in rows)
-            log.debug("%s batch %d: %d output rows, %d records published", LIFECYCLE, batch_id, produced, len(records))
+            log.debug(
+                "%s batch %d: %d output rows, %d records published",
+                LIFECYCLE_QUERY.name,
+                batch_id,
+                produced,
+                len(records),
+            )
         finally:
             out.unpersist()
 
@@ -476,26 +491,24 @@ class LifecycleBatchWriter:
 
 
 # --- Starting the queries ------------------------------------------------------------------------
-def event_writer(spark: SparkSession, settings: Settings):
+def event_writer(spark: SparkSession, settings: Settings) -> TicketBatchWriter:
     """The `foreachBatch` function of the events query (valid events to the event log, the rest to the dead letters)."""
-    from hybridflow.streaming.job import TicketBatchWriter
-
     return TicketBatchWriter(spark, settings, TICKET_EVENT_LOG, "occurred_at", transforms.valid_events)
 
 
-def start_events(spark: SparkSession, settings: Settings, available_now: bool):
+def start_events(
+    spark: SparkSession, settings: Settings, available_now: bool
+) -> tuple[StreamingQuery, TicketBatchWriter]:
     """Start the events query (events topic -> event log + dead letters); returns it with its writer."""
-    from hybridflow.streaming.job import scheduler_pool
-
     writer = event_writer(spark, settings)
     raw = sources.read_from_kafka(spark, settings, topic=settings.topic_events)
     validated = transforms.validate_events(transforms.decode(raw), settings.max_payload_bytes)
     stream = (
-        validated.writeStream.queryName(EVENTS)
-        .option("checkpointLocation", settings.checkpoint_path(EVENTS))
+        validated.writeStream.queryName(EVENTS_QUERY.name)
+        .option("checkpointLocation", EVENTS_QUERY.checkpoint(settings))
         .foreachBatch(writer)
     )
-    with scheduler_pool(spark, EVENTS):
+    with scheduler_pool(spark, EVENTS_QUERY.name):
         query = sinks.trigger(stream, available_now, settings.lifecycle_trigger_interval).start()
     writer.bind(query)
     return query, writer
@@ -526,25 +539,28 @@ def quiet_state_server(spark: SparkSession) -> None:
     gateway.org.apache.logging.log4j.core.config.Configurator.setLevel(STATE_SERVER_LOGGER, level)
 
 
-def start_lifecycle(spark: SparkSession, settings: Settings, available_now: bool):
+def start_lifecycle(
+    spark: SparkSession, settings: Settings, available_now: bool
+) -> tuple[StreamingQuery, LifecycleBatchWriter]:
     """Start the lifecycle query (the tickets table must exist); returns it with its writer.
 
     Its state lives in RocksDB (transformWithState needs it; it also keeps a million tickets off
     the JVM heap). The state store and its partitions are fixed by the query's first start.
     """
-    from hybridflow.streaming.job import scheduler_pool, session_conf
-
     quiet_state_server(spark)
     ensure_event_log(spark, settings)
     writer = LifecycleBatchWriter(settings)
     stream = (
         lifecycle_stream(spark, settings)
-        .writeStream.queryName(LIFECYCLE)
+        .writeStream.queryName(LIFECYCLE_QUERY.name)
         .outputMode("update")
-        .option("checkpointLocation", settings.checkpoint_path(LIFECYCLE))
+        .option("checkpointLocation", LIFECYCLE_QUERY.checkpoint(settings))
         .foreachBatch(writer)
     )
-    with scheduler_pool(spark, LIFECYCLE), session_conf(spark, "spark.sql.streaming.stateStore.providerClass", ROCKSDB):
+    with (
+        scheduler_pool(spark, LIFECYCLE_QUERY.name),
+        session_conf(spark, "spark.sql.streaming.stateStore.providerClass", ROCKSDB),
+    ):
         query = sinks.trigger(stream, available_now, settings.lifecycle_trigger_interval).start()
     writer.bind(query)
     return query, writer

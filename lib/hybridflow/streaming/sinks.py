@@ -38,7 +38,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from hybridflow.config import Settings
-from hybridflow.lake import FORMAT, LakeTable
+from hybridflow.lake import ALERTS_QUERY, FORMAT, WINDOWS_QUERY, LakeTable
 
 if TYPE_CHECKING:
     from confluent_kafka import KafkaError, Producer
@@ -46,10 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-TICKETS = "tickets"  # the one-pass query: tickets to the lake, dead letters to their topic
-WINDOWS = "ticket_windows"
-ALERTS = "ticket_alerts"
 
 
 def trigger(writer: DataStreamWriter, available_now: bool, interval: str) -> DataStreamWriter:
@@ -206,9 +202,9 @@ def write_windows(counts: DataFrame, table: LakeTable, settings: Settings, avail
     """Append closed event-time windows to their Delta table (each window once, after the watermark)."""
     appender = OnceAppender(table, settings)
     writer = (
-        counts.writeStream.queryName(WINDOWS)
+        counts.writeStream.queryName(WINDOWS_QUERY.name)
         .outputMode("append")
-        .option("checkpointLocation", settings.checkpoint_path(WINDOWS))
+        .option("checkpointLocation", WINDOWS_QUERY.checkpoint(settings))
         .foreachBatch(appender)
     )
     query = trigger(writer, available_now, settings.windows_trigger_interval).start()
@@ -225,7 +221,7 @@ def real_time_possible(task_slots: int, settings: Settings) -> bool:
 def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> StreamingQuery:
     """Publish alerts to the alerts topic: Spark's Real-time Mode when the slots allow, else micro-batches."""
     writer = (
-        alerts.writeStream.queryName(ALERTS)
+        alerts.writeStream.queryName(ALERTS_QUERY.name)
         .format("kafka")
         .options(
             **{
@@ -235,7 +231,7 @@ def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> Stre
         )
         .option("topic", settings.topic_alerts)
         .option("kafka.acks", "all")
-        .option("checkpointLocation", settings.checkpoint_path(ALERTS))
+        .option("checkpointLocation", ALERTS_QUERY.checkpoint(settings))
         .outputMode("update")
     )
     if real_time_possible(task_slots, settings):

@@ -20,13 +20,13 @@ import pytest
 from hybridflow.batch.crm import ChangeSet, apply_client_changes, source_counts
 from hybridflow.batch.dimension import read_client_dimension
 from hybridflow.batch.job import BatchReport, run_batch
-from hybridflow.batch.load import read_reference, read_rejects, table_uri
+from hybridflow.batch.load import read_reference, read_rejects
 from hybridflow.batch.tables import CLIENTS_SPEC, DEFAULT_TIER, JDBC_TABLES, tier
+from hybridflow.lake import TICKETS, TICKETS_QUERY, reference_table
 from hybridflow.stack import ensure_topics
 from hybridflow.stack.topics import delete_topics
 from hybridflow.streaming.inspect import read_lake
 from hybridflow.streaming.job import start_pipeline
-from hybridflow.streaming.sinks import TICKETS
 from hybridflow.tickets.malformed import valid_event
 from hybridflow.tickets.model import Ticket, new_ticket_id
 from hybridflow.tickets.producer import produce
@@ -85,7 +85,7 @@ def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenari
     s = s.with_(topic_tickets=f"batch_tickets_{uid}", topic_dlq=f"batch_dlq_{uid}", topic_alerts=f"batch_alerts_{uid}")
     ensure_topics(s)
     pipeline = start_pipeline(spark, s, available_now=False)
-    tickets_query = pipeline.queries[TICKETS]
+    tickets_query = pipeline.queries[TICKETS_QUERY.name]
     versions: list[str | None] = []
     try:
         rng = random.Random(1)
@@ -98,9 +98,9 @@ def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenari
         changes = apply_client_changes(s, N_UPDATES, N_INSERTS, seed=7)
         assert list(changes.inserted) == inserted_later
         incremental = run_batch(spark, s, "incremental", progress=False)
-        files_before_again = _listing(table_uri(s, CLIENTS_SPEC))
+        files_before_again = _listing(reference_table(CLIENTS_SPEC).uri(s))
         again = run_batch(spark, s, "incremental", progress=False)
-        files_after_again = _listing(table_uri(s, CLIENTS_SPEC))
+        files_after_again = _listing(reference_table(CLIENTS_SPEC).uri(s))
 
         # No restart, no refresh call: the next micro-batch reads the dimension at its new Delta versions.
         second = _tickets([*changes.updated, *inserted_later], rng)
@@ -111,7 +111,7 @@ def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenari
     finally:
         pipeline.stop()
         delete_topics(s, [s.topic_tickets, s.topic_dlq, s.topic_alerts])
-    lake = {r.ticket_id: r for r in read_lake(spark, s, TICKETS).collect()}
+    lake = {r.ticket_id: r for r in read_lake(spark, s, TICKETS.name).collect()}
     enriched = [
         [lake[t.ticket_id] for t in first],
         [lake[t.ticket_id] for t in second],

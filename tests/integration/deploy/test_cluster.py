@@ -18,7 +18,6 @@ import pytest
 from hybridflow import lake
 from hybridflow.deploy.runner import compare_local_and_cluster
 from hybridflow.stack.cluster import ClusterSpec, SparkCluster, alive_workers
-from hybridflow.streaming import sinks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -72,8 +71,8 @@ def test_cluster_starts_from_pyspark_classes(cluster):
 @pytest.mark.parametrize(
     ("dataset", "keys"),
     [
-        (sinks.TICKETS, ["ticket_id"]),
-        (sinks.WINDOWS, ["window_start", "request_type", "priority"]),
+        (lake.TICKETS.name, ["ticket_id"]),
+        (lake.TICKET_WINDOWS.name, ["window_start", "request_type", "priority"]),
     ],
 )
 def test_same_lake_contents_as_local_mode(comparison, dataset, keys):
@@ -83,7 +82,7 @@ def test_same_lake_contents_as_local_mode(comparison, dataset, keys):
     assert len(local) > 0
     pd.testing.assert_frame_equal(_canonical(local, keys), _canonical(on_cluster, keys))
     assert result.same_contents[dataset]
-    if dataset == sinks.TICKETS:
+    if dataset == lake.TICKETS.name:
         assert len(on_cluster) == sum(e.is_valid for e in events)
 
 

@@ -298,7 +298,7 @@ def test_jupyter_executes_notebooks_headless_with_the_host_figures(stack, tmp_pa
         a, b = mpimg.imread(tmp_path / "host" / "figures" / name), mpimg.imread(tmp_path / "container" / name)
         assert a.shape == b.shape and np.array_equal(a, b), f"{name} differs between the host and the container"
     diagrams = compose("exec", "-T", "jupyter", "sh", "-c", "ls /app/diagrams").stdout.split()
-    assert "01_architecture_hybride.png" in diagrams and "06_cycle_de_vie_billet.png" in diagrams, diagrams
+    assert "01_architecture_hybride.png" in diagrams and "06_cycle_de_vie_ticket.png" in diagrams, diagrams
 
 
 def test_jupyterlab_saves_into_the_bind_mounted_notebooks_as_their_owner(stack, env):

@@ -18,7 +18,6 @@ from hybridflow import lake
 from hybridflow.config import child_env
 from hybridflow.deploy.runner import run_stream
 from hybridflow.stack.objectstore import list_objects, split_s3a
-from hybridflow.streaming import sinks
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -69,7 +68,7 @@ def test_pipeline_outputs_land_in_the_bucket(s3_run):
     assert any(k.startswith(f"{prefix}/_delta_log/") for k in keys)
     windows = lake.TICKET_WINDOWS.to_pandas(settings)
     assert len(windows) > 0 and windows["tickets"].sum() <= len(valid)
-    checkpoint_keys = [o["key"] for o in list_objects(settings, settings.checkpoint_path(sinks.TICKETS))]
+    checkpoint_keys = [o["key"] for o in list_objects(settings, lake.TICKETS_QUERY.checkpoint(settings))]
     assert any("/offsets/" in k for k in checkpoint_keys) and any("/commits/" in k for k in checkpoint_keys)
 
 

@@ -30,7 +30,6 @@ from hybridflow.batch.job import run_batch
 from hybridflow.batch.tables import CONTRACT_TIERS
 from hybridflow.config import Settings
 from hybridflow.stack.postgres import SERVICE, drop_database, ensure_role_and_database
-from hybridflow.streaming import lifecycle
 from hybridflow.streaming.job import run_pipeline
 from hybridflow.tickets.consumer import read_committed
 from hybridflow.tickets.producer import produce_lifecycle_sample
@@ -134,7 +133,7 @@ def _forget_last_commit(checkpoint: Path) -> int:
 def test_a_replayed_lifecycle_batch_changes_nothing(spark, ran, expected, tmp_path):
     before = {t.name: t.version(ran) for t in lake.LIFECYCLE_TABLES}
     breaches = len(read_committed(ran, ran.topic_breaches, timeout_s=60))
-    checkpoint = ran.local_path(ran.checkpoint_path(lifecycle.LIFECYCLE))
+    checkpoint = ran.local_path(lake.LIFECYCLE_QUERY.checkpoint(ran))
     shutil.copytree(checkpoint, tmp_path / "before")
     _forget_last_commit(checkpoint)
     run_pipeline(spark, ran, available_now=True, timeout_s=600, progress=False)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hybridflow.streaming import sinks
+from hybridflow.lake import TICKET_WINDOWS, TICKETS, WINDOWS_QUERY
 from hybridflow.streaming.inspect import pipeline_summary, read_dead_letters, read_lake
 from hybridflow.streaming.job import WINDOWS_STATE_PARTITIONS, run_pipeline
 from hybridflow.tickets.generator import TicketGenerator
@@ -51,7 +51,7 @@ def ran(spark, module_isolated_settings, events):
 
 def test_valid_tickets_land_once_enriched(spark, ran, events):
     valid = {e.value for e in events if e.is_valid}
-    lake = read_lake(spark, ran, sinks.TICKETS).toPandas()
+    lake = read_lake(spark, ran, TICKETS.name).toPandas()
     assert len(lake) == len(valid) == N_VALID
     expected_ids = sorted(json.loads(v)["ticket_id"] for v in valid)
     assert sorted(lake["ticket_id"]) == expected_ids
@@ -76,7 +76,7 @@ def test_closed_windows_agree_with_the_tickets(spark, ran, events):
     )
     max_event = max(datetime.fromisoformat(t["created_at"]) for t in tickets)
     watermark = max_event - timedelta(seconds=30)
-    windows = read_lake(spark, ran, sinks.WINDOWS).toPandas()
+    windows = read_lake(spark, ran, TICKET_WINDOWS.name).toPandas()
     got = {
         (row.window_start.to_pydatetime().replace(tzinfo=UTC), row.request_type, row.priority): row.tickets
         for row in windows.itertuples()
@@ -88,23 +88,23 @@ def test_closed_windows_agree_with_the_tickets(spark, ran, events):
 
 def test_the_summary_without_spark_counts_what_spark_reads(spark, ran, events):
     summary = pipeline_summary(ran)  # delta-rs and a read_committed consumer
-    assert summary["tickets"] == read_lake(spark, ran, sinks.TICKETS).count() == N_VALID
-    assert summary["windows"] == read_lake(spark, ran, sinks.WINDOWS).count()
+    assert summary["tickets"] == read_lake(spark, ran, TICKETS.name).count() == N_VALID
+    assert summary["windows"] == read_lake(spark, ran, TICKET_WINDOWS.name).count()
     assert summary["dead_letter_reasons"] == dict(Counter(e.kind.value for e in events if not e.is_valid))
 
 
 def test_the_windows_state_has_one_partition(ran):
     """Its first batch recorded the partitions its state keeps for good (the tickets query has no state)."""
-    first = ran.local_path(ran.checkpoint_path(sinks.WINDOWS)) / "offsets" / "0"
+    first = ran.local_path(WINDOWS_QUERY.checkpoint(ran)) / "offsets" / "0"
     metadata = json.loads(first.read_text().splitlines()[1])
     assert metadata["conf"]["spark.sql.shuffle.partitions"] == str(WINDOWS_STATE_PARTITIONS) == "1"
 
 
 def test_rerun_adds_nothing(spark, ran):
-    before_tickets = read_lake(spark, ran, sinks.TICKETS).count()
-    before_windows = read_lake(spark, ran, sinks.WINDOWS).count()
+    before_tickets = read_lake(spark, ran, TICKETS.name).count()
+    before_windows = read_lake(spark, ran, TICKET_WINDOWS.name).count()
     before_letters = read_dead_letters(spark, ran).count()
     run_pipeline(spark, ran, available_now=True, timeout_s=300, progress=False)
-    assert read_lake(spark, ran, sinks.TICKETS).count() == before_tickets
-    assert read_lake(spark, ran, sinks.WINDOWS).count() == before_windows
+    assert read_lake(spark, ran, TICKETS.name).count() == before_tickets
+    assert read_lake(spark, ran, TICKET_WINDOWS.name).count() == before_windows
     assert read_dead_letters(spark, ran).count() == before_letters

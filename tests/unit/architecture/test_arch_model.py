@@ -178,7 +178,7 @@ def test_the_model_names_the_users_topics_and_trigger(settings) -> None:
     mine = settings.with_(topic_tickets="acme_tickets", topic_dlq="acme_dlq", trigger_interval="7 seconds")
     arch = build_architecture(mine)
     tickets_in = next(f for f in arch.flows if f.id == "tickets_in")
-    assert tickets_in.label == "Billets JSON (acme_tickets)"
+    assert tickets_in.label == "Tickets JSON (acme_tickets)"
     lifecycle = " | ".join(text for _, _, text in arch.ticket_lifecycle)
     assert "produce(acme_tickets," in lifecycle and "acme_dlq" in lifecycle and "'7 seconds'" in lifecycle
     assert "{" not in lifecycle  # every placeholder filled in

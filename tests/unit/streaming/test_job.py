@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from hybridflow.config import get_settings
-from hybridflow.lake import TICKET_WINDOWS, TICKETS
+from hybridflow.lake import TICKET_WINDOWS, TICKETS, WINDOWS_QUERY
 from hybridflow.streaming import sinks
 from hybridflow.streaming.job import start_windows
 
@@ -38,7 +38,7 @@ def _run_windows(spark, settings) -> None:
 
 def _forget_last_batch(settings) -> int:
     """A crash after the batch's Delta commit, before Spark recorded it done: the restart replays it."""
-    commits = settings.local_path(settings.checkpoint_path(sinks.WINDOWS)) / "commits"
+    commits = settings.local_path(WINDOWS_QUERY.checkpoint(settings)) / "commits"
     last = max(int(p.name) for p in commits.iterdir() if p.name.isdigit())
     (commits / str(last)).unlink()
     (commits / f".{last}.crc").unlink(missing_ok=True)
