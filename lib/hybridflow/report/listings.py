@@ -48,7 +48,7 @@ PIPELINE_LISTINGS: tuple[tuple[str, str], ...] = (
     ),
     (
         "hybridflow.streaming.lifecycle:TicketLifecycleProcessor",
-        "Le processeur à état de Spark (transformWithStateInPandas) autour de la machine à états",
+        "Le processeur à état de Spark (transformWithState) autour de la machine à états",
     ),
     (
         "hybridflow.streaming.lifecycle:LifecycleBatchWriter.__call__",

@@ -73,7 +73,11 @@ class Pipeline:
         return self.writer.dimension
 
     def stop(self) -> None:
-        """Stop every query that is still active (a graceful stop ends the current micro-batch)."""
+        """Stop every query that is still active.
+
+        A micro-batch under way is cancelled, not finished: its writes are either committed or
+        invisible, and the next start replays it from the checkpoint.
+        """
         for query in self.queries.values():
             if query.isActive:
                 query.stop()

@@ -1,7 +1,7 @@
 """A ticket's life as a pure state machine: what the lifecycle query keeps per ticket, and what it emits.
 
 No Spark and no I/O here: `hybridflow.streaming.lifecycle` wraps these functions in Spark's
-``transformWithStateInPandas`` (one state per ``ticket_id``), and the unit tests drive them
+``transformWithState`` (one state per ``ticket_id``), and the unit tests drive them
 directly with any order, duplication or lateness of the same events.
 
 The state of one ticket is one JSON document (one ValueState: each state call is a round trip

@@ -1,6 +1,6 @@
 """The Spark side of the lifecycle: the processor under PySpark's own TwsTester, and what a batch's output becomes.
 
-`TwsTester` (pyspark 4.2) drives a `StatefulProcessor` as ``transformWithStateInPandas`` would,
+`TwsTester` (pyspark 4.2) drives a `StatefulProcessor` as ``transformWithState`` would,
 with an in-memory state and timers: here the real `TicketLifecycleProcessor`, fed the input shape
 the query builds. The batch-output functions run on a local SparkSession over static frames.
 """
@@ -8,9 +8,11 @@ the query builds. The batch-output functions run on a local SparkSession over st
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
+from pyspark.sql import Row
 from pyspark.sql.streaming.tws_tester import TwsTester
 
 from hybridflow.config import get_settings
@@ -22,12 +24,20 @@ T0 = 1_780_000_000_000
 TID = "3f1c9a52-8d4e-4b7a-9c2e-1a2b3c4d5e6f"
 
 
-def _rows(*rows: dict) -> pd.DataFrame:
+INPUT_ROW = Row(*lifecycle.INPUT_SCHEMA.fieldNames())
+
+
+def _rows(*rows: dict) -> list[Row]:
     """Input rows in the processor's shape (every column present, nulls where a side has none)."""
-    names = lifecycle.INPUT_SCHEMA.fieldNames()
-    frame = pd.DataFrame([{name: row.get(name) for name in names} for row in rows], columns=names)
-    frame["stream_time"] = pd.to_datetime(frame["stream_time"], unit="ms", utc=True)
-    return frame
+    out = []
+    for row in rows:
+        values = {**row, "stream_time": datetime.fromtimestamp(row["stream_time"] / 1000, UTC)}
+        out.append(INPUT_ROW(*(values.get(name) for name in lifecycle.INPUT_SCHEMA.fieldNames())))
+    return out
+
+
+def _frame(rows: list[Row]) -> pd.DataFrame:
+    return pd.DataFrame([r.asDict() for r in rows], columns=lifecycle.OUTPUT_COLUMNS)
 
 
 def ticket_row(hours: tuple[int, int] = (2, 24)) -> dict:
@@ -70,12 +80,12 @@ def tester() -> TwsTester:
         processor,
         timeMode="EventTime",
         outputMode="Update",
-        eventTimeExtractor=lambda row: int(pd.Timestamp(row["stream_time"]).timestamp() * 1000),
+        eventTimeExtractor=lambda row: int(row["stream_time"].timestamp() * 1000),
     )
 
 
 def test_the_processor_emits_typed_rows_in_the_output_schema_and_keeps_one_json_state(tester):
-    out = tester.testInPandas(TID, _rows(ticket_row(), event_row(1, "assigned", T0 + 60_000)))
+    out = _frame(tester.test(TID, _rows(ticket_row(), event_row(1, "assigned", T0 + 60_000))))
     assert list(out.columns) == lifecycle.OUTPUT_COLUMNS
     assert sorted(out["kind"]) == ["event", "status"]
     status = out[out["kind"] == "status"].iloc[0]
@@ -86,18 +96,18 @@ def test_the_processor_emits_typed_rows_in_the_output_schema_and_keeps_one_json_
 
 
 def test_the_watermark_past_the_first_response_deadline_emits_one_breach(tester):
-    tester.testInPandas(TID, _rows(ticket_row(), event_row(1, "assigned", T0 + 60_000)))
-    fired = tester.setWatermark(T0 + 2 * HOUR)
+    tester.test(TID, _rows(ticket_row(), event_row(1, "assigned", T0 + 60_000)))
+    fired = _frame(tester.setWatermark(T0 + 2 * HOUR))
     breaches = fired[fired["kind"] == "breach"]
     assert list(breaches["breach_kind"]) == ["first_response"] and list(breaches["deadline"]) == [T0 + 2 * HOUR]
-    again = tester.setWatermark(T0 + 3 * HOUR)  # no second record for the same (ticket, kind)
+    again = _frame(tester.setWatermark(T0 + 3 * HOUR))  # no second record for the same (ticket, kind)
     assert again.empty or "breach" not in set(again["kind"])
 
 
 def test_an_event_before_its_ticket_is_held_then_dead_lettered_as_an_orphan_with_its_source(tester):
-    held = tester.testInPandas(TID, _rows(event_row(3, "assigned", T0)))
-    assert held.empty
-    fired = tester.setWatermark(T0 + HOUR)
+    held = tester.test(TID, _rows(event_row(3, "assigned", T0)))
+    assert held == []
+    fired = _frame(tester.setWatermark(T0 + HOUR))
     assert list(fired["kind"]) == ["orphan"]
     assert fired.iloc[0]["event_offset"] == 103 and fired.iloc[0]["event_value"] == json.dumps({"n": 3})
     assert tester.peekValueState("ticket", TID) is None  # nothing left waiting: the state is gone
@@ -110,10 +120,9 @@ def test_a_batch_output_becomes_status_rows_events_and_records(spark):
         {"kind": "status", "ticket_id": TID, "revision": 2, "status": "in_progress", "created_at": T0, "events": 1},
         {"kind": "event", "ticket_id": TID, "event_id": "e1", "event_type": "assigned", "occurred_at": T0 + 5},
     ]
-    frame = pd.DataFrame([{c: r.get(c) for c in lifecycle.OUTPUT_COLUMNS} for r in rows]).astype(
-        lifecycle.OUTPUT_DTYPES
+    out = spark.createDataFrame(
+        [lifecycle.OUTPUT_ROW(*(r.get(c) for c in lifecycle.OUTPUT_COLUMNS)) for r in rows], lifecycle.OUTPUT_SCHEMA
     )
-    out = spark.createDataFrame(frame, lifecycle.OUTPUT_SCHEMA)
     status = lifecycle.status_rows(out).collect()
     assert len(status) == 1 and status[0]["revision"] == 2 and status[0]["status"] == "in_progress"
     assert list(lifecycle.status_rows(out).columns) == list(lifecycle.STATUS_COLUMNS)
