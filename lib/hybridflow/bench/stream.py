@@ -10,6 +10,11 @@ Side by side in one run, on one topic holding ``--count`` events (produced once 
 * **the job** — ``hybridflow stream --available-now`` on a fresh lake and checkpoint: validation,
   dead letters (transactional), enrichment, the tickets Delta table, then the windows query.
 
+Both job runs (drain and steady state) run with ``LIFECYCLE=false``: they measure the tickets
+path (tickets, windows, alerts) as they did before the lifecycle queries existed, so their
+figures stay comparable with earlier ones. The lifecycle has its own benchmark
+(``python -m hybridflow.bench lifecycle``).
+
 Runs alternate (baseline, job, baseline, job …) so a busy moment of the shared machine hits
 both alike; the medians and their ratio are printed.
 
@@ -60,7 +65,12 @@ from hybridflow.tickets.producer import produce
 BASELINE = "Spark alone: Kafka -> from_json -> Parquet (one query)"
 JOB = "hybridflow stream --available-now (whole job)"
 
+TICKET_SCHEMA = (
+    "ticket_id string, client_id string, created_at timestamp, request string, request_type string, priority string"
+)
+
 # The baseline as a user would write it: the smallest correct Spark query over the same topic.
+# Arguments: Parquet folder, checkpoint folder, topic, schema (DDL).
 _BASELINE_SCRIPT = textwrap.dedent(
     """
     import sys
@@ -71,8 +81,8 @@ _BASELINE_SCRIPT = textwrap.dedent(
 
     settings = get_settings()
     spark = get_spark(settings, app_name="bench-baseline")
-    schema = "ticket_id string, client_id string, created_at timestamp, request string, request_type string, priority string"
-    parsed = read_from_kafka(spark, settings).select(F.from_json(F.col("value").cast("string"), schema).alias("t")).select("t.*")
+    topic, schema = sys.argv[3], sys.argv[4]
+    parsed = read_from_kafka(spark, settings, topic=topic).select(F.from_json(F.col("value").cast("string"), schema).alias("t")).select("t.*")
     query = (parsed.writeStream.format("parquet").option("path", sys.argv[1]).option("checkpointLocation", sys.argv[2])
              .trigger(availableNow=True).start())
     query.awaitTermination()
@@ -104,6 +114,10 @@ class Peak:
             elif proc.pid == root.pid:
                 self.python_mib = max(self.python_mib, rss)
 
+    def merged(self, other: Peak) -> Peak:
+        """The higher of two peaks, per process kind."""
+        return Peak(max(self.python_mib, other.python_mib), max(self.jvm_mib, other.jvm_mib))
+
 
 def _job_command(log_level: str, *args: str) -> list[str]:
     """`hybridflow stream` as a child process (DEBUG adds each micro-batch's phase timings to its log)."""
@@ -130,15 +144,45 @@ def _run_timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, P
     return seconds, peak
 
 
-def _scratch(settings: Settings, workdir: Path, name: str, topic: str | None = None) -> Settings:
+def _scratch(
+    settings: Settings, workdir: Path, name: str, topic: str | None = None, events_topic: str | None = None
+) -> Settings:
+    """Settings of a throw-away run: its own topics (but `topic` / `events_topic` when given), lake and checkpoints."""
     uid = uuid.uuid4().hex[:8]
     return settings.with_(
         topic_tickets=topic or f"bench_stream_{uid}",
         topic_dlq=f"bench_stream_dlq_{uid}",
         topic_alerts=f"bench_stream_alerts_{uid}",
+        topic_events=events_topic or f"bench_stream_events_{uid}",
+        topic_breaches=f"bench_stream_breaches_{uid}",
         lake_uri=(workdir / f"{name}-{uid}" / "lake").as_uri(),
         checkpoint_uri=(workdir / f"{name}-{uid}" / "checkpoints").as_uri(),
     )
+
+
+def _outputs(settings: Settings) -> list[str]:
+    """The topics a job run writes (dead letters, alerts, breaches): a scratch run deletes them afterwards."""
+    return [settings.topic_dlq, settings.topic_alerts, settings.topic_breaches]
+
+
+def _all_topics(settings: Settings) -> list[str]:
+    """Every topic of the settings: the inputs (tickets, events) and the outputs."""
+    return [settings.topic_tickets, settings.topic_events, *_outputs(settings)]
+
+
+def run_baseline(settings: Settings, workdir: Path, tag: str, topic: str, schema: str) -> float:
+    """Seconds of one baseline run (a whole child process): Spark alone, `topic` -> `from_json(schema)` -> Parquet."""
+    script = workdir / "baseline.py"
+    if not script.exists():
+        script.write_text(_BASELINE_SCRIPT)
+    base = _scratch(settings, workdir, "baseline", topic=topic)
+    out = settings.local_path(base.lake_uri)
+    seconds, _ = _run_timed(
+        [sys.executable, str(script), str(out / "parquet"), str(out / "checkpoint"), topic, schema],
+        _child_env(base),
+        workdir / f"{tag}.log",
+    )
+    return seconds
 
 
 @dataclass
@@ -182,19 +226,12 @@ def drain(
         print(f"producing {count:,} events ({malformed_ratio:.0%} malformed) to {topic.topic_tickets} …")
         sent = produce(iter(events(count, 7, settings, malformed_ratio)), topic, progress=False)
         print(sent.line())
-        script = workdir / "baseline.py"
-        script.write_text(_BASELINE_SCRIPT)
         for run in range(1, runs + 1):
-            base = _scratch(settings, workdir, "baseline", topic=topic.topic_tickets)
-            out = Path(base.lake_uri.removeprefix("file://"))
-            seconds, _ = _run_timed(
-                [sys.executable, str(script), str(out / "parquet"), str(out / "checkpoint")],
-                _child_env(base),
-                workdir / f"baseline-{run}.log",
-            )
+            seconds = run_baseline(settings, workdir, f"baseline-{run}", topic.topic_tickets, TICKET_SCHEMA)
             result.baseline_s.append(seconds)
             print(f"run {run}: baseline {seconds:.1f} s ({count / seconds:,.0f} events/s)")
-            job = _scratch(settings, workdir, "job", topic=topic.topic_tickets)
+            # The tickets path alone, as before the lifecycle queries existed (comparable figures).
+            job = _scratch(settings, workdir, "job", topic=topic.topic_tickets).with_(lifecycle=False)
             ensure_topics(job)
             try:
                 seconds, peak = _run_timed(
@@ -203,15 +240,13 @@ def drain(
                     workdir / f"job-{run}.log",
                 )
             finally:
-                delete_topics(job, [job.topic_dlq, job.topic_alerts])
+                delete_topics(job, [job.topic_events, *_outputs(job)])
             result.job_s.append(seconds)
-            result.job_peak = Peak(
-                max(result.job_peak.python_mib, peak.python_mib), max(result.job_peak.jvm_mib, peak.jvm_mib)
-            )
+            result.job_peak = result.job_peak.merged(peak)
             landed = lake.TICKETS.count(job)
             print(f"run {run}: job {seconds:.1f} s ({count / seconds:,.0f} events/s), {landed:,} tickets in the lake")
     finally:
-        delete_topics(topic, [topic.topic_tickets, topic.topic_dlq, topic.topic_alerts])
+        delete_topics(topic, _all_topics(topic))
     return result
 
 
@@ -328,7 +363,7 @@ def steady(
     still take a quarter of the machine's CPU a minute and a half after the start). The steady
     state is what the job does after that, for as long as it runs.
     """
-    run = _scratch(settings, workdir, "steady")
+    run = _scratch(settings, workdir, "steady").with_(lifecycle=False)  # the tickets path, as before the lifecycle
     ensure_topics(run)
     log = workdir / "steady.log"
     peak = Peak()
@@ -388,7 +423,7 @@ def steady(
         stop.set()
         if "proc" in locals() and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        delete_topics(run, [run.topic_tickets, run.topic_dlq, run.topic_alerts])
+        delete_topics(run, _all_topics(run))
     latencies = visible_latencies(run)
     visible = [lag for created, lag in latencies if created >= since[0]]
     warming = [lag for created, lag in latencies if created < since[0]]
