@@ -114,10 +114,11 @@ cluster-down: ## Stop the local Spark standalone cluster
 	@test ! -x $(HF) || $(HF) cluster down
 
 .PHONY: lint
-lint: $(STAMP) ## Lint: ruff (rules and format), mypy, notebooks committed without outputs (nbstripout)
+lint: $(STAMP) ## Lint: ruff (rules and format), mypy, import contracts (import-linter), notebooks without outputs (nbstripout)
 	$(VENV)/bin/ruff check lib tests scripts
 	$(VENV)/bin/ruff format --check lib tests scripts
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/nbstripout --verify --keep-id notebooks/*.ipynb
 
 .PHONY: audit

@@ -120,7 +120,7 @@ build "$STANDIN/python:3.11-bookworm" -f "$src/docker/standins/python.Dockerfile
 build "$STANDIN/maven:bookworm" -f "$src/docker/standins/maven.Dockerfile" "$src/docker/standins"
 "${HF:-.venv/bin/hybridflow}" objectstore install >/dev/null  # versitygw from source, as `make setup` builds it
 mkdir -p "$work/versitygw"
-cp "$("$PY" -c 'from hybridflow.config import get_settings; from hybridflow.stack.objectstore import installed_binary; print(installed_binary(get_settings()))')" "$work/versitygw/versitygw"
+cp "$("$PY" -c 'from hybridflow.config import get_settings; from hybridflow.services.objectstore import installed_binary; print(installed_binary(get_settings()))')" "$work/versitygw/versitygw"
 build "$STANDIN/versitygw:v1.8.0" -f "$src/docker/standins/versitygw.Dockerfile" "$work/versitygw"
 build "$STANDIN/postgres:15-bookworm" -f "$src/docker/standins/postgres.Dockerfile" "$src"
 # One service per image, one after the other: every app service shares the app image, and the jupyter

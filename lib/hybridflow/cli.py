@@ -1,30 +1,21 @@
 """The `hybridflow` command line: thin wrappers over the package's functions.
 
-Each concern registers its own sub-commands (``register(subparsers)`` in its
-``commands`` module); this file only wires them and turns the package's own
+Each concern registers its own sub-commands (``register(subparsers)`` in its module of
+:mod:`hybridflow.commands`); this file only wires them and turns the package's own
 errors into one clear line and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from hybridflow import logs
+from hybridflow.commands import architecture, batch, demo, report, stack, streaming, tickets, toolchain
 from hybridflow.errors import HybridflowError
 
-# One module per concern; each defines register(subparsers).
-COMMAND_MODULES = (
-    "hybridflow.toolchain_commands",
-    "hybridflow.architecture.commands",
-    "hybridflow.stack.commands",
-    "hybridflow.tickets.commands",
-    "hybridflow.streaming.commands",
-    "hybridflow.demo_commands",
-    "hybridflow.batch.commands",
-    "hybridflow.report.commands",
-)
+# One module per concern, each defines register(subparsers); `hybridflow --help` lists them in this order.
+COMMAND_MODULES = (toolchain, architecture, stack, tickets, streaming, demo, batch, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", choices=logs.LEVELS, default="INFO", help="the package's log lines on stderr (default INFO)"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in COMMAND_MODULES:
+        module.register(sub)
     return parser
 
 

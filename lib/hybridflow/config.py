@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hybridflow.errors import ConfigError
+from hybridflow.vocabulary import Priority
 
 # lib/hybridflow/config.py -> project root is two levels above the package.
 PROJ_ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +26,9 @@ REPORT_DIR = PROJ_ROOT / "report"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 JVM_POM = PROJ_ROOT / "jvm" / "pom.xml"
 MERMAID_TOOL_DIR = PROJ_ROOT / "tools" / "mermaid"  # pinned mermaid-cli (npm), installed by `make setup`
+# The code's own default passwords (fine on loopback, refused beyond it) and .env.example's placeholders.
+LOCAL_DEFAULT_PREFIX = "hybridflow-local-"
+PLACEHOLDER_PREFIX = "change-me"
 
 _DURATION = re.compile(r"^\s*\d+\s+(second|minute|hour|day)s?\s*$")
 _TOPIC = re.compile(r"^[A-Za-z0-9._-]{1,249}$")  # Kafka's rule for topic names
@@ -95,14 +99,14 @@ class Settings(BaseSettings):
         "hybridflow-admin", description="Kafka principal that creates topics and ACLs (super user)"
     )
     kafka_admin_password: SecretStr = Field(
-        SecretStr("hybridflow-local-admin"),
+        SecretStr(f"{LOCAL_DEFAULT_PREFIX}admin"),
         description="Password of KAFKA_ADMIN_USER (`make setup` writes a random one to .env)",
     )
     kafka_producer_user: str = Field(
         "hybridflow-producer", description="Kafka principal of `produce`: may write the tickets topic only"
     )
     kafka_producer_password: SecretStr = Field(
-        SecretStr("hybridflow-local-producer"),
+        SecretStr(f"{LOCAL_DEFAULT_PREFIX}producer"),
         description="Password of KAFKA_PRODUCER_USER (`make setup` writes a random one to .env)",
     )
     kafka_streaming_user: str = Field(
@@ -110,7 +114,7 @@ class Settings(BaseSettings):
         description="Kafka principal of the streaming job: reads tickets, writes dead letters and alerts",
     )
     kafka_streaming_password: SecretStr = Field(
-        SecretStr("hybridflow-local-streaming"),
+        SecretStr(f"{LOCAL_DEFAULT_PREFIX}streaming"),
         description="Password of KAFKA_STREAMING_USER (`make setup` writes a random one to .env)",
     )
     kafka_console_user: str = Field(
@@ -277,9 +281,7 @@ class Settings(BaseSettings):
     @field_validator("alert_priorities")
     @classmethod
     def _are_priorities(cls, value: str) -> str:
-        from hybridflow.tickets.model import enum_values
-
-        allowed = enum_values("priority")
+        allowed = [p.value for p in Priority]
         unknown = [p.strip() for p in value.split(",") if p.strip() not in allowed]
         if unknown or not value.strip():
             raise ValueError(f"{value!r} must be a comma-separated list of {', '.join(allowed)}")
@@ -389,12 +391,6 @@ class Settings(BaseSettings):
     def bootstrap_list(self) -> list[str]:
         """Bootstrap servers as a list, for kafka-python."""
         return [s.strip() for s in self.kafka_bootstrap_servers.split(",")]
-
-    def kafka_client_options(self, dialect: str, role: str) -> dict[str, Any]:
-        """The security options of a Kafka client logging in as `role` (hybridflow.stack.kafka_security.client_options)."""
-        from hybridflow.stack.kafka_security import client_options
-
-        return client_options(self, dialect, role)  # type: ignore[arg-type]
 
     @property
     def kafka_ca_path(self) -> Path:

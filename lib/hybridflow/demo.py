@@ -8,12 +8,9 @@ import time
 
 from pyspark.sql import SparkSession
 
-from hybridflow.batch.job import ensure_client_dimension, seed_sources
+from hybridflow import pipeline
+from hybridflow.batch.job import seed_sources
 from hybridflow.config import Settings
-from hybridflow.stack.topics import ensure_topics
-from hybridflow.streaming.inspect import pipeline_summary
-from hybridflow.streaming.job import run_pipeline
-from hybridflow.tickets.producer import produce_lifecycle_sample, produce_sample
 
 log = logging.getLogger(__name__)
 
@@ -28,24 +25,11 @@ CRM_SCALE = 0.2
 def run_demo(spark: SparkSession, settings: Settings, count: int = 2000, malformed_ratio: float = 0.02) -> dict:
     """Reference data (batch), topics, a produced sample, one available-now run of the stream; returns the summary."""
     t0 = time.monotonic()
-    _, loaded = ensure_client_dimension(spark, settings, lambda: seed_sources(settings, scale=CRM_SCALE))
+    _, loaded = pipeline.ensure_client_dimension(spark, settings, lambda: seed_sources(settings, scale=CRM_SCALE))
     for line in loaded:
         log.info(line)
-    ensure_topics(settings)
-    if settings.lifecycle:
-        sent = produce_lifecycle_sample(
-            settings,
-            count,
-            arrival_rate=count / DEMO_LIFECYCLE_SPAN_S,
-            malformed_ratio=malformed_ratio,
-            crm_scale=CRM_SCALE,  # the CRM the dimension was loaded from: the same clients, tiers and agents
-            progress=True,
-        )
-    else:
-        sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, span_s=DEMO_SPAN_S, progress=True)
-    log.info(sent.line())
-    run_pipeline(spark, settings, available_now=True)
-    summary = pipeline_summary(settings)
+    span_s = DEMO_LIFECYCLE_SPAN_S if settings.lifecycle else DEMO_SPAN_S
+    summary = pipeline.run_sample(spark, settings, count, malformed_ratio, span_s=span_s, crm_scale=CRM_SCALE)
     summary["seconds"] = round(time.monotonic() - t0, 1)
     return summary
 

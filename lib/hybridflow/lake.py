@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from hybridflow.config import Settings
+from hybridflow.crm_tables import TABLES
 
 if TYPE_CHECKING:
     import duckdb
@@ -241,7 +242,7 @@ def stream_tables(settings: Settings) -> tuple[LakeTable, ...]:
     return STREAM_TABLES if settings.lifecycle else (TICKETS, TICKET_WINDOWS)
 
 
-# --- The batch ETL's tables (one per `hybridflow.batch.tables` spec) ------------------
+# --- The batch ETL's tables (one per `hybridflow.crm_tables` spec) ------------------
 REFERENCE = "reference"
 REJECTS = LakeTable(
     "reference_rejects",
@@ -272,8 +273,6 @@ def reference_table(spec) -> LakeTable:
 
 def catalogue() -> list[LakeTable]:
     """Every table of the lake: the stream's, then the batch ETL's."""
-    from hybridflow.batch.tables import TABLES
-
     return [*STREAM_TABLES, *(reference_table(spec) for spec in TABLES), REJECTS]
 
 

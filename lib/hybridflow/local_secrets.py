@@ -22,9 +22,7 @@ import string
 from collections.abc import Callable
 from pathlib import Path
 
-from hybridflow.config import PROJ_ROOT
-
-PLACEHOLDER_PREFIX = "change-me"
+from hybridflow.config import PLACEHOLDER_PREFIX, PROJ_ROOT
 
 
 def _access_key() -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hybridflow.config import Settings
 from hybridflow.errors import ConfigError
+from hybridflow.services.objectstore import s3_client, split_s3a
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,6 @@ def _check_folder(path: Path, what: str, variable: str) -> None:
 def _check_bucket(settings: Settings, uri: str, what: str, variable: str) -> None:
     """Put and delete a probe object under the s3a:// prefix."""
     from botocore.exceptions import BotoCoreError, ClientError
-
-    from hybridflow.stack.objectstore import s3_client, split_s3a
 
     bucket, prefix = split_s3a(uri)
     key = f"{prefix}/.hybridflow-write-check-{uuid.uuid4().hex[:8]}".lstrip("/")

@@ -10,6 +10,7 @@ from typing import Any
 from pyspark.sql import DataFrame, Row, SparkSession
 
 from hybridflow.config import Settings
+from hybridflow.probes import is_loopback
 from hybridflow.toolchain import check_java, jars
 
 # The FAIR scheduler pools of the streaming job's queries (`hybridflow.streaming.job` names them).
@@ -18,8 +19,6 @@ SCHEDULER_POOLS = Path(__file__).parent / "streaming" / "pools.xml"
 
 def local_only(settings: Settings) -> bool:
     """True when the driver needs no address but loopback: local[N], or a standalone master on this machine's loopback."""
-    from hybridflow.stack.process import is_loopback
-
     if settings.spark_master.startswith("local"):
         return True
     hosts = [server.rsplit(":", 1)[0] for server in settings.spark_master.removeprefix("spark://").split(",")]

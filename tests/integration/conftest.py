@@ -4,7 +4,7 @@ Every test module here sets ``pytestmark = pytest.mark.integration``; the hook b
 also marks anything collected under ``tests/integration/`` so none slips through
 `-m "not integration"` by accident.
 
-- ``stack`` (session): runs ``hybridflow.stack.up(settings)``, i.e. what `make up` does, so
+- ``stack`` (session): runs ``hybridflow.services.up(settings)``, i.e. what `make up` does, so
   `pytest tests/integration` works without a prior `make up`. It is idempotent and safe to
   run from several sessions at once (a file lock serialises the start). It does **not** stop
   the stack at the end: other people and notebooks share the broker on KAFKA_BOOTSTRAP_SERVERS.
@@ -27,8 +27,9 @@ from pathlib import Path
 import pytest
 
 from hybridflow.config import Settings
-from hybridflow.stack import StackUp, ensure_topics, up
-from hybridflow.stack.topics import delete_topics, wanted_topics
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.topics import delete_topics, wanted_topics
+from hybridflow.services import StackUp, up
 
 _HERE = Path(__file__).parent
 

@@ -21,9 +21,9 @@ from hybridflow.config import Settings
 @pytest.fixture(scope="session")
 def built_report(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """The `BuildSummary` of a smoke build of every notebook (HTML + PDF) in a temporary folder."""
-    from hybridflow.report.build import build_report
     from hybridflow.report.context import cleanup_run
-    from hybridflow.stack import up
+    from hybridflow.report.publish.build import build_report
+    from hybridflow.services import up
 
     up(settings)
     run = f"t{uuid.uuid4().hex[:8]}"

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from hybridflow.config import NOTEBOOKS_DIR
-from hybridflow.report.build import list_notebooks
+from hybridflow.report.publish.build import list_notebooks
 
 NOTEBOOKS = list_notebooks(NOTEBOOKS_DIR)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hybridflow.config import PROJ_ROOT
-from hybridflow.stack.process import free_port
+from hybridflow.probes import free_port
 
 
 @pytest.fixture

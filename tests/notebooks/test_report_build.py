@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from hybridflow.config import NOTEBOOKS_DIR
-from hybridflow.report.build import REPORT_NAME, error_outputs, kernel_python, list_notebooks
+from hybridflow.report.publish.build import REPORT_NAME, error_outputs, kernel_python, list_notebooks
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.integration, pytest.mark.slow]
 

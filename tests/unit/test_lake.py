@@ -7,8 +7,8 @@ import pytest
 from deltalake import write_deltalake
 
 from hybridflow import lake
-from hybridflow.batch.tables import TABLES
 from hybridflow.config import get_settings
+from hybridflow.crm_tables import TABLES
 
 
 def test_every_table_has_one_name_and_one_path():

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from hybridflow.architecture.errors import ModelError
+
 
 class Provider(str, Enum):
     """Who runs a candidate component."""
@@ -314,8 +316,6 @@ class Architecture:
 
 
 def _one(items, item_id: str, what: str):
-    from hybridflow.architecture.errors import ModelError
-
     for item in items:
         if item.id == item_id:
             return item

@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from hybridflow.batch.errors import BatchError
-from hybridflow.batch.tables import (
+from hybridflow.config import Settings
+from hybridflow.crm_tables import (
     CONTRACT_TIERS,
     JDBC_TABLES,
     PG_SCHEMA,
     SEGMENTS,
     table,
 )
-from hybridflow.config import Settings
 from hybridflow.tickets.generator import client_ids, client_weights
 from hybridflow.tickets.model import Priority, RequestType, new_ticket_id
 from hybridflow.tickets.reference import SUPPORT_TEAMS

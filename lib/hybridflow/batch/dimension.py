@@ -18,9 +18,9 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow.batch.errors import BatchError
-from hybridflow.batch.tables import CLIENTS_SPEC, CONTRACT_TIERS_SPEC, TEAMS_SPEC
 from hybridflow.batch.transforms import build_client_dimension, enrich_with_clients
 from hybridflow.config import Settings
+from hybridflow.crm_tables import CLIENTS_SPEC, CONTRACT_TIERS_SPEC, TEAMS_SPEC
 from hybridflow.lake import reference_table
 
 log = logging.getLogger(__name__)

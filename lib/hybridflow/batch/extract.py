@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow.batch.errors import BatchError
-from hybridflow.batch.tables import TableSpec
 from hybridflow.config import Settings
+from hybridflow.crm_tables import TableSpec
 from hybridflow.spark import one_row
 
 JDBC_DRIVER = "org.postgresql.Driver"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -21,16 +20,18 @@ from typing import Literal
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
-from hybridflow.batch.crm import SeedReport
+from hybridflow.batch.crm import CrmSize, SeedReport, apply_client_changes
+from hybridflow.batch.crm import seed as seed_crm
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.extract import plan_extract, read_table
-from hybridflow.batch.landing import LandingReport, landing_files, read_landing
+from hybridflow.batch.landing import LandingReport, landing_files, read_landing, write_invoice_exports
 from hybridflow.batch.load import load_full, load_merge, write_rejects
-from hybridflow.batch.state import BatchState, load_state, save_state
-from hybridflow.batch.tables import TABLES, TableSpec, table
+from hybridflow.batch.state import BatchState, delete, load_state, save_state
 from hybridflow.batch.transforms import conform, dedup_latest
 from hybridflow.config import Settings
+from hybridflow.crm_tables import TABLES, TableSpec, table
 from hybridflow.lake import REJECTS, batch_state_uri, reference_table
+from hybridflow.services.postgres import SERVICE
 
 Mode = Literal["full", "incremental"]
 
@@ -255,11 +256,6 @@ def showcase(
     """
     import pandas as pd
 
-    from hybridflow.batch.crm import CrmSize, apply_client_changes
-    from hybridflow.batch.crm import seed as seed_crm
-    from hybridflow.batch.landing import write_invoice_exports
-    from hybridflow.batch.state import delete
-
     seed_crm(settings, scale=scale, seed=seed, progress=False)
     write_invoice_exports(settings.landing_dir, n_clients=CrmSize.of(scale).clients, seed=seed)
     delete(spark, batch_state_uri(settings))
@@ -278,11 +274,6 @@ def seed_sources(
     settings: Settings, scale: float = 1.0, seed: int = 42, export_files: int = 3, progress: bool = True
 ) -> tuple[SeedReport, LandingReport]:
     """Fill the on-premise sources: the CRM/ERP database (started if local) and the SAN-style CSV exports."""
-    from hybridflow.batch.crm import CrmSize
-    from hybridflow.batch.crm import seed as seed_crm
-    from hybridflow.batch.landing import write_invoice_exports
-    from hybridflow.stack.postgres import SERVICE
-
     if SERVICE.enabled(settings):
         SERVICE.start(settings)  # idempotent: the database the seeder fills must be up
     seeded = seed_crm(settings, scale=scale, seed=seed, progress=progress)
@@ -294,31 +285,3 @@ def seed_sources(
         seed=seed,
     )
     return seeded, landing
-
-
-def ensure_client_dimension(
-    spark: SparkSession,
-    settings: Settings,
-    prepare: Callable[[], tuple[SeedReport, LandingReport]],
-    progress: bool = True,
-) -> tuple[str, list[str]]:
-    """The lake's client dimension, loaded once: when the lake has none, `prepare()` fills the sources, a full batch loads it.
-
-    Args:
-        prepare: fills the on-premise sources (e.g. `lambda: seed_sources(settings, scale=0.2)`).
-
-    Returns:
-        The dimension's version, and one summary line per step run (none when it was there already).
-    """
-    from hybridflow.batch.dimension import dimension_version
-
-    version = dimension_version(spark, settings)
-    if version is not None:
-        return version, []
-    seeded, landing = prepare()
-    loaded = run_batch(spark, settings, "full", progress=progress)
-    done = [seeded.summary(), landing.summary(settings.landing_dir), loaded.summary().splitlines()[-1]]
-    version = dimension_version(spark, settings)
-    if version is None:
-        raise BatchError("The full batch ran but the lake has no client dimension: read the batch summary above.")
-    return version, done

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from hybridflow.batch.errors import BatchError
-from hybridflow.batch.tables import INVOICE_STATUSES, INVOICES_SPEC, TableSpec
+from hybridflow.crm_tables import INVOICE_STATUSES, INVOICES_SPEC, TableSpec
 from hybridflow.tickets.generator import client_ids
 
 CSV_OPTIONS = {"header": "true", "sep": ";", "encoding": "UTF-8", "mode": "PERMISSIVE", "quote": '"', "escape": '"'}

@@ -21,9 +21,9 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from hybridflow.batch.tables import TableSpec
 from hybridflow.batch.transforms import affected_partitions, newer_than
 from hybridflow.config import Settings
+from hybridflow.crm_tables import TableSpec
 from hybridflow.lake import FORMAT, REFERENCE, REJECTS, reference_table
 
 __all__ = [

@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType, StringType
 
 from hybridflow.batch.errors import BatchError
-from hybridflow.batch.tables import DEFAULT_TIER, Column, TableSpec, spark_type, tier
+from hybridflow.crm_tables import DEFAULT_TIER, Column, TableSpec, spark_type, tier
 
 REASON = "reject_reason"
 RECORD = "record"

@@ -17,16 +17,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from hybridflow.batch.crm import seed
+from hybridflow.batch.extract import plan_extract, read_table
+from hybridflow.batch.job import run_batch
+from hybridflow.batch.landing import write_invoice_exports
 from hybridflow.config import get_settings
-from hybridflow.spark import one_row
+from hybridflow.crm_tables import TICKET_HISTORY_SPEC
+from hybridflow.services.postgres import SERVICE, drop_database, ensure_role_and_database
+from hybridflow.spark import get_spark, one_row
 
 BENCH_DATABASE = "hf_bench"
 
 
 def _extract_rate(spark, settings, spec, partitions: int) -> tuple[float, int]:
     """Rows/s of reading the whole table over JDBC with `partitions` readers (a full scan, nothing cached)."""
-    from hybridflow.batch.extract import plan_extract, read_table
-
     plan = plan_extract(spark, settings, spec, None, min_rows_per_partition=1)
     plan = type(plan)(**{**plan.__dict__, "num_partitions": partitions})
     start = time.perf_counter()
@@ -38,13 +42,6 @@ def _extract_rate(spark, settings, spec, partitions: int) -> tuple[float, int]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its table."""
-    from hybridflow.batch.crm import seed
-    from hybridflow.batch.job import run_batch
-    from hybridflow.batch.landing import write_invoice_exports
-    from hybridflow.batch.tables import TICKET_HISTORY_SPEC
-    from hybridflow.spark import get_spark
-    from hybridflow.stack.postgres import SERVICE, drop_database, ensure_role_and_database
-
     parser = argparse.ArgumentParser(prog="python -m hybridflow.bench.batch", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10.0, help="CRM size (1 = ~30k rows, 100 = ~2.7M rows)")
     parser.add_argument("--seed", type=int, default=42)

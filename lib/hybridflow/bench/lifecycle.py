@@ -55,11 +55,9 @@ import argparse
 import bisect
 import json
 import os
-import shutil
 import signal
 import statistics
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -71,12 +69,10 @@ from typing import Any
 import psutil
 
 from hybridflow import lake
-from hybridflow.bench import write_results
+from hybridflow.bench import add_job_options, scratch_folder, write_results
 from hybridflow.bench.stream import (
     Peak,
     _all_topics,
-    _child_env,
-    _job_command,
     _outputs,
     _run_timed,
     _scratch,
@@ -84,11 +80,19 @@ from hybridflow.bench.stream import (
     run_baseline,
 )
 from hybridflow.config import Settings, get_settings
-from hybridflow.stack.topics import delete_topics, ensure_topics
+from hybridflow.kafka.consumer import read_committed
+from hybridflow.kafka.topics import delete_topics
+from hybridflow.pipeline import ensure_topics, produce_sample, start_stream, stream_command, stream_env
+from hybridflow.simulation.lifecycle import (
+    EVENTS,
+    RECORDS_PER_TICKET,
+    TICKETS,
+    LifecycleRecord,
+    lifecycle_records,
+    lifecycle_routes,
+)
 from hybridflow.tickets import lifecycle as events_model
-from hybridflow.tickets.consumer import read_committed
-from hybridflow.tickets.lifecycle_generator import EVENTS, RECORDS_PER_TICKET, TICKETS, LifecycleRecord
-from hybridflow.tickets.producer import lifecycle_records, lifecycle_routes, produce, sample_events
+from hybridflow.tickets.producer import produce
 
 LIFECYCLE = lake.LIFECYCLE_QUERY.name
 ALERTS = lake.ALERTS_QUERY.name  # Real-time Mode: one long batch a checkpoint interval, busy or not
@@ -284,7 +288,7 @@ def drain(settings: Settings, records: int, runs: int, workdir: Path, log_level:
             ensure_topics(job)
             try:
                 seconds, peak = _run_timed(
-                    _job_command(log_level, "--available-now"), _child_env(job), workdir / f"job-{run}.log"
+                    stream_command(log_level, "--available-now"), stream_env(job), workdir / f"job-{run}.log"
                 )
                 result.breaches = len(read_committed(job, job.topic_breaches))
             finally:
@@ -350,11 +354,9 @@ def open_tickets(settings: Settings, count: int, heap: str, workdir: Path, log_l
     print(f"state: {count:,} open tickets, JVM heap {heap}; estimate {estimate(count, STATE_MS_PER_TICKET)}")
     ensure_topics(run)
     try:
-        start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=STATE_SPAN_S)
-        tickets = sample_events(run, 0.0, seed=11, start=start, arrival_rate=count / STATE_SPAN_S)
-        sent = produce(tickets, run, count=count)
+        sent = produce_sample(run, count, 0.0, seed=11, span_s=STATE_SPAN_S, lifecycle=False, progress=True)
         print(sent.line())
-        seconds, peak = _run_timed(_job_command(log_level, "--available-now"), _child_env(run), workdir / "state.log")
+        seconds, peak = _run_timed(stream_command(log_level, "--available-now"), stream_env(run), workdir / "state.log")
     finally:
         delete_topics(run, _all_topics(run))
     lines = query_lines(read_progress(progress), LIFECYCLE)
@@ -503,14 +505,7 @@ def steady(
     try:
         # The first ticket before the start: the tickets table exists, so every query starts at once.
         first = produce(iter(records[:head]), run, routes=lifecycle_routes(run), progress=False)
-        with log.open("w") as out:
-            proc = subprocess.Popen(
-                _job_command(log_level),
-                env=_child_env(run),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = start_stream(run, log, log_level)
         # The lifecycle's first batch (the first ticket) is its cold start (Python workers, RocksDB, the JIT):
         # production starts once it is over and every query runs (the alerts query starts last).
         _wait_until(lambda: bool(query_lines(read_progress(progress), LIFECYCLE)), "run a lifecycle batch", proc, log)
@@ -613,20 +608,13 @@ def main(argv: list[str] | None = None) -> int:
         "--catch-up", type=float, default=120.0, help="steady: longest wait for the lifecycle after production (120 s)"
     )
     parser.add_argument("--skip", default="", help=f"comma-separated parts to skip: {', '.join(PARTS)}")
-    parser.add_argument(
-        "--job-log-level", default="INFO", help="the job's log level (DEBUG: per-batch phase timings in its logs)"
-    )
-    parser.add_argument("--keep-logs", action="store_true", help="keep the job's logs and progress files")
-    parser.add_argument(
-        "--json", type=Path, default=None, help="where the results go as JSON (default STATE_DIR/bench/lifecycle.json)"
-    )
+    add_job_options(parser, "lifecycle", "keep the job's logs and progress files")
     args = parser.parse_args(argv)
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     if skip - set(PARTS):
         parser.error(f"--skip takes {', '.join(PARTS)}; got {', '.join(sorted(skip - set(PARTS)))}")
 
     settings = get_settings()
-    workdir = Path(tempfile.mkdtemp(prefix="hybridflow-bench-lifecycle-"))
     results: dict[str, object] = {
         "master": settings.spark_master,
         "max_offsets_per_trigger": settings.max_offsets_per_trigger,
@@ -634,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         "lifecycle_trigger_interval": settings.lifecycle_trigger_interval,
     }
     summaries: list[str] = []
-    try:
+    with scratch_folder("lifecycle", args.keep_logs, "job logs and progress files") as workdir:
         for part in PARTS:
             if part in skip:
                 continue
@@ -662,11 +650,6 @@ def main(argv: list[str] | None = None) -> int:
             results[part] = figures | {"load_average": load}
             print("\n".join(lines))
             summaries.append(f"{lines[-1]} [machine load {load[0]:.1f} -> {load[1]:.1f}]")
-    finally:
-        if args.keep_logs:
-            print(f"job logs and progress files kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
     out = write_results(settings, "lifecycle", results, args.json)
     print("\n".join(summaries))
     print(f"results written to {out}")

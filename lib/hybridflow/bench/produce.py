@@ -46,10 +46,14 @@ from matplotlib.figure import Figure
 from hybridflow.bench import write_results
 from hybridflow.config import Settings, get_settings
 from hybridflow.errors import ToolchainError
+from hybridflow.kafka.properties import write_client_properties
+from hybridflow.kafka.security import client_options
+from hybridflow.kafka.topics import delete_topics, ensure_topics
 from hybridflow.tickets.clients import BATCH_SIZE, CLIENTS, COMPRESSION, LINGER_MS
 from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator
 from hybridflow.tickets.malformed import Event
 from hybridflow.tickets.producer import produce, sample_events
+from hybridflow.toolchain import check_java, ensure_jars, jar_dir
 
 JAVA_TOOL = "Kafka ProducerPerformance (Java)"
 GENERATOR = "generator alone (per CPU-second)"
@@ -78,8 +82,6 @@ def generator_rate(count: int, seed: int) -> float:
 @contextmanager
 def scratch_topic(settings: Settings, prefix: str = "bench_tickets") -> Iterator[Settings]:
     """Settings whose tickets topic is a fresh one (same partitions), deleted afterwards."""
-    from hybridflow.stack.topics import delete_topics, ensure_topics
-
     uid = uuid.uuid4().hex[:8]
     names = {
         "topic_tickets": f"{prefix}_{uid}",
@@ -114,9 +116,6 @@ def write_payload_file(batch: Sequence[Event], path: Path) -> Path:
 
 def perf_tool_command(settings: Settings, topic: str, count: int, payload_file: Path) -> list[str]:
     """The java command line of Kafka's ProducerPerformance, configured as our producers are."""
-    from hybridflow.stack.kafka_security import write_client_properties
-    from hybridflow.toolchain import check_java, ensure_jars, jar_dir
-
     ensure_jars(settings, ("kafka-tools",))  # resolved by `make setup`; resolves now if not
     props = {
         "bootstrap.servers": settings.kafka_bootstrap_servers,
@@ -293,7 +292,7 @@ def timestamp_span(settings: Settings, topic: str) -> tuple[int, float]:
         enable_auto_commit=False,
         request_timeout_ms=settings.kafka_request_timeout_ms + 5000,
         max_poll_records=1,
-        **settings.kafka_client_options("kafka-python", "admin"),  # reads any topic: the operator's principal
+        **client_options(settings, "kafka-python", "admin"),  # reads any topic: the operator's principal
     )
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]

@@ -37,12 +37,10 @@ import argparse
 import json
 import os
 import random
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
@@ -54,10 +52,12 @@ from pathlib import Path
 import psutil
 
 from hybridflow import lake
-from hybridflow.bench import write_results
+from hybridflow.bench import add_job_options, scratch_folder, write_results
 from hybridflow.bench.produce import events
-from hybridflow.config import Settings, child_env, get_settings
-from hybridflow.stack.topics import delete_topics, ensure_topics
+from hybridflow.config import Settings, get_settings
+from hybridflow.kafka.security import client_options
+from hybridflow.kafka.topics import delete_topics
+from hybridflow.pipeline import ensure_topics, start_stream, stream_command, stream_env
 from hybridflow.tickets.malformed import valid_event
 from hybridflow.tickets.model import Priority, RequestType, Ticket, new_ticket_id
 from hybridflow.tickets.producer import produce
@@ -119,15 +119,6 @@ class Peak:
         return Peak(max(self.python_mib, other.python_mib), max(self.jvm_mib, other.jvm_mib))
 
 
-def _job_command(log_level: str, *args: str) -> list[str]:
-    """`hybridflow stream` as a child process (DEBUG adds each micro-batch's phase timings to its log)."""
-    return [sys.executable, "-m", "hybridflow.cli", "--log-level", log_level, "stream", *args]
-
-
-def _child_env(settings: Settings) -> dict[str, str]:
-    return child_env(settings) | {"PYTHONUNBUFFERED": "1"}
-
-
 def _run_timed(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, Peak]:
     """Run a child process to its end; seconds (whole process) and its peak memory."""
     peak = Peak()
@@ -179,7 +170,7 @@ def run_baseline(settings: Settings, workdir: Path, tag: str, topic: str, schema
     out = settings.local_path(base.lake_uri)
     seconds, _ = _run_timed(
         [sys.executable, str(script), str(out / "parquet"), str(out / "checkpoint"), topic, schema],
-        _child_env(base),
+        stream_env(base),
         workdir / f"{tag}.log",
     )
     return seconds
@@ -235,8 +226,8 @@ def drain(
             ensure_topics(job)
             try:
                 seconds, peak = _run_timed(
-                    _job_command(log_level, "--available-now"),
-                    _child_env(job),
+                    stream_command(log_level, "--available-now"),
+                    stream_env(job),
                     workdir / f"job-{run}.log",
                 )
             finally:
@@ -296,7 +287,7 @@ def _alert_latencies(settings: Settings, stop: threading.Event, out: list[float]
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=500,
-        **settings.kafka_client_options("kafka-python", "admin"),
+        **client_options(settings, "kafka-python", "admin"),
     )
     try:
         while not stop.is_set():
@@ -373,14 +364,7 @@ def steady(
     try:
         # One ticket first: the tickets table exists, and the job starts its windows and alerts queries.
         produce(iter([next(live_tickets(99))]), run, progress=False)
-        with log.open("w") as out:
-            proc = subprocess.Popen(
-                _job_command(log_level),
-                env=_child_env(run),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = start_stream(run, log, log_level)
         root = psutil.Process(proc.pid)
         deadline = time.monotonic() + 300
         while "[ticket_alerts] started" not in log.read_text():
@@ -453,22 +437,15 @@ def main(argv: list[str] | None = None) -> int:
         "--warmup", type=float, default=60.0, help="steady-state warm-up, reported apart (default 60 s)"
     )
     parser.add_argument("--skip-drain", action="store_true", help="only the steady state")
-    parser.add_argument(
-        "--job-log-level", default="INFO", help="the job's log level (DEBUG: per-batch phase timings in its logs)"
-    )
-    parser.add_argument("--keep-logs", action="store_true", help="keep the job's logs (their folder is printed)")
-    parser.add_argument(
-        "--json", type=Path, default=None, help="where the results go as JSON (default STATE_DIR/bench/stream.json)"
-    )
+    add_job_options(parser, "stream", "keep the job's logs (their folder is printed)")
     args = parser.parse_args(argv)
 
     settings = get_settings()
-    workdir = Path(tempfile.mkdtemp(prefix="hybridflow-bench-stream-"))
     results: dict[str, object] = {
         "master": settings.spark_master,
         "max_offsets_per_trigger": settings.max_offsets_per_trigger,
     }
-    try:
+    with scratch_folder("stream", args.keep_logs, "job logs") as workdir:
         if not args.skip_drain:
             drained = drain(settings, args.count, args.runs, args.malformed_ratio, workdir, args.job_log_level)
             print("\n".join(drained.lines()))
@@ -481,11 +458,6 @@ def main(argv: list[str] | None = None) -> int:
             held = steady(settings, args.rate, args.seconds, workdir, args.warmup, args.job_log_level)
             print("\n".join(held.lines()))
             results["steady"] = asdict(held)
-    finally:
-        if args.keep_logs:
-            print(f"job logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
     out = write_results(settings, "stream", results, args.json)
     print(f"results written to {out}")
     return 0

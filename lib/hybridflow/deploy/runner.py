@@ -18,9 +18,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hybridflow import lake
 from hybridflow.config import Settings, child_env
 from hybridflow.errors import StackError
-from hybridflow.stack.cluster import ClusterSpec, master_json, worker_json
+from hybridflow.services.cluster import ClusterSpec, master_json, worker_json
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,6 @@ def compare_local_and_cluster(
 
     The local run writes under `workdir`; the cluster run to `cluster_lake_uri` (default: also under `workdir`).
     """
-    from hybridflow import lake
-
     local = settings.with_(spark_master=local_master, lake_uri=(workdir / "local-lake").as_uri(), checkpoint_uri=None)
     remote = settings.with_(
         spark_master=spec.master_url,

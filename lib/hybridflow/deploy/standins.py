@@ -15,7 +15,7 @@ for a SCRAM login (SASL_PLAINTEXT, SCRAM-SHA-512), ``--set redpanda.superusers=[
 super users (Kafka's StandardAuthorizer, ACLs for everyone else), and ``RP_BOOTSTRAP_USER``
 (``user:password[:mechanism]``) is created on the first start (``kafka-storage format
 --add-scram``). The broker logs in to itself and its controller with PLAIN and a random
-secret of its own, as the local broker does (hybridflow.stack.kafka_security).
+secret of its own, as the local broker does (hybridflow.kafka.security).
 
 What Kafka has no equivalent for (the HTTP proxy, the schema registry, the admin API, hence
 Redpanda Console) is reported on start and left out; the static tests check those flags.
@@ -31,6 +31,9 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hybridflow.kafka.security import BROKER_USER, MECHANISM, PLAIN_LOGIN, SCRAM_LOGIN
+from hybridflow.services.broker_security import AUTHORIZER
 
 DATA_DIR = Path("/var/lib/redpanda/data")
 KAFKA_JARS = Path("/app/.state/jars/kafka")
@@ -183,8 +186,6 @@ def heap_size(memory: str) -> str:
 
 def kafka_properties(flags: RedpandaFlags, data_dir: Path = DATA_DIR, secret: str = "") -> dict[str, str]:
     """server.properties of a one-node KRaft broker with Redpanda's listeners (its RPC port is the controller's)."""
-    from hybridflow.stack.kafka_security import AUTHORIZER, BROKER_USER, MECHANISM, PLAIN_LOGIN, SCRAM_LOGIN
-
     rpc_host, _, rpc_port = flags.rpc.rpartition(":")
     listeners = {**flags.listeners, "CONTROLLER": f"0.0.0.0:{rpc_port}"}
     first = next(iter(flags.listeners))

@@ -21,8 +21,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from hybridflow import lake
+from hybridflow.architecture import build_architecture
+from hybridflow.architecture.scoring import chosen, primary_cloud
+from hybridflow.architecture.sensitivity import ranking
 from hybridflow.config import Settings
+from hybridflow.errors import HybridflowError
+from hybridflow.kafka.topics import describe_topics
 from hybridflow.report import evidence
+from hybridflow.report.publish import slides, video
+from hybridflow.report.publish.build import git_commit
+from hybridflow.report.synthesis import STREAM_BENCH, read_bench, run_outcome
+from hybridflow.report.views import read_back
 
 DONE, FAILED, PARTIAL, UNVERIFIED = "fait", "échec", "partiel", "non vérifié"
 STATUSES = (DONE, PARTIAL, FAILED, UNVERIFIED)
@@ -66,10 +76,6 @@ class Deliverable:
 
 
 def _architecture(settings: Settings) -> Check:
-    from hybridflow.architecture import build_architecture
-    from hybridflow.architecture.scoring import chosen, primary_cloud
-    from hybridflow.architecture.sensitivity import ranking
-
     arch = build_architecture()
     picks = chosen(arch)
     if len(picks) != len(arch.needs):
@@ -86,8 +92,6 @@ def _lake_exactly_once(name: str, what: str) -> Callable[[Settings], Check]:
     """A lake table as a Delta reader (delta-rs, no Spark) sees it: rows, one per key."""
 
     def check(settings: Settings) -> Check:
-        from hybridflow import lake
-
         table = lake.table(name)
         delta = table.delta(settings)
         if delta is None:
@@ -103,9 +107,6 @@ def _lake_exactly_once(name: str, what: str) -> Callable[[Settings], Check]:
 
 
 def _topics(settings: Settings) -> Check:
-    from hybridflow.errors import HybridflowError
-    from hybridflow.stack import describe_topics
-
     try:
         topics = describe_topics(settings)
     except HybridflowError as exc:
@@ -117,8 +118,6 @@ def _topics(settings: Settings) -> Check:
 
 
 def _balance(settings: Settings) -> Check:
-    from hybridflow.report.synthesis import run_outcome
-
     outcome = run_outcome(settings)
     if not outcome.measured:
         return not_run("; ".join(outcome.problems) or "exécution illisible")
@@ -130,8 +129,6 @@ def _balance(settings: Settings) -> Check:
 
 
 def _dead_letter_reasons(settings: Settings) -> Check:
-    from hybridflow.report.views import read_back
-
     try:
         letters = read_back(settings, settings.topic_dlq, timeout_s=10)
     except Exception as exc:  # noqa: BLE001 - an unreadable topic means the check could not run
@@ -145,8 +142,6 @@ def _dead_letter_reasons(settings: Settings) -> Check:
 
 
 def _benchmarks(settings: Settings) -> Check:
-    from hybridflow.report.synthesis import STREAM_BENCH, read_bench
-
     stream = read_bench(STREAM_BENCH)
     drain = (stream.data or {}).get("drain") or {}
     steady = (stream.data or {}).get("steady") or {}
@@ -173,8 +168,6 @@ def _tests_passed(settings: Settings) -> Check:
 
 
 def _video(settings: Settings) -> Check:
-    from hybridflow.report import video
-
     files = video.paths()
     if not files["cast"].exists():
         return not_run("`make video` non exécuté sur cette machine")
@@ -187,8 +180,6 @@ def _video(settings: Settings) -> Check:
 
 
 def _slides(settings: Settings) -> Check:
-    from hybridflow.report import slides
-
     deck = slides.SLIDES_DIR / f"{slides.DECK_NAME}.slides.html"
     if not deck.exists():
         return not_run("`make slides` non exécuté sur cette machine")
@@ -214,7 +205,7 @@ DELIVERABLES: tuple[Deliverable, ...] = (
     ),
     Deliverable(
         "Sensibilité du choix (poids ±25 %, Monte-Carlo, prix ±20 %)",
-        "issue 14",
+        "brief, ex. 1 (sélection argumentée)",
         "notebooks 2 et 3",
         (f"{_A}test_arch_sensitivity.py",),
     ),
@@ -237,11 +228,11 @@ DELIVERABLES: tuple[Deliverable, ...] = (
         "Sécurité : contrôles, identités, exposition réseau",
         "brief, ex. 1",
         "notebook 3",
-        ("tests/unit/stack/test_exposure_rules.py", "tests/integration/security/test_exposure.py"),
+        ("tests/unit/services/test_exposure_rules.py", "tests/integration/security/test_exposure.py"),
     ),
     Deliverable(
         "Disponibilité (SLA composés, RPO/RTO) et coûts",
-        "issue 3",
+        "exigences de disponibilité et de coût (notebook 1)",
         "notebook 3",
         (f"{_A}test_arch_availability.py", f"{_A}test_arch_costs.py"),
     ),
@@ -278,14 +269,14 @@ DELIVERABLES: tuple[Deliverable, ...] = (
     ),
     Deliverable(
         "Lettres mortes avec leur raison ; rien n'est perdu",
-        "issue 2",
+        "brief, ex. 2 ; exigences du cas temps réel (notebook 1)",
         "notebooks 6 et 8",
         ("tests/unit/streaming/test_hostile_input.py",),
         (_dead_letter_reasons, _balance),
     ),
     Deliverable(
         "Lac Delta exactement une fois : ni perte ni doublon après des crashs",
-        "issue 9",
+        "exigence de robustesse",
         "notebook 6",
         ("tests/integration/streaming/test_crash.py",),
     ),
@@ -299,7 +290,13 @@ DELIVERABLES: tuple[Deliverable, ...] = (
             "tests/integration/streaming/test_lifecycle_crash.py",
         ),
     ),
-    Deliverable("Benchmark du flux : débit et latences", "issue 9", "synthèse, notebook 6", (), (_benchmarks,)),
+    Deliverable(
+        "Benchmark du flux : débit et latences",
+        "exigences de débit et de latence",
+        "synthèse, notebook 6",
+        (),
+        (_benchmarks,),
+    ),
     Deliverable(
         "ETL batch des données on-premise (JDBC, incrémental)",
         "brief, composant Spark",
@@ -329,9 +326,18 @@ DELIVERABLES: tuple[Deliverable, ...] = (
         ("tests/integration/deploy/test_s3_lake.py", "tests/integration/deploy/test_objectstore.py"),
     ),
     Deliverable(
-        "Même job sur un cluster Spark", "issue 4", "notebook 9", ("tests/integration/deploy/test_cluster.py",)
+        "Même job sur un cluster Spark",
+        "exigences du cas temps réel (notebook 1)",
+        "notebook 9",
+        ("tests/integration/deploy/test_cluster.py",),
     ),
-    Deliverable("Tests automatisés (unitaires, intégration, notebooks)", "issues", "tests/", (), (_tests_passed,)),
+    Deliverable(
+        "Tests automatisés (unitaires, intégration, notebooks)",
+        "brief, ex. 2 (pipeline opérationnel)",
+        "tests/",
+        (),
+        (_tests_passed,),
+    ),
     Deliverable(
         "Documentation : README, notebooks numérotés",
         "brief, livrables",
@@ -340,7 +346,7 @@ DELIVERABLES: tuple[Deliverable, ...] = (
     ),
     Deliverable(
         "Rapport exporté (HTML autonome et PDF A4, synthèse en tête)",
-        "issues 6 et 14",
+        "brief, livrables (documentation structurée)",
         "report/",
         ("tests/notebooks/test_report_build.py", "tests/unit/report/test_reader_first.py"),
     ),
@@ -470,8 +476,6 @@ def environment() -> pd.DataFrame:
     from importlib.metadata import version
 
     import pyspark
-
-    from hybridflow.report.build import git_commit
 
     rows = [
         ("interpréteur du noyau", sys.executable),

@@ -12,15 +12,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from hybridflow import lake
+from hybridflow import lake, logs, pipeline
+from hybridflow.batch.job import lake_outputs, seed_sources
 from hybridflow.config import DATA_DIR, Settings, get_settings
+from hybridflow.crm_tables import TABLES
 from hybridflow.errors import StackError
-from hybridflow.stack.process import wait_until
-from hybridflow.stack.topics import admin_client, ensure_topics, wanted_topics
-from hybridflow.tickets.producer import (
-    produce_lifecycle_sample,
-    produce_sample,  # the notebooks' sample, the demo's helper (one copy)
-)
+from hybridflow.kafka.admin import admin_client
+from hybridflow.kafka.topics import delete_topics, describe_topics, ensure_topics, wanted_topics
+from hybridflow.probes import wait_until
+from hybridflow.services.postgres import SERVICE, drop_database, ensure_role_and_database
 
 REPORT_DATA_DIR = DATA_DIR / "report"
 REPORT_TOPIC_PREFIX = "report_"
@@ -75,8 +75,6 @@ def scratch_dir(name: str) -> Path:
 
 def cleanup_run(run: str) -> None:
     """Remove everything an isolated run created: its topics, its CRM database, its data folder."""
-    from hybridflow.stack.postgres import drop_database
-    from hybridflow.stack.topics import delete_topics, describe_topics
 
     if not run:
         raise StackError("cleanup_run needs the run id of an isolated run, not the default report run.")
@@ -164,25 +162,15 @@ def ensure_pipeline_output(
     `spark` None, a SparkSession is started only if the pipeline must run, and stopped after.
     Returns one line saying what was found or done.
     """
-    from hybridflow.streaming.job import run_pipeline
-
     tables = lake.stream_tables(settings)
     if all(table.exists(settings) for table in tables):
         versions = ", ".join(f"{t.name} v{t.version(settings)}" for t in tables)
         return f"lac trouvé : tables Delta {versions} sous {settings.lake_uri} (écrites par le notebook 6)"
     reset_topics(settings)
     reset_lake(settings, list(lake.STREAM_TABLES))  # keep the batch's reference layer
-    sent = produce_sample(settings, count=count, malformed_ratio=malformed_ratio, seed=seed, span_s=span_s)
-    own = spark is None
-    if own:
-        from hybridflow.spark import get_spark
-
-        spark = get_spark(settings, app_name="rapport-echantillon")
-    try:
-        run_pipeline(spark, settings, available_now=True, progress=False)
-    finally:
-        if own:
-            spark.stop()
+    sent = pipeline.produce_sample(settings, count, malformed_ratio, seed=seed, span_s=span_s, lifecycle=False)
+    with pipeline.spark_session(spark, settings, app_name="rapport-echantillon") as session:
+        pipeline.run_pipeline(session, settings, available_now=True, progress=False)
     return f"lac absent : échantillon produit puis traité par le job ({sent.line()})"
 
 
@@ -227,31 +215,20 @@ def lifecycle_tables(
 
     Returns one line saying what was found or done.
     """
-    from hybridflow.batch.tables import TABLES
-    from hybridflow.streaming.job import run_pipeline
-
     if lake.TICKET_STATUS.exists(settings):
         return f"cycle de vie trouvé : ticket_status v{lake.TICKET_STATUS.version(settings)} sous {settings.lake_uri}"
-    own = spark is None
-    if own:
-        from hybridflow.spark import get_spark
-
-        spark = get_spark(settings, app_name="rapport-cycle-de-vie")
-    try:
-        ensure_client_dimension(spark, report_settings(), crm_scale)
+    with pipeline.spark_session(spark, settings, app_name="rapport-cycle-de-vie") as session:
+        ensure_client_dimension(session, report_settings(), crm_scale)
         reset_topics(settings)
         reset_lake(settings)
         for spec in TABLES:  # the batch's reference layer, as the report's lake holds it
             source = report_settings().local_path(lake.reference_table(spec).uri(report_settings()))
             if source.exists():
                 shutil.copytree(source, settings.local_path(lake.reference_table(spec).uri(settings)))
-        sent = produce_lifecycle_sample(
-            settings, count, seed=seed, arrival_rate=arrival_rate, crm_scale=crm_scale, malformed_ratio=0.02
+        sent = pipeline.produce_sample(
+            settings, count, 0.02, seed, lifecycle=True, arrival_rate=arrival_rate, crm_scale=crm_scale
         )
-        run_pipeline(spark, settings, available_now=True, progress=False)
-    finally:
-        if own:
-            spark.stop()
+        pipeline.run_pipeline(session, settings, available_now=True, progress=False)
     return f"cycle de vie : échantillon produit puis traité par le job ({sent.line()})"
 
 
@@ -262,9 +239,6 @@ def prepare_crm(settings: Settings, scale: float, seed: int = 42, export_files: 
     rejects, high-water marks), so the first batch run of the notebook is a full load.
     Returns (SeedReport, LandingReport).
     """
-    from hybridflow.batch.job import lake_outputs, seed_sources
-    from hybridflow.stack.postgres import SERVICE, ensure_role_and_database
-
     _guard(settings)
     if not settings.pg_database.startswith(REPORT_DATABASE):
         raise StackError(
@@ -289,8 +263,6 @@ def setup_notebook(log_level: str = "WARNING") -> None:
 
     import pandas as pd
 
-    from hybridflow import logs
-
     # tqdm.auto warns that ipywidgets is missing, then falls back to text bars: fine for a report.
     warnings.filterwarnings("ignore", message="IProgress not found")
     pd.set_option("display.max_columns", 30)
@@ -311,9 +283,7 @@ def ensure_client_dimension(spark, settings: Settings, scale: float, seed: int =
 
     Returns one line saying what was found or done.
     """
-    from hybridflow.batch import job
-
-    version, done = job.ensure_client_dimension(
+    version, done = pipeline.ensure_client_dimension(
         spark, settings, lambda: prepare_crm(settings, scale, seed=seed), progress=False
     )
     if not done:

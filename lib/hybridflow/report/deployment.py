@@ -12,16 +12,16 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from hybridflow import lake
 from hybridflow.config import Settings
+from hybridflow.deploy.runner import Comparison, compare_local_and_cluster
+from hybridflow.probes import free_port
 from hybridflow.report.context import report_data_dir, reset_topics
-from hybridflow.stack.process import free_port
-
-if TYPE_CHECKING:
-    from hybridflow.deploy.runner import Comparison
+from hybridflow.services.cluster import ClusterSpec, SparkCluster
+from hybridflow.services.objectstore import ObjectStore, private_store_settings
 
 BUCKET = "report-lake"
 
@@ -56,8 +56,6 @@ class DeploymentResult:
 
 
 def _s3_settings(settings: Settings, state: Path) -> Settings:
-    from hybridflow.stack.objectstore import private_store_settings
-
     if state.exists():
         shutil.rmtree(state)
     private = private_store_settings(settings, state, f"s3a://{BUCKET}/local", "hybridflow-report")
@@ -66,11 +64,6 @@ def _s3_settings(settings: Settings, state: Path) -> Settings:
 
 def run_deployment_demo(settings: Settings, worker_cores: int = 1, worker_memory: str = "1g") -> DeploymentResult:
     """Object store + standalone cluster started for the report, the job run on both masters, services stopped."""
-    from hybridflow import lake
-    from hybridflow.deploy.runner import compare_local_and_cluster
-    from hybridflow.stack.cluster import ClusterSpec, SparkCluster
-    from hybridflow.stack.objectstore import ObjectStore
-
     root = report_data_dir() / "deployment"
     # The runs write dead letters too: to a topic of their own, not notebook 6's.
     topics = settings.with_(topic_dlq=f"{settings.topic_dlq}_deploy")

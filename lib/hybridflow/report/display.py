@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from hybridflow.report.errors import ReportError
+from hybridflow.tickets.labels import french_values
 
 MAX_ROWS = 30
 NOT_MEASURED = "non mesuré"  # what a figure that could not be measured shows
@@ -169,8 +170,6 @@ def show(data: Any, caption: str | None = None, max_rows: int = MAX_ROWS, index:
 
     Columns of codes (request type, priority, dead-letter reason, contract tier) show their French labels.
     """
-    from hybridflow.tickets.labels import french_values
-
     frame = to_frame(data, max_rows)
     if index:
         frame = frame.reset_index()

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from hybridflow.architecture.mermaid import render_mermaid
 from hybridflow.config import get_settings
 from hybridflow.report import operations as ops
 from hybridflow.report import views
@@ -408,8 +409,6 @@ def cost_comparison(summary: pd.DataFrame) -> Figure:
 
 def mermaid_image(source: str, name: str) -> Path:
     """Render Mermaid `source` offline (mermaid-cli + Chromium) to figures/<name>.png; keeps the .mmd beside it."""
-    from hybridflow.architecture.mermaid import render_mermaid
-
     folder = figures_dir()
     folder.mkdir(parents=True, exist_ok=True)
     mmd = folder / f"{name}.mmd"

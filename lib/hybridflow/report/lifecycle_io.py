@@ -11,10 +11,10 @@ from __future__ import annotations
 import pandas as pd
 
 from hybridflow import lake
-from hybridflow.batch.tables import TICKET_HISTORY_SPEC
 from hybridflow.config import Settings
+from hybridflow.crm_tables import TICKET_HISTORY_SPEC
+from hybridflow.kafka.consumer import read_committed
 from hybridflow.report import operations
-from hybridflow.tickets.consumer import read_committed
 
 HISTORY_TABLE = lake.reference_table(TICKET_HISTORY_SPEC)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hybridflow.batch.tables import CONTRACT_TIERS
+from hybridflow.crm_tables import CONTRACT_TIERS
 from hybridflow.report.errors import ReportError
 from hybridflow.tickets.model import Priority
 from hybridflow.tickets.reference import SUPPORT_TEAMS

@@ -22,20 +22,24 @@ from typing import Any
 
 import pandas as pd
 
+from hybridflow import lake
 from hybridflow.architecture import availability, costs, sensitivity
 from hybridflow.architecture.model import Architecture, CostOption
 from hybridflow.bench import results_dir
 from hybridflow.config import PROJ_ROOT, Settings, get_settings
+from hybridflow.kafka.topics import describe_topics
 from hybridflow.report import views
 from hybridflow.report.display import NOT_MEASURED, french_number
+from hybridflow.report.lifecycle_io import support_summary as read_summary
 from hybridflow.report.operations import OperationsSummary
-from hybridflow.report.views import ALERTS_P95_TARGET_S, DRAIN_RATIO_TARGET, VISIBLE_P95_TARGET_S
+from hybridflow.report.views import ALERTS_P95_TARGET_S, DRAIN_RATIO_TARGET, VISIBLE_P95_TARGET_S, read_back
 
 logger = logging.getLogger(__name__)
 
 REPORT_PRODUCERS = "mesures/producteurs.json"  # the report's own reduced producer measure (notebook 5)
 STREAM_BENCH = "stream.json"
 PRODUCE_BENCH = "produce.json"
+LIFECYCLE_BENCH = "lifecycle.json"
 
 
 def _n(value: float | None, digits: int = 0) -> str:
@@ -50,8 +54,13 @@ def _keur(value: float) -> str:
 # --- the architecture (exercise 1) ------------------------------------------------------------------
 
 
-def decision_rows(arch: Architecture, draws: int = 2_000) -> list[dict[str, str]]:
-    """Decision and runner-up with their scores, the lead, and how often random weightings keep it."""
+def decision_rows(arch: Architecture, draws: int = sensitivity.N_DRAWS) -> list[dict[str, str]]:
+    """Decision and runner-up with their scores, the lead, and how often random weightings keep it.
+
+    Args:
+        draws: random weightings drawn; pass the number `sensitivity.conclusion` gets beside it, so the
+            table and the sentence quote the same draws (same seed, same share).
+    """
     ranked = sensitivity.ranking(arch)
     mc = sensitivity.monte_carlo_weights(arch, draws)
     return [
@@ -189,6 +198,7 @@ def bench_rows(folder: Path | None = None) -> list[dict[str, str]]:
             "source": f"{source} (Real-time Mode)" if steady else f"{source} absent",
         },
     ]
+    rows += lifecycle_bench_rows(folder)
     if not produce.data:  # the lead's full benchmark is absent: the report's own reduced measure (notebook 5)
         produce = read_bench(REPORT_PRODUCERS, report_dir())
     producers = [
@@ -208,10 +218,46 @@ def bench_rows(folder: Path | None = None) -> list[dict[str, str]]:
     return rows
 
 
+def lifecycle_bench_rows(folder: Path | None = None) -> list[dict[str, str]]:
+    """The lifecycle benchmark's drain and breach latency (`python -m hybridflow.bench lifecycle`), or « non mesuré »."""
+    bench = read_bench(LIFECYCLE_BENCH, folder)
+    source = f"{bench.path.name} {bench.when}".strip() if bench.data else f"{bench.path.name} absent (make bench)"
+    drain = (bench.data or {}).get("drain") or {}
+    steady = (bench.data or {}).get("steady") or {}
+    lifecycle_s, tickets = drain.get("lifecycle_s"), drain.get("tickets")
+    if lifecycle_s and tickets:
+        throughput = (
+            f"{_n(tickets / lifecycle_s)} tickets/s dans la requête à état ({_n(drain.get('records', 0))} "
+            f"enregistrements vidés, {_n(drain.get('ratio'), 2)}× Spark seul)"
+        )
+    else:
+        throughput = NOT_MEASURED
+    latency = steady.get("latency") or {}
+    if latency.get("n"):
+        breaches = (
+            f"p50 {_n(latency['p50'], 1)} s, p95 {_n(latency['p95'], 1)} s sur {_n(latency['n'])} dépassements "
+            f"(cible p95 ≤ 2 s : {'atteinte' if latency['p95'] <= 2 else 'NON atteinte'})"
+        )
+    else:
+        breaches = NOT_MEASURED
+    return [
+        {
+            "thème": "Mesures",
+            "indicateur": "cycle de vie : débit de l'état par ticket",
+            "valeur": throughput,
+            "source": source,
+        },
+        {
+            "thème": "Mesures",
+            "indicateur": "cycle de vie : watermark passé → dépassement publié",
+            "valeur": breaches,
+            "source": source,
+        },
+    ]
+
+
 def report_dir() -> Path:
     """The report's output folder (the REPORT_DIR setting during a build, else report/)."""
-    from hybridflow.config import get_settings
-
     return get_settings().report_out_dir
 
 
@@ -259,9 +305,6 @@ class RunOutcome:
 
 def run_outcome(settings: Settings) -> RunOutcome:
     """Read the report's topic, lake (delta-rs, no Spark) and dead-letter topic (read_committed)."""
-    from hybridflow import lake
-    from hybridflow.report.views import read_back
-
     outcome = RunOutcome()
     try:
         if lake.TICKETS.exists(settings):
@@ -273,7 +316,6 @@ def run_outcome(settings: Settings) -> RunOutcome:
             outcome.windows = lake.TICKET_WINDOWS.count(settings)
     except Exception as exc:  # noqa: BLE001 - an unreadable lake is reported as such, not raised
         outcome.problems.append(f"lac illisible ({type(exc).__name__}: {exc})")
-    from hybridflow.stack import describe_topics
 
     try:
         topics = describe_topics(settings)
@@ -341,8 +383,6 @@ def outcome_rows(outcome: RunOutcome, settings: Settings) -> list[dict[str, str]
 
 def support_summary(settings: Settings) -> OperationsSummary | None:
     """Chapter 8's support figures from the report's lake, or None when ticket_status is absent, empty or unreadable."""
-    from hybridflow.report.lifecycle_io import support_summary as read_summary
-
     try:
         return read_summary(settings)
     except Exception as exc:  # noqa: BLE001 - an unreadable lake is shown as « non mesuré », not raised
@@ -370,10 +410,15 @@ def table(
     outcome: RunOutcome,
     bench_dir: Path | None = None,
     support: OperationsSummary | None = None,
+    draws: int = sensitivity.N_DRAWS,
 ) -> pd.DataFrame:
-    """The synthesis as one table: theme, indicator, value, where it comes from (`support`: chapter 8's figures)."""
+    """The synthesis as one table: theme, indicator, value, where it comes from (`support`: chapter 8's figures).
+
+    Args:
+        draws: random weightings of the robustness row (the same number as the conclusion shown beside it).
+    """
     rows = (
-        decision_rows(arch)
+        decision_rows(arch, draws)
         + cost_rows(arch)
         + availability_rows(arch)
         + bench_rows(bench_dir)

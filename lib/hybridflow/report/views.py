@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
-from hybridflow.batch.tables import CONTRACT_TIERS
-from hybridflow.config import Settings
+from hybridflow import lake
+from hybridflow.config import LOCAL_DEFAULT_PREFIX, PROJ_ROOT, Settings
+from hybridflow.crm_tables import CONTRACT_TIERS
+from hybridflow.kafka import security as ks
+from hybridflow.kafka.access import grants as kafka_grants
+from hybridflow.kafka.consumer import read_committed
+from hybridflow.probes import is_loopback, parse_address
 from hybridflow.report import operations as ops
 from hybridflow.report.display import NOT_MEASURED, french_number
 from hybridflow.tickets.labels import CONTRACT_TIER, DEAD_LETTER_REASON, PRIORITY, label, labels
 from hybridflow.tickets.malformed import Event, MalformedKind, malformed_event
-from hybridflow.tickets.model import Ticket
+from hybridflow.tickets.model import Ticket, json_schema, spark_schema
 from hybridflow.tickets.reference import SUPPORT_TEAMS
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame as SparkFrame
 
 # --- tickets and malformed events (notebook 4) -------------------------------------------------
 
 
 def model_table() -> pd.DataFrame:
     """The ticket's fields side by side: JSON Schema type and constraint, Spark type (one source: `Ticket`)."""
-    from hybridflow.tickets.model import json_schema, spark_schema
-
     schema = json_schema()
     spark_types = {f.name: f.dataType.simpleString() for f in spark_schema().fields}
     rows = []
@@ -113,10 +120,6 @@ def poc_security(settings: Settings) -> pd.DataFrame:
     Unlike the cloud design's table, nothing here is a target: each row says what runs now, the
     setting that decides it, and the test that proves it.
     """
-    from hybridflow.config import PROJ_ROOT
-    from hybridflow.stack import kafka_security as ks
-    from hybridflow.stack.process import is_loopback, parse_address
-
     secured, tls = ks.enabled(settings), settings.kafka_security == "sasl_ssl"
     ca = settings.kafka_ca_path
     ca_shown = ca.relative_to(PROJ_ROOT) if ca.is_relative_to(PROJ_ROOT) else ca
@@ -138,7 +141,7 @@ def poc_security(settings: Settings) -> pd.DataFrame:
             _KAFKA_TEST,
         ),
     ]
-    grants = ks.grants(settings)
+    grants = kafka_grants(settings)
     for role in ks.user_roles(settings):
         user = ks.principal_name(settings, role)
         if role == "admin":
@@ -163,7 +166,7 @@ def poc_security(settings: Settings) -> pd.DataFrame:
             _KAFKA_TEST,
         )
     )
-    defaults = [r for r in ks.ROLES if ks.credentials(settings, r)[1].startswith(ks.LOCAL_DEFAULT_PREFIX)]
+    defaults = [r for r in ks.ROLES if ks.credentials(settings, r)[1].startswith(LOCAL_DEFAULT_PREFIX)]
     rows.append(
         (
             "Kafka : mots de passe",
@@ -218,8 +221,6 @@ def poc_security(settings: Settings) -> pd.DataFrame:
 
 def read_back(settings: Settings, topic: str, timeout_s: float = 20.0) -> pd.DataFrame:
     """Every committed record of `topic` from the beginning to its end, one row each (`tickets.consumer`)."""
-    from hybridflow.tickets.consumer import read_committed
-
     columns = ["partition", "offset", "key", "timestamp", "bytes", "value", "headers"]
     frame = pd.DataFrame(read_committed(settings, topic, timeout_s), columns=[*columns, "timestamp_ms"])
     frame["timestamp"] = pd.to_datetime(frame["timestamp_ms"], unit="ms", utc=True)
@@ -302,15 +303,13 @@ def windows_vs_tickets(tickets: pd.DataFrame, windows: pd.DataFrame) -> pd.DataF
 
 def job_queries(settings: Settings) -> pd.DataFrame:
     """The job's three queries: what each reads and writes, its trigger and its delivery guarantee (French)."""
-    from hybridflow.streaming import sinks
-
     cap = "sans plafond"
     if settings.max_offsets_per_trigger:
         cap = f"≤ {settings.max_offsets_per_trigger:,} enregistrements par micro-batch".replace(",", " ")
     return pd.DataFrame(
         [
             {
-                "requête": sinks.TICKETS,
+                "requête": lake.TICKETS_QUERY.name,
                 "lit": f"topic {settings.topic_tickets} ({cap}), analysé et validé une seule fois",
                 "écrit": f"table Delta tickets (ajout) + topic {settings.topic_dlq}",
                 "déclencheur": f"micro-batch toutes les {settings.trigger_interval} (foreachBatch), ou available-now",
@@ -318,7 +317,7 @@ def job_queries(settings: Settings) -> pd.DataFrame:
                 "lettres mortes exactement une fois pour un lecteur read_committed (une transaction Kafka par batch)",
             },
             {
-                "requête": sinks.WINDOWS,
+                "requête": lake.WINDOWS_QUERY.name,
                 "lit": "table Delta tickets, lue en flux (pas de 2e analyse du topic)",
                 "écrit": "table Delta ticket_windows (append)",
                 "déclencheur": f"micro-batch toutes les {settings.windows_trigger_interval} (une fenêtre ne se ferme "
@@ -327,7 +326,7 @@ def job_queries(settings: Settings) -> pd.DataFrame:
                 "id de requête et n° de batch dans le commit Delta, comme les tickets)",
             },
             {
-                "requête": sinks.ALERTS,
+                "requête": lake.ALERTS_QUERY.name,
                 "lit": f"topic {settings.topic_tickets}, à partir de sa fin (les alertes parlent du présent)",
                 "écrit": f"topic {settings.topic_alerts} (tickets {', '.join(settings.alert_priority_list)})",
                 "déclencheur": f"Real-time Mode de Spark 4.2 (checkpoint toutes les {settings.alerts_checkpoint_interval}) ; "
@@ -335,6 +334,74 @@ def job_queries(settings: Settings) -> pd.DataFrame:
                 "garantie": "au moins une fois, clé = ticket_id : un consommateur dédoublonne",
             },
         ]
+    )
+
+
+# --- a Spark job, stage by stage (notebooks 6 and 7) ----------------------------------------------
+
+
+def schema_table(df: SparkFrame, after: SparkFrame | None = None) -> pd.DataFrame:
+    """A Spark DataFrame's columns, one row each: name, Spark type, nullable (`after`: only the columns it lacks)."""
+    known = set(after.columns) if after is not None else set()
+    rows = [
+        {"colonne": f.name, "type Spark": f.dataType.simpleString(), "peut être nul": f.nullable}
+        for f in df.schema.fields
+        if f.name not in known
+    ]
+    return pd.DataFrame(rows, columns=["colonne", "type Spark", "peut être nul"])
+
+
+def windows_at_watermark(
+    counts: SparkFrame, tickets: SparkFrame, delay: str, time_column: str = "created_at"
+) -> tuple[pd.Timestamp | None, pd.DataFrame]:
+    """Windowed counts of a static frame, and which windows a stream would already have emitted.
+
+    A stream's watermark is the latest event time it has seen minus `delay`; a window is emitted
+    (append mode) once the watermark passes its end. On a static frame Spark ignores the
+    watermark: this says what it would do if these rows were the stream so far.
+
+    Returns:
+        (the watermark, the windows in time order with a column « émise par le flux »).
+    """
+    frame = cast(pd.DataFrame, counts.toPandas())
+    frame = frame.sort_values(["window_start", "request_type", "priority"]).reset_index(drop=True)
+    latest = cast(pd.DataFrame, tickets.select(time_column).toPandas())[time_column].max()
+    if pd.isna(latest):
+        return None, frame.assign(**{"émise par le flux": pd.Series(dtype=bool)})
+    watermark = pd.Timestamp(latest) - pd.Timedelta(delay)
+    return watermark, frame.assign(**{"émise par le flux": pd.to_datetime(frame["window_end"]) <= watermark})
+
+
+def window_totals(windows: pd.DataFrame) -> pd.DataFrame:
+    """`windows_at_watermark`'s rows summed per window (all types and priorities), with « émise par le flux »."""
+    keys = ["window_start", "window_end", "émise par le flux"]
+    return windows.groupby(keys, as_index=False)[["tickets"]].sum()[["window_start", "window_end", "tickets", keys[2]]]
+
+
+def same_rows(
+    expected: SparkFrame, actual: SparkFrame, key: str | Sequence[str], columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Does `actual` hold exactly `expected`'s rows? Rows on each side for the same keys, and differences both ways.
+
+    Args:
+        key: the column(s) that pick, in `actual`, the rows to compare (e.g. ``ticket_id``).
+        columns: the columns compared (default: all of `expected`'s).
+    """
+    keys = [key] if isinstance(key, str) else list(key)
+    cols = list(columns) if columns else list(expected.columns)
+    wanted = expected.select(*cols)
+    found = actual.join(expected.select(*keys).distinct(), on=keys, how="left_semi").select(*cols)
+    n_wanted, n_found = wanted.count(), found.count()
+    missing, extra = wanted.exceptAll(found).count(), found.exceptAll(wanted).count()
+    return pd.DataFrame(
+        [
+            ("lignes attendues", n_wanted),
+            (f"lignes trouvées pour les mêmes {' / '.join(keys)}", n_found),
+            (f"attendues absentes ou différentes ({len(cols)} colonnes comparées)", missing),
+            ("trouvées en trop ou différentes", extra),
+            ("identiques", n_wanted == n_found and missing == 0 and extra == 0),
+        ],
+        columns=["vérification", "résultat"],
     )
 
 
@@ -375,8 +442,6 @@ def delta_history(table, settings: Settings) -> pd.DataFrame:
 
 def outputs_snapshot(settings: Settings) -> dict[str, object]:
     """What the job's readers see right now, without Spark: table versions, tickets, distinct ids, dead letters, windows."""
-    from hybridflow import lake
-
     ids = lake.TICKETS.to_pandas(settings, columns=["ticket_id"])["ticket_id"]
     return {
         "version de la table tickets": lake.TICKETS.version(settings),
@@ -434,7 +499,7 @@ def naive_vs_delta(settings: Settings, tables) -> pd.DataFrame:
 
 # --- the stream's benchmark (notebook 6) ---------------------------------------------------------
 
-# The issue's targets for the full benchmark (1,000,000 events; 1,000 tickets/s for 2 minutes).
+# The project's targets for the full benchmark (1,000,000 events; 1,000 tickets/s for 2 minutes).
 DRAIN_RATIO_TARGET = 0.5
 ALERTS_P95_TARGET_S = 1.0
 VISIBLE_P95_TARGET_S = 5.0

@@ -8,7 +8,9 @@ from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow import lake
 from hybridflow.config import Settings
+from hybridflow.kafka.consumer import read_committed
 from hybridflow.streaming import sources, transforms
+from hybridflow.tickets.malformed import DLQ_REASON
 
 
 def read_lake(spark: SparkSession, settings: Settings, dataset: str) -> DataFrame | None:
@@ -31,9 +33,6 @@ def pipeline_summary(settings: Settings) -> dict[str, object]:
     """
     from collections import Counter
     from typing import cast
-
-    from hybridflow.tickets.consumer import read_committed
-    from hybridflow.tickets.malformed import DLQ_REASON
 
     tickets = lake.TICKETS.to_pandas(settings, columns=["client_known"])
     windows = lake.TICKET_WINDOWS.to_pandas(settings, columns=["tickets"])
@@ -58,8 +57,6 @@ def pipeline_summary(settings: Settings) -> dict[str, object]:
 def lifecycle_summary(settings: Settings) -> dict[str, object]:
     """What the lifecycle queries wrote, read as any reader does (delta-rs; the breach topic `read_committed`)."""
     from collections import Counter
-
-    from hybridflow.tickets.consumer import read_committed
 
     status = lake.TICKET_STATUS.to_pandas(settings, columns=["status"])
     breaches = read_committed(settings, settings.topic_breaches)

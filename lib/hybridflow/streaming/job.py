@@ -50,7 +50,7 @@ from hybridflow.lake import (
     WINDOWS_QUERY,
 )
 from hybridflow.streaming import lifecycle, sinks, sources, transforms
-from hybridflow.streaming.scheduling import scheduler_pool, session_conf
+from hybridflow.streaming.scheduling import scheduler_pool, session_conf, start_batches
 from hybridflow.streaming.writers import TicketBatchWriter
 
 log = logging.getLogger(__name__)
@@ -158,14 +158,7 @@ def start_tickets(
     validated = transforms.validate(
         transforms.decode(sources.read_from_kafka(spark, settings)), settings.max_payload_bytes
     )
-    stream = (
-        validated.writeStream.queryName(TICKETS_QUERY.name)
-        .option("checkpointLocation", TICKETS_QUERY.checkpoint(settings))
-        .foreachBatch(writer)
-    )
-    with scheduler_pool(spark, TICKETS_QUERY.name):
-        query = sinks.trigger(stream, available_now, settings.trigger_interval).start()
-    writer.bind(query)
+    query = start_batches(spark, settings, validated, TICKETS_QUERY, writer, available_now, settings.trigger_interval)
     return query, writer
 
 

@@ -38,20 +38,13 @@ from pyspark.sql.streaming.stateful_processor import (
     TimerValues,
 )
 from pyspark.sql.types import (
-    BooleanType,
-    DataType,
-    DateType,
-    IntegerType,
-    LongType,
-    StringType,
     StructField,
     StructType,
-    TimestampType,
 )
 from pyspark.sql.window import Window
 
-from hybridflow.batch.tables import DEFAULT_TIER
 from hybridflow.config import Settings, duration_ms
+from hybridflow.crm_tables import DEFAULT_TIER, spark_type
 from hybridflow.lake import (
     EVENTS_QUERY,
     FORMAT,
@@ -65,7 +58,7 @@ from hybridflow.lake import (
 from hybridflow.spark import jvm
 from hybridflow.streaming import lifecycle_state as machine
 from hybridflow.streaming import sinks, sources, transforms
-from hybridflow.streaming.scheduling import scheduler_pool, session_conf
+from hybridflow.streaming.scheduling import scheduler_pool, session_conf, start_batches
 from hybridflow.streaming.sinks import STREAM_TIME
 from hybridflow.streaming.writers import TicketBatchWriter
 from hybridflow.tickets.malformed import (
@@ -80,39 +73,30 @@ log = logging.getLogger(__name__)
 
 ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
 
-_TYPES: dict[str, DataType] = {
-    "string": StringType(),
-    "long": LongType(),
-    "int": IntegerType(),
-    "boolean": BooleanType(),
-    "timestamp": TimestampType(),
-    "date": DateType(),
-}
-
 
 def _schema(ddl: str) -> StructType:
     """A flat schema from "name type, …" (Spark's own DDL parser needs a running session)."""
     fields = [item.split() for item in ddl.split(",")]
-    return StructType([StructField(name, _TYPES[kind]) for name, kind in fields])
+    return StructType([StructField(name, spark_type(kind)) for name, kind in fields])
 
 
 # What the processor reads: tickets and events in one shape (times in ms since the epoch).
 INPUT_SCHEMA = _schema(
-    "kind string, ticket_id string, stream_time timestamp, client_id string, created_at long, request_type string, "
+    "kind string, ticket_id string, stream_time timestamp, client_id string, created_at bigint, request_type string, "
     "priority string, contract_tier string, client_known boolean, team_id string, first_response_hours int, "
-    "resolution_hours int, event_id string, event_type string, occurred_at long, agent_id int, "
-    "event_team_id string, value string, partition int, offset long"
+    "resolution_hours int, event_id string, event_type string, occurred_at bigint, agent_id int, "
+    "event_team_id string, value string, partition int, offset bigint"
 )
 # What it emits: one shape for the four kinds of rows (`lifecycle_state` STATUS, EVENT, BREACH, ORPHAN).
 OUTPUT_SCHEMA = _schema(
     "kind string, ticket_id string, "
-    "event_id string, event_type string, occurred_at long, event_agent_id int, event_team_id string, "
-    "event_value string, event_partition int, event_offset long, "
-    "breach_kind string, deadline long, watermark long, "
-    "client_id string, created_at long, request_type string, priority string, contract_tier string, "
-    "client_known boolean, team_id string, status string, last_event_type string, last_event_at long, "
-    "assigned_at long, first_response_at long, resolved_at long, closed_at long, reopen_count int, agent_id int, "
-    "events int, first_response_deadline long, resolution_deadline long, first_response_breached boolean, "
+    "event_id string, event_type string, occurred_at bigint, event_agent_id int, event_team_id string, "
+    "event_value string, event_partition int, event_offset bigint, "
+    "breach_kind string, deadline bigint, watermark bigint, "
+    "client_id string, created_at bigint, request_type string, priority string, contract_tier string, "
+    "client_known boolean, team_id string, status string, last_event_type string, last_event_at bigint, "
+    "assigned_at bigint, first_response_at bigint, resolved_at bigint, closed_at bigint, reopen_count int, agent_id int, "
+    "events int, first_response_deadline bigint, resolution_deadline bigint, first_response_breached boolean, "
     "resolution_breached boolean, revision int"
 )
 OUTPUT_COLUMNS = OUTPUT_SCHEMA.fieldNames()
@@ -488,14 +472,9 @@ def start_events(
     writer = event_writer(spark, settings)
     raw = sources.read_from_kafka(spark, settings, topic=settings.topic_events)
     validated = transforms.validate_events(transforms.decode(raw), settings.max_payload_bytes)
-    stream = (
-        validated.writeStream.queryName(EVENTS_QUERY.name)
-        .option("checkpointLocation", EVENTS_QUERY.checkpoint(settings))
-        .foreachBatch(writer)
+    query = start_batches(
+        spark, settings, validated, EVENTS_QUERY, writer, available_now, settings.lifecycle_trigger_interval
     )
-    with scheduler_pool(spark, EVENTS_QUERY.name):
-        query = sinks.trigger(stream, available_now, settings.lifecycle_trigger_interval).start()
-    writer.bind(query)
     return query, writer
 
 
@@ -505,7 +484,7 @@ def ensure_event_log(spark: SparkSession, settings: Settings) -> None:
         return
     schema = _schema(
         "event_id string, ticket_id string, event_type string, occurred_at timestamp, occurred_date date, "
-        "agent_id int, team_id string, value string, source_partition int, source_offset long, "
+        "agent_id int, team_id string, value string, source_partition int, source_offset bigint, "
         "kafka_timestamp timestamp, stream_time timestamp"
     )
     writer = spark.createDataFrame([], schema).write.format(FORMAT).mode("append")

@@ -38,7 +38,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from hybridflow.config import Settings
+from hybridflow.kafka.security import client_options
 from hybridflow.lake import ALERTS_QUERY, FORMAT, WINDOWS_QUERY, LakeTable
+from hybridflow.tickets.clients import MAX_REQUEST_BYTES
 
 if TYPE_CHECKING:
     from confluent_kafka import KafkaError, Producer
@@ -226,7 +228,7 @@ def write_alerts(alerts: DataFrame, settings: Settings, task_slots: int) -> Stre
         .options(
             **{
                 "kafka.bootstrap.servers": settings.kafka_bootstrap_servers,
-                **settings.kafka_client_options("spark", "streaming"),
+                **client_options(settings, "spark", "streaming"),
             }
         )
         .option("topic", settings.topic_alerts)
@@ -284,7 +286,7 @@ class TransactionalPublisher:
         self._common = {
             "bootstrap.servers": settings.kafka_bootstrap_servers,
             "client.id": self.group,
-            **settings.kafka_client_options("confluent", "streaming"),
+            **client_options(settings, "confluent", "streaming"),
         }
         # The marker's group: read its committed offsets, and name it in each transaction (never subscribes).
         self._group = Consumer(self._common | {"group.id": self.group, "enable.auto.commit": False})
@@ -296,8 +298,6 @@ class TransactionalPublisher:
 
     def _new_producer(self) -> Producer:
         from confluent_kafka import Producer
-
-        from hybridflow.tickets.clients import MAX_REQUEST_BYTES
 
         producer = Producer(
             self._common

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from hybridflow.config import Settings
-from hybridflow.stack.kafka_security import Role, client_options
+from hybridflow.kafka.security import Role, client_options
 
 
 def kafka_options(

@@ -76,6 +76,18 @@ def _type(name: str) -> Column:
     return F.col(f"_t_{name}")
 
 
+def _dead_letter_source(invalid: Column) -> list[Column | str]:
+    """The record's key and value (kept for a dead letter only) and its Kafka coordinates."""
+    return [
+        F.when(invalid, F.col("key")).alias("key"),
+        F.when(invalid, F.col("value")).alias("value"),
+        "source_topic",
+        "source_partition",
+        "source_offset",
+        "kafka_timestamp",
+    ]
+
+
 def _text(name: str) -> Column:
     return F.col(f"_s_{name}")
 
@@ -196,12 +208,7 @@ def validate(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
     return checked.select(
         *typed,
         "error",
-        F.when(invalid, F.col("key")).alias("key"),
-        F.when(invalid, F.col("value")).alias("value"),
-        "source_topic",
-        "source_partition",
-        "source_offset",
-        "kafka_timestamp",
+        *_dead_letter_source(invalid),
     )
 
 
@@ -255,12 +262,7 @@ def validate_events(decoded: DataFrame, max_payload_bytes: int) -> DataFrame:
         _text("team_id").alias("team_id"),
         "error",
         F.when(~invalid, F.col("raw")).alias("raw"),
-        F.when(invalid, F.col("key")).alias("key"),
-        F.when(invalid, F.col("value")).alias("value"),
-        "source_topic",
-        "source_partition",
-        "source_offset",
-        "kafka_timestamp",
+        *_dead_letter_source(invalid),
     )
 
 

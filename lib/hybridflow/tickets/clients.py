@@ -14,7 +14,7 @@ Both are configured alike, and as the Java producer Kafka's own perf tool runs:
   for ``murmur2_random``). Records without a key (some malformed events) are spread.
 * the same ``headers`` (if any) on every record.
 * both log in as the producer principal (``KAFKA_PRODUCER_USER``; SCRAM-SHA-512 over TLS by
-  default), with the options `hybridflow.stack.kafka_security.client_options` gives each client.
+  default), with the options `hybridflow.kafka.security.client_options` gives each client.
 * request, bootstrap, blocking and delivery timeouts from ``settings.kafka_request_timeout_ms``;
   topics are never auto-created (a typo must not create a new one).
 * a record larger than the topic's ``max.message.bytes`` (read once per topic) is not sent:
@@ -59,17 +59,18 @@ from kafka.partitioner.default import murmur2
 
 from hybridflow.config import Settings
 from hybridflow.errors import ConfigError, StackError
-from hybridflow.stack import kafka_security
-from hybridflow.stack.kafka_security import Role
-from hybridflow.stack.process import parse_address, port_answers
-from hybridflow.stack.topics import describe_topics, max_message_bytes, refused, unreachable
+from hybridflow.kafka import security
+from hybridflow.kafka.admin import refused, unreachable
+from hybridflow.kafka.security import Role
+from hybridflow.kafka.topics import describe_topics, max_message_bytes
+from hybridflow.probes import parse_address, port_answers
 
 LINGER_MS = 20
 BATCH_SIZE = 64 * 1024
 COMPRESSION = "gzip"
 GZIP_LEVEL = 6  # zlib's default: what Java's producer (compression.gzip.level=-1) and librdkafka use
 CLIENT_ID = "hybridflow-producer"
-ROLE: Role = "producer"  # the Kafka principal both clients log in as (kafka_security: may write the tickets topic)
+ROLE: Role = "producer"  # the Kafka principal both clients log in as (kafka.security: may write the tickets topic)
 KAFKA_PYTHON = "kafka-python"
 CONFLUENT = "confluent"
 CLIENTS = (KAFKA_PYTHON, CONFLUENT)
@@ -135,7 +136,7 @@ def check_broker(settings: Settings) -> None:
     """Fail at once, with the fix, when nothing listens at the bootstrap servers (or the CA to trust is missing)."""
     if not any(port_answers(*parse_address(s), timeout_s=2.0) for s in settings.bootstrap_list):
         raise unreachable(settings, "nothing listens there")
-    kafka_security.check_ca(settings)
+    security.check_ca(settings)
 
 
 def check_topic(settings: Settings, topic: str) -> int:
@@ -195,7 +196,7 @@ def make_kafka_python_producer(settings: Settings, **overrides: object) -> Kafka
         "delivery_timeout_ms": delivery_timeout_ms(settings),
         "allow_auto_create_topics": False,
         "max_request_size": MAX_REQUEST_BYTES,
-        **kafka_security.client_options(settings, "kafka-python", ROLE),
+        **security.client_options(settings, "kafka-python", ROLE),
     }
     config.update(overrides)
     use_gzip_level()
@@ -204,7 +205,7 @@ def make_kafka_python_producer(settings: Settings, **overrides: object) -> Kafka
     # kafka-python 3 reports a failed bootstrap as KafkaTimeoutError ("Unable to bootstrap"),
     # not as the NoBrokersAvailable of 2.x.
     except (KafkaTimeoutError, KafkaConnectionError) as exc:
-        if kafka_security.enabled(settings) and isinstance(exc, KafkaTimeoutError):  # the port answered (check_broker)
+        if security.enabled(settings) and isinstance(exc, KafkaTimeoutError):  # the port answered (check_broker)
             raise refused(settings, ROLE, type(exc).__name__) from None
         raise unreachable(settings, type(exc).__name__) from None
 
@@ -327,7 +328,7 @@ def confluent_config(settings: Settings) -> dict[str, object]:
         "allow.auto.create.topics": False,
         "delivery.report.only.error": True,
         "message.max.bytes": MAX_REQUEST_BYTES,
-        **kafka_security.client_options(settings, "confluent", ROLE),
+        **security.client_options(settings, "confluent", ROLE),
     }
 
 

@@ -30,12 +30,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_serializer, field_validator
 from pyspark.sql.types import StructType
 
 from hybridflow.tickets.model import (
     UUID_PATTERN,
-    check_strict_json,
+    WireModel,
     iso_with_offset,
     model_spark_schema,
     to_utc,
@@ -59,7 +59,7 @@ AGENT_ID_MAX = 2**31 - 1  # Spark's int: a larger agent id would not fit the typ
 TEAM_IDS: tuple[str, ...] = tuple(t.team_id for t in SUPPORT_TEAMS)
 
 
-class LifecycleEvent(BaseModel):
+class LifecycleEvent(WireModel):
     """One lifecycle event of a ticket, as produced to the ``client_ticket_events`` topic."""
 
     # Unknown extra fields are ignored, as for `Ticket` (a forward-compatible producer change).
@@ -95,24 +95,6 @@ class LifecycleEvent(BaseModel):
     @field_serializer("occurred_at")
     def _serialize_occurred_at(self, value: datetime) -> str:
         return wire_timestamp(value)
-
-    def to_json(self) -> str:
-        """The wire form: compact JSON with the fields in model order (null fields included)."""
-        return self.model_dump_json()
-
-    def to_bytes(self) -> bytes:
-        """The wire form as UTF-8 bytes (the Kafka record value)."""
-        return self.to_json().encode("utf-8")
-
-    @classmethod
-    def from_json(cls, data: str | bytes) -> LifecycleEvent:
-        """Parse and validate one wire event (raises ValueError: pydantic.ValidationError or a JSON error).
-
-        As strict as `Ticket.from_json`: a duplicate key and NaN/Infinity are refused too.
-        """
-        event = cls.model_validate_json(data)
-        check_strict_json(data)
-        return event
 
 
 EVENT_FIELD_NAMES: tuple[str, ...] = tuple(LifecycleEvent.model_fields)

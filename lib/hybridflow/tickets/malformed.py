@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -85,23 +85,38 @@ def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _malformed_json(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
+def broken_json(rng: random.Random, doc: dict[str, Any], prose: str) -> bytes:
+    """`doc` as JSON that does not parse: truncated, with a trailing comma, or said in `prose` (each a third)."""
     text = dumps(doc).decode("utf-8")
     variant = rng.randrange(3)
     if variant == 0:  # truncated mid-way: the closing brace is always lost
         return text[: rng.randrange(1, len(text) - 1)].encode("utf-8")
     if variant == 1:
         return (text[:-1] + ",}").encode("utf-8")
-    return f"ticket {doc['client_id']}: {doc['request']}".encode()
+    return prose.encode()
+
+
+def not_an_object(rng: random.Random, doc: dict[str, Any], text: object) -> Any:
+    """Valid JSON that is not an object: `doc` in a list, one of its `text` values, a number, null."""
+    return rng.choice(([doc], text, 42, None))
+
+
+def without_field(rng: random.Random, doc: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """`doc` without one of `fields` (required ones: a missing nullable field would read as null)."""
+    del doc[rng.choice(fields)]
+    return doc
+
+
+def _malformed_json(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
+    return broken_json(rng, doc, f"ticket {doc['client_id']}: {doc['request']}")
 
 
 def _not_an_object(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
-    return rng.choice(([doc], doc["request"], 42, None))
+    return not_an_object(rng, doc, doc["request"])
 
 
 def _missing_field(rng: random.Random, doc: dict[str, Any], _: int) -> Any:
-    del doc[rng.choice(FIELD_NAMES)]
-    return doc
+    return without_field(rng, doc, FIELD_NAMES)
 
 
 def _wrong_type(rng: random.Random, doc: dict[str, Any], _: int) -> Any:

@@ -12,31 +12,13 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime
-from enum import StrEnum
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Self, Union, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pyspark.sql.types import DataType, IntegerType, StringType, StructField, StructType, TimestampType
 
-
-class RequestType(StrEnum):
-    """What the customer asks about; decides the support team."""
-
-    BILLING = "billing"
-    TECHNICAL = "technical"
-    ACCOUNT = "account"
-    GENERAL = "general"
-
-
-class Priority(StrEnum):
-    """Urgency stated at creation; decides the SLA target."""
-
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
+from hybridflow.vocabulary import Priority, RequestType
 
 # [0-9], not \d: pydantic's (Rust) and Python's \d also match other scripts' digits, Java's does not.
 CLIENT_ID_PATTERN = r"^C[0-9]{5}$"
@@ -47,7 +29,30 @@ REQUEST_MAX_CHARS = 2000
 REQUEST_PATTERN = r"\S"
 
 
-class Ticket(BaseModel):
+class WireModel(BaseModel):
+    """A model with a wire form: compact JSON, fields in model order (null ones included), parsed strictly."""
+
+    def to_json(self) -> str:
+        """The wire form: compact JSON with the fields in model order."""
+        return self.model_dump_json()
+
+    def to_bytes(self) -> bytes:
+        """The wire form as UTF-8 bytes (the Kafka record value)."""
+        return self.to_json().encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Self:
+        """Parse and validate one wire event (raises ValueError: pydantic.ValidationError or a JSON error).
+
+        Stricter than pydantic's JSON parser where the pipeline's Spark validation is: a duplicate
+        key (which value counts differs between parsers) and NaN/Infinity (not JSON) are refused.
+        """
+        parsed = cls.model_validate_json(data)
+        check_strict_json(data)
+        return parsed
+
+
+class Ticket(WireModel):
     """One customer support ticket, as produced to the ``client_tickets`` topic."""
 
     # Unknown extra fields are ignored, as the Spark validation ignores them: a producer that
@@ -77,25 +82,6 @@ class Ticket(BaseModel):
     @field_serializer("created_at")
     def _serialize_created_at(self, value: datetime) -> str:
         return wire_timestamp(value)
-
-    def to_json(self) -> str:
-        """The wire form: compact JSON with the fields in model order."""
-        return self.model_dump_json()
-
-    def to_bytes(self) -> bytes:
-        """The wire form as UTF-8 bytes (the Kafka record value)."""
-        return self.to_json().encode("utf-8")
-
-    @classmethod
-    def from_json(cls, data: str | bytes) -> Ticket:
-        """Parse and validate one wire event (raises ValueError: pydantic.ValidationError or a JSON error).
-
-        Stricter than pydantic's JSON parser where the pipeline's Spark validation is: a duplicate
-        key (which value counts differs between parsers) and NaN/Infinity (not JSON) are refused.
-        """
-        ticket = cls.model_validate_json(data)
-        check_strict_json(data)
-        return ticket
 
 
 # --- shared by the wire models (`Ticket`, `hybridflow.tickets.lifecycle.LifecycleEvent`) ---------

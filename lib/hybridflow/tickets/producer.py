@@ -10,8 +10,8 @@ the loop never sleeps unless a rate is set, and then only when its token bucket 
 
 With ``routes`` (``{role: topic}``) one run feeds several topics through the same loop, rate
 limiter, progress bar and summary: each record names its role (`LifecycleRecord.role`), and
-the summary counts records and malformed ones per topic. That is how `produce_lifecycle_sample`
-and ``hybridflow produce --lifecycle`` send tickets and their lifecycle events interleaved, in
+the summary counts records and malformed ones per topic. That is how
+:func:`hybridflow.simulation.lifecycle.produce_lifecycle_sample` and ``hybridflow produce --lifecycle`` send tickets and their lifecycle events interleaved, in
 simulated-time order; the rate then counts records of both topics.
 """
 
@@ -27,7 +27,7 @@ from typing import Any, Protocol, cast
 
 from tqdm import tqdm
 
-from hybridflow.config import Settings, duration_ms
+from hybridflow.config import Settings
 from hybridflow.tickets.clients import (
     BATCH_SIZE,
     CLIENTS,
@@ -40,19 +40,11 @@ from hybridflow.tickets.clients import (
     open_client,
 )
 from hybridflow.tickets.generator import TicketGenerator
-from hybridflow.tickets.lifecycle_generator import (
-    DEFAULT_EVENT_MALFORMED_RATIO,
-    DEFAULT_LIFECYCLE_ARRIVAL_RATE,
-    EVENTS,
-    TICKETS,
-    LifecycleRecord,
-    LifecycleSimulator,
-)
 from hybridflow.tickets.malformed import Event, MalformedKind
 
 __all__ = [
     "BATCH_SIZE", "CLIENTS", "COMPRESSION", "LINGER_MS", "ProduceSummary", "RateLimiter", "TopicTally",
-    "lifecycle_records", "lifecycle_routes", "make_producer", "produce", "produce_lifecycle_sample",
+    "make_producer", "produce",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -341,76 +333,3 @@ def produce_sample(
     n_valid = round(count * (1 - malformed_ratio))
     events = sample_events(settings, malformed_ratio, seed, start, arrival_rate=max(n_valid, 1) / span_s)
     return produce(events, settings, count=count, progress=progress)
-
-
-def lifecycle_routes(settings: Settings, tickets_topic: str | None = None) -> dict[str, str]:
-    """``{role: topic}`` of a lifecycle run: tickets to ``settings.topic_tickets``, events to ``settings.topic_events``."""
-    return {TICKETS: tickets_topic or settings.topic_tickets, EVENTS: settings.topic_events}
-
-
-def lifecycle_records(
-    settings: Settings,
-    count: int | None,
-    seed: int = 42,
-    start: datetime | None = None,
-    *,
-    arrival_rate: float = DEFAULT_LIFECYCLE_ARRIVAL_RATE,
-    malformed_ratio: float = DEFAULT_EVENT_MALFORMED_RATIO,
-    ticket_options: dict[str, Any] | None = None,
-    **simulation: Any,
-) -> Iterator[LifecycleRecord]:
-    """Tickets and their lifecycle events, merged in simulated-time order, as ``produce --lifecycle`` sends them.
-
-    Args:
-        count: tickets (valid and malformed ticket records); None: endless.
-        start: the first ticket's event time (default: now, to the second).
-        arrival_rate: simulated tickets per second (the Poisson clock of `TicketGenerator`).
-        malformed_ratio: share of malformed records, on each topic.
-        ticket_options: further `TicketGenerator` options (n_clients, zipf_s, late_ratio, max_lateness_s).
-        simulation: further `LifecycleSimulator` options (reopen_ratio, late_ratio, max_lateness_s,
-            duplicate_ratio, unknown_ticket_ratio, tail_s, crm_scale, …).
-    """
-    first = start or datetime.now(UTC).replace(microsecond=0)
-    tickets = TicketGenerator(seed, first, arrival_rate=arrival_rate, **(ticket_options or {}))
-    lateness_s = simulation.get("max_lateness_s")
-    watermark_s = duration_ms(settings.lifecycle_watermark_delay) / 1000
-    if lateness_s is not None and lateness_s >= watermark_s:
-        log.warning(
-            "late events up to %.0f s late, for a watermark delay of %s: the latest ones will be dropped by the stream",
-            lateness_s,
-            settings.lifecycle_watermark_delay,
-        )
-    simulator = LifecycleSimulator(
-        tickets,
-        count,
-        ticket_malformed_ratio=malformed_ratio,
-        event_malformed_ratio=malformed_ratio,
-        max_payload_bytes=settings.max_payload_bytes,
-        **simulation,
-    )
-    return simulator.records()
-
-
-def produce_lifecycle_sample(
-    settings: Settings,
-    count: int,
-    seed: int = 42,
-    *,
-    arrival_rate: float = DEFAULT_LIFECYCLE_ARRIVAL_RATE,
-    malformed_ratio: float = DEFAULT_EVENT_MALFORMED_RATIO,
-    start: datetime | None = None,
-    rate: float | None = None,
-    progress: bool = False,
-    client: str | None = None,
-    **simulation: Any,
-) -> ProduceSummary:
-    """Produce `count` tickets and their lifecycle events (tickets and events topics); return the summary.
-
-    By default the tickets' simulated times end now: they start ``count / arrival_rate`` seconds ago.
-    `simulation`: `LifecycleSimulator` options (see `lifecycle_records`).
-    """
-    first = start or datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=count / arrival_rate)
-    records = lifecycle_records(
-        settings, count, seed, first, arrival_rate=arrival_rate, malformed_ratio=malformed_ratio, **simulation
-    )
-    return produce(records, settings, rate=rate, progress=progress, client=client, routes=lifecycle_routes(settings))

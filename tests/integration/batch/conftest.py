@@ -16,7 +16,7 @@ import pytest
 from hybridflow.batch.crm import SeedReport, seed
 from hybridflow.batch.landing import LandingReport, write_invoice_exports
 from hybridflow.config import Settings
-from hybridflow.stack.postgres import SERVICE, drop_database, ensure_role_and_database
+from hybridflow.services.postgres import SERVICE, drop_database, ensure_role_and_database
 
 SCALE = 0.05  # 100 clients, ~1,500 rows: the machine is shared
 

@@ -21,10 +21,10 @@ from hybridflow.batch.crm import ChangeSet, apply_client_changes, source_counts
 from hybridflow.batch.dimension import read_client_dimension
 from hybridflow.batch.job import BatchReport, run_batch
 from hybridflow.batch.load import read_reference, read_rejects
-from hybridflow.batch.tables import CLIENTS_SPEC, DEFAULT_TIER, JDBC_TABLES, tier
+from hybridflow.crm_tables import CLIENTS_SPEC, DEFAULT_TIER, JDBC_TABLES, tier
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.topics import delete_topics
 from hybridflow.lake import TICKETS, TICKETS_QUERY, reference_table
-from hybridflow.stack import ensure_topics
-from hybridflow.stack.topics import delete_topics
 from hybridflow.streaming.inspect import read_lake
 from hybridflow.streaming.job import start_pipeline
 from hybridflow.tickets.malformed import valid_event

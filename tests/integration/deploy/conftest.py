@@ -17,10 +17,10 @@ from collections.abc import Iterator
 import pytest
 
 from hybridflow.config import Settings
-from hybridflow.stack import ensure_topics
-from hybridflow.stack.objectstore import ObjectStore, private_store_settings
-from hybridflow.stack.process import free_port
-from hybridflow.stack.topics import delete_topics
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.topics import delete_topics
+from hybridflow.probes import free_port
+from hybridflow.services.objectstore import ObjectStore, private_store_settings
 from hybridflow.tickets.generator import EXAMPLE_START
 
 

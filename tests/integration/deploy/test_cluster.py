@@ -17,7 +17,7 @@ import pytest
 
 from hybridflow import lake
 from hybridflow.deploy.runner import compare_local_and_cluster
-from hybridflow.stack.cluster import ClusterSpec, SparkCluster, alive_workers
+from hybridflow.services.cluster import ClusterSpec, SparkCluster, alive_workers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -24,6 +24,7 @@ import pytest
 
 from hybridflow.config import PROJ_ROOT, Settings, get_settings
 from hybridflow.deploy.compose import read_env_file
+from hybridflow.kafka.security import client_options
 
 ENV_FILE = os.environ.get("COMPOSE_TEST_ENV_FILE")
 if not ENV_FILE:
@@ -126,7 +127,7 @@ def _consumer(settings: Settings):
         bootstrap_servers=settings.bootstrap_list,
         request_timeout_ms=15000,
         client_id="compose-test",
-        **settings.kafka_client_options("kafka-python", "admin"),
+        **client_options(settings, "kafka-python", "admin"),
     )
 
 
@@ -158,7 +159,7 @@ def test_every_service_but_console_runs_and_one_shots_succeeded(stack):
 
 
 def test_topics_are_the_local_ones_and_auto_creation_is_off(stack, host):
-    from hybridflow.stack.topics import DLQ_HEADROOM_BYTES, describe_topics, max_message_bytes, wanted_topics
+    from hybridflow.kafka.topics import DLQ_HEADROOM_BYTES, describe_topics, max_message_bytes, wanted_topics
 
     topics = describe_topics(host)
     assert {name: topics.get(name) for name in wanted_topics(host)} == wanted_topics(host)  # DLQ: 1 partition
@@ -168,7 +169,7 @@ def test_topics_are_the_local_ones_and_auto_creation_is_off(stack, host):
 
     stray = f"compose_test_typo_{uuid.uuid4().hex[:6]}"
     producer = KafkaProducer(
-        bootstrap_servers=host.bootstrap_list, max_block_ms=4000, **host.kafka_client_options("kafka-python", "admin")
+        bootstrap_servers=host.bootstrap_list, max_block_ms=4000, **client_options(host, "kafka-python", "admin")
     )
     try:
         with pytest.raises(KafkaTimeoutError):
@@ -182,7 +183,7 @@ def test_the_broker_refuses_anonymous_clients_and_holds_each_principal_to_its_ac
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
     from kafka.errors import TopicAuthorizationFailedError
 
-    from hybridflow.stack.topics import broker_answers
+    from hybridflow.kafka.admin import broker_answers
 
     assert not broker_answers(host.with_(kafka_security="plaintext"), timeout_ms=5000)
     assert broker_answers(host, role="producer") and broker_answers(host, role="streaming")
@@ -190,7 +191,7 @@ def test_the_broker_refuses_anonymous_clients_and_holds_each_principal_to_its_ac
         bootstrap_servers=host.bootstrap_list,
         group_id=None,
         consumer_timeout_ms=10000,
-        **host.kafka_client_options("kafka-python", "producer"),
+        **client_options(host, "kafka-python", "producer"),
     )
     try:
         reader.assign([TopicPartition(host.topic_tickets, 0)])
@@ -202,7 +203,7 @@ def test_the_broker_refuses_anonymous_clients_and_holds_each_principal_to_its_ac
     writer = KafkaProducer(
         bootstrap_servers=host.bootstrap_list,
         max_block_ms=10000,
-        **host.kafka_client_options("kafka-python", "streaming"),
+        **client_options(host, "kafka-python", "streaming"),
     )
     try:
         with pytest.raises(TopicAuthorizationFailedError):

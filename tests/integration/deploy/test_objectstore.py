@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hybridflow.errors import StackError
-from hybridflow.stack.objectstore import ObjectStore, ObjectStorePaths, ensure_buckets, s3_client, server_answers
-from hybridflow.stack.process import PidFile
+from hybridflow.services.objectstore import ObjectStore, ObjectStorePaths, ensure_buckets, s3_client, server_answers
+from hybridflow.services.process import PidFile
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ import pytest
 from hybridflow import lake
 from hybridflow.config import child_env
 from hybridflow.deploy.runner import run_stream
-from hybridflow.stack.objectstore import list_objects, split_s3a
+from hybridflow.services.objectstore import list_objects, split_s3a
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from hybridflow.config import Settings
-from hybridflow.stack.broker import BrokerPaths, KafkaBroker
-from hybridflow.stack.process import PidFile, pid_alive, port_in_use, wait_until
+from hybridflow.probes import pid_alive, wait_until
+from hybridflow.services.broker import BrokerPaths, KafkaBroker
+from hybridflow.services.process import PidFile, port_in_use
 
 
 def _port_outside_the_ephemeral_range() -> int:

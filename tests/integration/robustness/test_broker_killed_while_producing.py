@@ -29,8 +29,9 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from hybridflow.config import Settings
-from hybridflow.stack import ensure_topics
-from hybridflow.stack.broker import KafkaBroker
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.security import client_options
+from hybridflow.services.broker import KafkaBroker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -47,7 +48,7 @@ def broker(private_broker) -> Settings:
 
 def _end_offsets(s: Settings) -> int:
     consumer = KafkaConsumer(
-        bootstrap_servers=s.bootstrap_list, request_timeout_ms=5000, **s.kafka_client_options("kafka-python", "admin")
+        bootstrap_servers=s.bootstrap_list, request_timeout_ms=5000, **client_options(s, "kafka-python", "admin")
     )
     try:
         parts = [TopicPartition(s.topic_tickets, p) for p in range(s.topic_partitions)]
@@ -59,7 +60,7 @@ def _end_offsets(s: Settings) -> int:
 def _ticket_ids(s: Settings) -> list[str]:
     """The ticket id of every record in the topic (all partitions, up to their end)."""
     consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_list, enable_auto_commit=False, consumer_timeout_ms=10000,
-                             isolation_level="read_committed", **s.kafka_client_options("kafka-python", "admin"))  # fmt: skip
+                             isolation_level="read_committed", **client_options(s, "kafka-python", "admin"))  # fmt: skip
     try:
         parts = [TopicPartition(s.topic_tickets, p) for p in range(s.topic_partitions)]
         consumer.assign(parts)

@@ -19,10 +19,10 @@ import pytest
 from confluent_kafka import KafkaException
 
 from hybridflow.config import Settings
-from hybridflow.stack import ensure_topics
-from hybridflow.stack.broker import KafkaBroker
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.consumer import read_committed
+from hybridflow.services.broker import KafkaBroker
 from hybridflow.streaming.sinks import DeadLetterPublisher
-from hybridflow.tickets.consumer import read_committed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -26,8 +26,9 @@ from kafka import KafkaConsumer
 
 from hybridflow import lake
 from hybridflow.config import Settings
-from hybridflow.stack import ensure_topics
-from hybridflow.stack.broker import KafkaBroker
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.security import client_options
+from hybridflow.services.broker import KafkaBroker
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import produce
@@ -61,7 +62,7 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
 def _dead_letters(s: Settings) -> list[bytes]:
     consumer = KafkaConsumer(s.topic_dlq, bootstrap_servers=s.bootstrap_list, isolation_level="read_committed",
                              auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=8000,
-                             **s.kafka_client_options("kafka-python", "admin"))  # fmt: skip
+                             **client_options(s, "kafka-python", "admin"))  # fmt: skip
     try:
         return [record.value for record in consumer]
     finally:

@@ -28,7 +28,8 @@ from kafka import KafkaConsumer
 from hybridflow import lake
 from hybridflow.config import Settings
 from hybridflow.errors import ToolchainError
-from hybridflow.stack.objectstore import ObjectStore, private_store_settings
+from hybridflow.kafka.security import client_options
+from hybridflow.services.objectstore import ObjectStore, private_store_settings
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import produce
@@ -130,7 +131,7 @@ def test_tickets_are_the_valid_input_exactly_once(outage, on_s3: Settings, event
 def test_dead_letters_are_the_malformed_input_exactly_once(outage, on_s3: Settings, events) -> None:
     consumer = KafkaConsumer(on_s3.topic_dlq, bootstrap_servers=on_s3.bootstrap_list, isolation_level="read_committed",
                              auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=8000,
-                             **on_s3.kafka_client_options("kafka-python", "admin"))  # fmt: skip
+                             **client_options(on_s3, "kafka-python", "admin"))  # fmt: skip
     try:
         letters = Counter(record.value for record in consumer)
     finally:

@@ -25,9 +25,9 @@ from hybridflow.batch.crm import apply_client_changes, seed
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.job import run_batch
 from hybridflow.batch.state import load_state
-from hybridflow.batch.tables import table
 from hybridflow.config import Settings
-from hybridflow.stack.postgres import SERVICE as POSTGRES
+from hybridflow.crm_tables import table
+from hybridflow.services.postgres import SERVICE as POSTGRES
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -20,9 +20,12 @@ from kafka import KafkaConsumer
 
 from hybridflow import lake
 from hybridflow.config import Settings
-from hybridflow.stack import StackUp, ensure_topics
-from hybridflow.stack.kafka_security import ensure_acls
-from hybridflow.stack.topics import DLQ_HEADROOM_BYTES, admin_client, delete_topics, max_message_bytes
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.access import ensure_acls
+from hybridflow.kafka.admin import admin_client
+from hybridflow.kafka.security import client_options
+from hybridflow.kafka.topics import DLQ_HEADROOM_BYTES, delete_topics, max_message_bytes
+from hybridflow.services import StackUp
 from hybridflow.streaming.job import run_pipeline
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import Event, MalformedKind, valid_event
@@ -83,7 +86,7 @@ def test_a_record_over_the_limit_fails_naming_the_limit_and_the_rest_is_sent(sma
 def _dead_letters(settings: Settings) -> list:
     consumer = KafkaConsumer(
         settings.topic_dlq, bootstrap_servers=settings.bootstrap_list, isolation_level="read_committed",
-        **settings.kafka_client_options("kafka-python", "admin"),
+        **client_options(settings, "kafka-python", "admin"),
         auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=5000,
         fetch_max_bytes=4 * LIMIT, max_partition_fetch_bytes=4 * LIMIT,
     )  # fmt: skip

@@ -22,11 +22,11 @@ import psycopg2
 import pytest
 
 from hybridflow.config import Settings
-from hybridflow.stack import StackUp
-from hybridflow.stack.broker import KafkaBroker
-from hybridflow.stack.postgres import SERVICE as POSTGRES
-from hybridflow.stack.postgres import _superuser_connect, data_dir, socket_dir
-from hybridflow.stack.process import free_port
+from hybridflow.probes import free_port
+from hybridflow.services import StackUp
+from hybridflow.services.broker import KafkaBroker
+from hybridflow.services.postgres import SERVICE as POSTGRES
+from hybridflow.services.postgres import _superuser_connect, data_dir, socket_dir
 
 pytestmark = [pytest.mark.integration]
 
@@ -128,7 +128,7 @@ def test_the_trusted_socket_folder_is_the_servers_alone(private_pg: Settings) ->
 def private_s3(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A private versitygw on a free loopback port with a random secret; stopped at the end."""
     from hybridflow.errors import ToolchainError
-    from hybridflow.stack.objectstore import ObjectStore, private_store_settings
+    from hybridflow.services.objectstore import ObjectStore, private_store_settings
 
     try:
         private = private_store_settings(settings, tmp_path_factory.mktemp("s3-auth"), "s3a://lake-auth/x", "auth-test")
@@ -146,7 +146,7 @@ def test_the_object_store_listens_on_loopback_and_refuses_a_wrong_secret(private
     from botocore.exceptions import ClientError
     from pydantic import SecretStr
 
-    from hybridflow.stack.objectstore import ObjectStore, s3_client
+    from hybridflow.services.objectstore import ObjectStore, s3_client
 
     pid = ObjectStore().status(private_s3).pid
     sockets = _listening(pid)

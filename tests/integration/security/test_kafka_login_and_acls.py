@@ -11,7 +11,7 @@ of `make up` — KAFKA_SECURITY=sasl_ssl — and its topics and ACLs made by `en
 - the streaming job reads the tickets and writes dead letters (in a transaction under its
   ``hybridflow-dlq-`` prefix) and alerts, and nothing else: it cannot write tickets, read dead
   letters, or use another transactional id;
-- every client dialect logs in through `kafka_security.client_options`: kafka-python and
+- every client dialect logs in through `hybridflow.kafka.security.client_options`: kafka-python and
   librdkafka here, Kafka's Java tool (ProducerPerformance) too; Spark's Kafka source and sink
   run the whole pipeline in tests/integration/streaming/test_pipeline.py against such a broker;
 - a password changed in the settings takes effect at the next `up` (the broker's users follow).
@@ -40,11 +40,11 @@ from pydantic import SecretStr
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
-from hybridflow.stack import ensure_topics
-from hybridflow.stack.broker import BrokerPaths, KafkaBroker
-from hybridflow.stack.kafka_security import ROLES, Role, client_options
-from hybridflow.stack.process import free_port
-from hybridflow.stack.topics import admin_client, broker_answers
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.admin import admin_client, broker_answers
+from hybridflow.kafka.security import ROLES, Role, client_options
+from hybridflow.probes import free_port
+from hybridflow.services.broker import BrokerPaths, KafkaBroker
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.producer import produce
 

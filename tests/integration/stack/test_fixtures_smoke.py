@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from hybridflow.config import Settings
-from hybridflow.stack import describe_topics
-from hybridflow.stack.topics import DLQ_PARTITIONS
+from hybridflow.kafka import describe_topics
+from hybridflow.kafka.topics import DLQ_PARTITIONS
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,9 @@ import pytest
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
-from hybridflow.stack.postgres import SERVICE, data_dir
-from hybridflow.stack.process import PidFile, free_port, pid_alive, port_answers
+from hybridflow.probes import free_port, pid_alive, port_answers
+from hybridflow.services.postgres import SERVICE, data_dir
+from hybridflow.services.process import PidFile
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -16,9 +16,11 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
-from hybridflow.stack import ensure_topics
-from hybridflow.stack.broker import BrokerPaths, KafkaBroker
-from hybridflow.stack.process import PidFile, pid_alive, port_answers
+from hybridflow.kafka import ensure_topics
+from hybridflow.kafka.security import client_options
+from hybridflow.probes import pid_alive, port_answers
+from hybridflow.services.broker import BrokerPaths, KafkaBroker
+from hybridflow.services.process import PidFile
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -44,7 +46,7 @@ def second(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def _dlq_values(s: Settings) -> list[bytes]:
     """Every value in partition 0 of the DLQ topic (reads up to the end offset, no idle wait)."""
     consumer = KafkaConsumer(
-        bootstrap_servers=s.bootstrap_list, consumer_timeout_ms=15000, **s.kafka_client_options("kafka-python", "admin")
+        bootstrap_servers=s.bootstrap_list, consumer_timeout_ms=15000, **client_options(s, "kafka-python", "admin")
     )
     try:
         tp = TopicPartition(s.topic_dlq, 0)
@@ -70,9 +72,11 @@ def test_down_up_cycle_keeps_data(second: Settings) -> None:
         second.topic_tickets: second.topic_partitions,
         second.topic_dlq: 1,
         second.topic_alerts: second.topic_partitions,
+        second.topic_events: second.topic_partitions,
+        second.topic_breaches: second.topic_partitions,
     }
     producer = KafkaProducer(
-        bootstrap_servers=second.bootstrap_list, acks="all", **second.kafka_client_options("kafka-python", "admin")
+        bootstrap_servers=second.bootstrap_list, acks="all", **client_options(second, "kafka-python", "admin")
     )
     producer.send(second.topic_dlq, b"survives a restart").get(timeout=30)
     producer.close()

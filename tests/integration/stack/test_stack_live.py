@@ -13,10 +13,12 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from hybridflow.cli import main
 from hybridflow.config import Settings
-from hybridflow.stack import StackUp, describe_topics, ensure_topics, status, up
-from hybridflow.stack.broker import BrokerPaths
-from hybridflow.stack.process import PidFile
-from hybridflow.stack.topics import DLQ_PARTITIONS
+from hybridflow.kafka import describe_topics, ensure_topics
+from hybridflow.kafka.security import client_options
+from hybridflow.kafka.topics import DLQ_PARTITIONS
+from hybridflow.services import StackUp, status, up
+from hybridflow.services.broker import BrokerPaths
+from hybridflow.services.process import PidFile
 
 pytestmark = pytest.mark.integration
 
@@ -38,6 +40,8 @@ def test_up_created_the_pipeline_topics(settings: Settings, stack: StackUp) -> N
         settings.topic_tickets: settings.topic_partitions,
         settings.topic_dlq: DLQ_PARTITIONS,
         settings.topic_alerts: settings.topic_partitions,
+        settings.topic_events: settings.topic_partitions,
+        settings.topic_breaches: settings.topic_partitions,
     }
 
 
@@ -46,6 +50,8 @@ def test_ensure_topics_is_idempotent(isolated_settings: Settings) -> None:
         isolated_settings.topic_tickets: isolated_settings.topic_partitions,
         isolated_settings.topic_dlq: DLQ_PARTITIONS,
         isolated_settings.topic_alerts: isolated_settings.topic_partitions,
+        isolated_settings.topic_events: isolated_settings.topic_partitions,
+        isolated_settings.topic_breaches: isolated_settings.topic_partitions,
     }
     assert ensure_topics(isolated_settings) == expected  # second call (the fixture made the first)
     assert ensure_topics(isolated_settings) == expected
@@ -64,7 +70,7 @@ def test_produce_consume_round_trip(isolated_settings: Settings) -> None:
         bootstrap_servers=isolated_settings.bootstrap_list,
         acks="all",
         request_timeout_ms=isolated_settings.kafka_request_timeout_ms,
-        **isolated_settings.kafka_client_options("kafka-python", "producer"),
+        **client_options(isolated_settings, "kafka-python", "producer"),
     )
     meta = producer.send(isolated_settings.topic_tickets, key=key, value=value).get(timeout=30)
     producer.close()
@@ -72,7 +78,7 @@ def test_produce_consume_round_trip(isolated_settings: Settings) -> None:
         bootstrap_servers=isolated_settings.bootstrap_list,
         consumer_timeout_ms=15000,
         request_timeout_ms=isolated_settings.kafka_request_timeout_ms,
-        **isolated_settings.kafka_client_options("kafka-python", "streaming"),
+        **client_options(isolated_settings, "kafka-python", "streaming"),
     )
     try:
         tp = TopicPartition(meta.topic, meta.partition)

@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 
 from hybridflow.config import Settings, duration_ms
-from hybridflow.tickets.consumer import read_committed
+from hybridflow.kafka.consumer import read_committed
 from hybridflow.tickets.lifecycle import LifecycleEvent
 from hybridflow.tickets.model import Ticket
 

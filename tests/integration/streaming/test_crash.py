@@ -29,6 +29,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from hybridflow import lake
 from hybridflow.config import child_env
+from hybridflow.kafka.security import client_options
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import produce
@@ -82,7 +83,7 @@ def _dead_letters_read_committed(settings) -> list[bytes]:
         bootstrap_servers=settings.bootstrap_list,
         isolation_level="read_committed",
         enable_auto_commit=False,
-        **settings.kafka_client_options("kafka-python", "admin"),
+        **client_options(settings, "kafka-python", "admin"),
     )
     try:
         partitions = [

@@ -14,8 +14,8 @@ import pytest
 from confluent_kafka import KafkaException
 
 from hybridflow.config import Settings
+from hybridflow.kafka.consumer import read_committed
 from hybridflow.streaming.sinks import DeadLetterPublisher
-from hybridflow.tickets.consumer import read_committed
 
 pytestmark = pytest.mark.integration
 

@@ -27,12 +27,12 @@ import pytest
 from hybridflow import lake
 from hybridflow.batch.crm import seed
 from hybridflow.batch.job import run_batch
-from hybridflow.batch.tables import CONTRACT_TIERS
 from hybridflow.config import Settings
-from hybridflow.stack.postgres import SERVICE, drop_database, ensure_role_and_database
+from hybridflow.crm_tables import CONTRACT_TIERS
+from hybridflow.kafka.consumer import read_committed
+from hybridflow.services.postgres import SERVICE, drop_database, ensure_role_and_database
+from hybridflow.simulation.lifecycle import produce_lifecycle_sample
 from hybridflow.streaming.job import run_pipeline
-from hybridflow.tickets.consumer import read_committed
-from hybridflow.tickets.producer import produce_lifecycle_sample
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

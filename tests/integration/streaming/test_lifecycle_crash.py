@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 
 from hybridflow import lake
-from hybridflow.batch.tables import DEFAULT_TIER, tier
 from hybridflow.config import child_env
-from hybridflow.tickets.consumer import read_committed
-from hybridflow.tickets.producer import produce_lifecycle_sample
+from hybridflow.crm_tables import DEFAULT_TIER, tier
+from hybridflow.kafka.consumer import read_committed
+from hybridflow.simulation.lifecycle import produce_lifecycle_sample
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -11,9 +11,16 @@ from kafka import KafkaConsumer
 
 from hybridflow.cli import main
 from hybridflow.config import Settings
+from hybridflow.kafka.security import client_options
+from hybridflow.simulation.lifecycle import (
+    EVENTS,
+    TICKETS,
+    expected_outcome,
+    lifecycle_records,
+    produce_lifecycle_sample,
+)
 from hybridflow.tickets.lifecycle import LifecycleEvent
-from hybridflow.tickets.lifecycle_generator import EVENTS, TICKETS, expected_outcome
-from hybridflow.tickets.producer import CLIENTS, lifecycle_records, produce_lifecycle_sample
+from hybridflow.tickets.producer import CLIENTS
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +32,7 @@ def consume(settings: Settings, topic: str, expected: int, timeout_s: float = 60
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=settings.bootstrap_list,
-        **settings.kafka_client_options("kafka-python", "admin"),
+        **client_options(settings, "kafka-python", "admin"),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

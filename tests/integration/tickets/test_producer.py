@@ -14,6 +14,7 @@ from hybridflow.bench.produce import rate_check
 from hybridflow.cli import main
 from hybridflow.config import Settings
 from hybridflow.errors import StackError
+from hybridflow.kafka.security import client_options
 from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator
 from hybridflow.tickets.model import Ticket
 from hybridflow.tickets.producer import CLIENTS, make_producer, produce
@@ -26,7 +27,7 @@ def consume_all(settings: Settings, expected: int, timeout_s: float = 60.0) -> l
     consumer = KafkaConsumer(
         settings.topic_tickets,
         bootstrap_servers=settings.bootstrap_list,
-        **settings.kafka_client_options("kafka-python", "admin"),
+        **client_options(settings, "kafka-python", "admin"),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -15,7 +15,7 @@ from hybridflow.cli import build_parser, main
 
 def test_cli_registers_diagrams(tmp_path: Path) -> None:
     args = build_parser().parse_args(["diagrams", "--out", str(tmp_path)])
-    assert args.func.__module__ == "hybridflow.architecture.commands"
+    assert args.func.__module__ == "hybridflow.commands.architecture"
     assert args.out == tmp_path
 
 

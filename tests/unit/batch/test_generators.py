@@ -7,7 +7,7 @@ import pytest
 from hybridflow.batch.crm import REJECT_CLOSED_EVERY, UPGRADE, CrmGenerator, CrmSize, plan_client_changes
 from hybridflow.batch.errors import BatchError
 from hybridflow.batch.landing import BROKEN_KINDS, invoice_exports, write_invoice_exports
-from hybridflow.batch.tables import JDBC_TABLES
+from hybridflow.crm_tables import JDBC_TABLES
 from hybridflow.tickets.generator import client_ids
 
 

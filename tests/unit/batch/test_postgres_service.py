@@ -7,9 +7,9 @@ import pytest
 from hybridflow.batch.extract import jdbc_options, jdbc_url
 from hybridflow.config import get_settings
 from hybridflow.errors import StackError
-from hybridflow.stack.base import Service
-from hybridflow.stack.postgres import SERVICE, bin_dir, data_dir, socket_dir
-from hybridflow.stack.services import SERVICES
+from hybridflow.services.base import Service
+from hybridflow.services.postgres import SERVICE, bin_dir, data_dir, socket_dir
+from hybridflow.services.stack import SERVICES
 
 
 def test_is_a_registered_service() -> None:

@@ -4,7 +4,7 @@ import pytest
 
 from hybridflow.batch.extract import changed_since
 from hybridflow.batch.state import BatchState, TableState
-from hybridflow.batch.tables import CONTRACT_TIERS, DEFAULT_TIER, JDBC_TABLES, TABLES, spark_type, table, tier
+from hybridflow.crm_tables import CONTRACT_TIERS, DEFAULT_TIER, JDBC_TABLES, TABLES, spark_type, table, tier
 
 
 @pytest.mark.parametrize("spec", TABLES, ids=lambda s: s.name)

@@ -10,7 +10,6 @@ import pytest
 from pyspark.sql import Row
 
 from hybridflow.batch.errors import BatchError
-from hybridflow.batch.tables import CLIENTS_SPEC, DEFAULT_TIER, INVOICES_SPEC, TICKET_HISTORY_SPEC, tier
 from hybridflow.batch.transforms import (
     affected_partitions,
     build_client_dimension,
@@ -19,6 +18,7 @@ from hybridflow.batch.transforms import (
     enrich_with_clients,
     newer_than,
 )
+from hybridflow.crm_tables import CLIENTS_SPEC, DEFAULT_TIER, INVOICES_SPEC, TICKET_HISTORY_SPEC, tier
 
 T0 = datetime(2026, 1, 10, 8, 0, 0)
 

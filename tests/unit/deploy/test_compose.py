@@ -30,8 +30,8 @@ from hybridflow.deploy.compose import (
     variables_used,
 )
 from hybridflow.deploy.standins import parse_redpanda_start
-from hybridflow.stack.objectstore import VERSITYGW_IMAGE
-from hybridflow.stack.topics import wanted_topics
+from hybridflow.kafka.topics import wanted_topics
+from hybridflow.services.objectstore import VERSITYGW_IMAGE
 
 SCHEMA = Path(__file__).with_name("compose-spec.json")
 CONSOLE_CONFIG = Path(__file__).parents[3] / "docker" / "redpanda-console.yaml"

@@ -11,7 +11,7 @@ import subprocess
 
 from hybridflow.config import JVM_POM
 from hybridflow.deploy.compose import COMPOSE_FILE, DOCKERFILE, PROJ_ROOT, load_compose
-from hybridflow.stack.objectstore import VERSITYGW_IMAGE
+from hybridflow.services.objectstore import VERSITYGW_IMAGE
 from hybridflow.toolchain import JAR_PROFILES, pom_property
 
 TEXT = DOCKERFILE.read_text()

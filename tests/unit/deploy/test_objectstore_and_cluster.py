@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from hybridflow.config import Settings, child_env, get_settings
 from hybridflow.deploy.runner import read_event_log
 from hybridflow.errors import ConfigError, StackError, ToolchainError
-from hybridflow.stack.cluster import (
+from hybridflow.services.cluster import (
     MASTER_CLASS,
     WORKER_CLASS,
     ClusterSpec,
@@ -20,7 +20,7 @@ from hybridflow.stack.cluster import (
     scala_version,
     worker_command,
 )
-from hybridflow.stack.objectstore import (
+from hybridflow.services.objectstore import (
     ObjectStore,
     ObjectStorePaths,
     endpoint_address,

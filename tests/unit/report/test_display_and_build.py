@@ -6,9 +6,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from hybridflow.report.build import clean, combine, list_notebooks
 from hybridflow.report.display import latex_escape, show
 from hybridflow.report.errors import ReportError
+from hybridflow.report.publish.build import clean, combine, list_notebooks
 
 
 def test_latex_escape_covers_specials():

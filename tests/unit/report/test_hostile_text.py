@@ -21,8 +21,8 @@ import nbformat
 import pytest
 
 from hybridflow.report import views
-from hybridflow.report.build import combine, compile_pdf, export_html, export_latex
 from hybridflow.report.display import show
+from hybridflow.report.publish.build import combine, compile_pdf, export_html, export_latex
 from hybridflow.tickets.model import Ticket
 
 MARKER = f"/tmp/hybridflow-pwned-{uuid.uuid4().hex[:8]}"

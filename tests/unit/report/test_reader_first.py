@@ -9,9 +9,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from hybridflow.report import build, listings
 from hybridflow.report.display import CaptionedImage, default_caption
 from hybridflow.report.errors import ReportError
+from hybridflow.report.publish import build, exporters, listings
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -37,10 +37,10 @@ def test_a_renamed_function_stops_the_build_naming_the_list_to_update():
 
 
 def test_listing_renders_a_numbered_latex_listing_and_self_contained_html():
-    item = listings.listing("hybridflow.report.listings:listing", "exemple")
+    item = listings.listing("hybridflow.report.publish.listings:listing", "exemple")
     latex = item._repr_latex_()
     assert r"\captionof{codelisting}" in latex and r"\begin{Verbatim}" in latex
-    assert "lib/hybridflow/report/listings.py" in latex.replace(r"\_", "_")
+    assert "lib/hybridflow/report/publish/listings.py" in latex.replace(r"\_", "_")
     page = item._repr_html_()
     assert 'class="hf-listing"' in page and not re.search(r"(?:src|href)=[\"']?https?://", page)
     first = inspect.getsourcelines(listings.listing)[1]
@@ -74,7 +74,7 @@ def _nb_with_tags():
 def test_tagged_set_up_is_hidden_and_teaching_code_kept(tmp_path, exporter):
     nb = _nb_with_tags()
     if exporter == "html":
-        text = build.html_exporter().from_notebook_node(nb)[0]
+        text = exporters.exporter("html").from_notebook_node(nb)[0]
     else:
         text = (build.export_latex(nb, tmp_path / "latex")).read_text()
     assert "SETUPMARKER" not in text and "PARAMMARKER" not in text and "PLUMBINGMARKER" not in text

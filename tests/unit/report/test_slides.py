@@ -5,8 +5,8 @@ from __future__ import annotations
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from hybridflow.report import slides
-from hybridflow.report.build import list_notebooks
+from hybridflow.report.publish import slides
+from hybridflow.report.publish.build import list_notebooks
 
 SECTIONS = ("Contexte", "Architecture", "Pipeline", "Résultats", "Limites", "Suites")
 
@@ -44,7 +44,7 @@ def test_exported_slides_load_nothing_from_the_network(tmp_path):
             new_markdown_cell("## Deux", metadata={"slideshow": {"slide_type": "slide"}}),
         ]
     )
-    body, _ = slides.slides_exporter().from_notebook_node(nb)
+    body, _ = slides.deck_exporter().from_notebook_node(nb)
     assert slides.external_references(body) == []
     assert 'src="reveal.js/dist/reveal.js"' in body and "reveal.js/dist/theme/white.css" in body
     assert body.count("<section") >= 2 and "x = 1" not in body

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from hybridflow.report import video
+from hybridflow.report.publish import video
 
 SCRIPT = (
     "bash -c 'for i in 1 2 3 4 5 6; do echo ligne $i; sleep 0.2; done; "

@@ -107,11 +107,11 @@ def test_compare_versions_reads_an_older_version(tmp_path):
 
 
 def test_job_queries_name_the_three_queries_and_their_guarantees():
+    from hybridflow import lake
     from hybridflow.config import get_settings
-    from hybridflow.streaming import sinks
 
     frame = views.job_queries(get_settings(trigger_interval="2 seconds", windows_trigger_interval="3 minutes"))
-    assert list(frame["requête"]) == [sinks.TICKETS, sinks.WINDOWS, sinks.ALERTS]
+    assert list(frame["requête"]) == [lake.TICKETS_QUERY.name, lake.WINDOWS_QUERY.name, lake.ALERTS_QUERY.name]
     assert "2 seconds" in frame["déclencheur"][0] and "3 minutes" in frame["déclencheur"][1]
     assert "read_committed" in frame["garantie"][0] and "au moins une fois" in frame["garantie"][2]
 

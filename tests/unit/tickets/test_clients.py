@@ -15,10 +15,10 @@ from kafka.partitioner.default import DefaultPartitioner
 from hybridflow.cli import main
 from hybridflow.config import get_settings
 from hybridflow.errors import ConfigError, StackError
+from hybridflow.simulation.lifecycle import LifecycleSimulator
 from hybridflow.tickets import producer as producer_module
 from hybridflow.tickets.clients import CLIENTS, ConfluentClient, KafkaPythonClient, confluent_config, open_client
 from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator, client_ids
-from hybridflow.tickets.lifecycle_generator import LifecycleSimulator
 from hybridflow.tickets.malformed import Event, MalformedKind
 from hybridflow.tickets.producer import produce
 

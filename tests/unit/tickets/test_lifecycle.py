@@ -16,21 +16,9 @@ from pydantic import ValidationError
 from pyspark.sql.types import IntegerType, StringType, TimestampType
 
 from hybridflow.batch.crm import CrmGenerator, client_tiers, support_agents
-from hybridflow.batch.tables import CONTRACT_TIERS
 from hybridflow.config import Settings, duration_ms
-from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator
-from hybridflow.tickets.lifecycle import (
-    EVENT_FIELD_NAMES,
-    EVENT_REQUIRED_FIELDS,
-    TEAM_IDS,
-    EventType,
-    LifecycleEvent,
-    event_type_values,
-    example,
-    json_schema,
-    spark_schema,
-)
-from hybridflow.tickets.lifecycle_generator import (
+from hybridflow.crm_tables import CONTRACT_TIERS
+from hybridflow.simulation.lifecycle import (
     DEFAULT_EVENT_MAX_LATENESS_S,
     EVENTS,
     FIRST_RESPONSE_SIGMA,
@@ -42,6 +30,18 @@ from hybridflow.tickets.lifecycle_generator import (
     expected_outcome,
     malformed_lifecycle_event,
     median_first_response_s,
+)
+from hybridflow.tickets.generator import EXAMPLE_START, TicketGenerator
+from hybridflow.tickets.lifecycle import (
+    EVENT_FIELD_NAMES,
+    EVENT_REQUIRED_FIELDS,
+    TEAM_IDS,
+    EventType,
+    LifecycleEvent,
+    event_type_values,
+    example,
+    json_schema,
+    spark_schema,
 )
 from hybridflow.tickets.malformed import DEAD_LETTER_REASONS, MalformedKind
 from hybridflow.tickets.model import TIMESTAMP_PATTERN, UUID_PATTERN, Ticket

@@ -10,14 +10,8 @@ import pytest
 from hybridflow.cli import build_parser
 from hybridflow.config import get_settings
 from hybridflow.errors import StackError
-from hybridflow.tickets.producer import (
-    ProduceSummary,
-    RateLimiter,
-    TopicTally,
-    lifecycle_records,
-    lifecycle_routes,
-    make_producer,
-)
+from hybridflow.simulation.lifecycle import lifecycle_records, lifecycle_routes
+from hybridflow.tickets.producer import ProduceSummary, RateLimiter, TopicTally, make_producer
 
 
 class FakeClock:
