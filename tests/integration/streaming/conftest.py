@@ -140,7 +140,18 @@ def status_facts(row: dict) -> dict:
     }
 
 
+def assert_status_matches(rows, expected: Expected) -> None:
+    """`ticket_status` as read without Spark (a pandas frame) holds exactly the oracle's row for each valid ticket."""
+    assert not rows["ticket_id"].duplicated().any()
+    got = {r["ticket_id"]: status_facts(r) for r in rows.to_dict("records")}
+    assert got.keys() == expected.status.keys()
+    mismatched = [tid for tid in got if got[tid] != expected.status[tid]]
+    assert not mismatched, (
+        f"{len(mismatched)} rows differ, e.g. {got[mismatched[0]]} != {expected.status[mismatched[0]]}"
+    )
+
+
 @pytest.fixture(scope="session")
-def lake_status_facts() -> Callable[[dict], dict]:
-    """`status_facts(row)`: a `ticket_status` row as the oracle states it."""
-    return status_facts
+def status_matches_oracle() -> Callable[..., None]:
+    """`assert_status_matches(rows, expected)`: every `ticket_status` row is the one the topics call for."""
+    return assert_status_matches

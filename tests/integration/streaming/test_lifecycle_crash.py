@@ -100,16 +100,10 @@ def test_the_job_was_killed_while_the_lifecycle_had_work_left(crashed_then_finis
     assert at_kill[-1] != _progress(settings)  # the last run still had work to do
 
 
-def test_ticket_status_read_without_spark_equals_the_oracle(crashed_then_finished, expected, lake_status_facts):
+def test_ticket_status_read_without_spark_equals_the_oracle(crashed_then_finished, expected, status_matches_oracle):
     settings, _ = crashed_then_finished
     rows = lake.TICKET_STATUS.to_pandas(settings)
-    assert not rows["ticket_id"].duplicated().any()
-    got = {r["ticket_id"]: lake_status_facts(r) for r in rows.to_dict("records")}
-    assert got.keys() == expected.status.keys()
-    mismatched = [tid for tid in got if got[tid] != expected.status[tid]]
-    assert not mismatched, (
-        f"{len(mismatched)} rows differ, e.g. {got[mismatched[0]]} != {expected.status[mismatched[0]]}"
-    )
+    status_matches_oracle(rows, expected)
     con = lake.duckdb_connection()
     rows_, distinct = con.sql(
         f"SELECT count(*), count(DISTINCT ticket_id) FROM {lake.duckdb_scan(settings, lake.TICKET_STATUS)}"
