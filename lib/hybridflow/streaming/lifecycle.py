@@ -444,6 +444,8 @@ class LifecycleBatchWriter:
                 # for the query's own group: a replayed batch finds it and publishes nothing.
                 self._publisher.publish_marked(records, {(self.settings.topic_events, 0): batch_id + 1})
             self.stats["batches"] += 1
+            self.stats["events"] += kinds.get(machine.EVENT, 0)
+            self.stats["status_rows"] += kinds.get(machine.STATUS, 0)
             self.stats["breaches"] += kinds.get(machine.BREACH, 0)
             self.stats["orphans"] += kinds.get(machine.ORPHAN, 0)
             log.debug(
