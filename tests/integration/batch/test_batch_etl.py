@@ -23,7 +23,7 @@ from hybridflow.batch.job import BatchReport, run_batch
 from hybridflow.batch.load import read_reference, read_rejects
 from hybridflow.crm_tables import CLIENTS_SPEC, DEFAULT_TIER, JDBC_TABLES, tier
 from hybridflow.kafka import ensure_topics
-from hybridflow.kafka.topics import delete_topics
+from hybridflow.kafka.topics import delete_topics, wanted_topics
 from hybridflow.lake import TICKETS, TICKETS_QUERY, reference_table
 from hybridflow.streaming.inspect import read_lake
 from hybridflow.streaming.job import start_pipeline
@@ -82,7 +82,13 @@ def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenari
 
     # The real streaming job, running on its own topics, enriching tickets with the dimension.
     uid = uuid.uuid4().hex[:8]
-    s = s.with_(topic_tickets=f"batch_tickets_{uid}", topic_dlq=f"batch_dlq_{uid}", topic_alerts=f"batch_alerts_{uid}")
+    s = s.with_(
+        topic_tickets=f"batch_tickets_{uid}",
+        topic_dlq=f"batch_dlq_{uid}",
+        topic_alerts=f"batch_alerts_{uid}",
+        topic_events=f"batch_events_{uid}",
+        topic_breaches=f"batch_breaches_{uid}",
+    )
     ensure_topics(s)
     pipeline = start_pipeline(spark, s, available_now=False)
     tickets_query = pipeline.queries[TICKETS_QUERY.name]
@@ -110,7 +116,7 @@ def scenario(spark, stack, crm_settings, seed_report, landing_report) -> Scenari
         versions.append(pipeline.dimension.version)
     finally:
         pipeline.stop()
-        delete_topics(s, [s.topic_tickets, s.topic_dlq, s.topic_alerts])
+        delete_topics(s, list(wanted_topics(s)))
     lake = {r.ticket_id: r for r in read_lake(spark, s, TICKETS.name).collect()}
     enriched = [
         [lake[t.ticket_id] for t in first],

@@ -18,7 +18,7 @@ import pytest
 
 from hybridflow.config import Settings
 from hybridflow.kafka import ensure_topics
-from hybridflow.kafka.topics import delete_topics
+from hybridflow.kafka.topics import delete_topics, wanted_topics
 from hybridflow.probes import free_port
 from hybridflow.services.objectstore import ObjectStore, private_store_settings
 from hybridflow.tickets.generator import EXAMPLE_START
@@ -54,14 +54,19 @@ def pipeline_input(settings: Settings, stack) -> Iterator[tuple[Settings, list]]
     from hybridflow.tickets.producer import produce
 
     uid = uuid.uuid4().hex[:10]
-    topics = settings.with_(topic_tickets=f"{settings.topic_tickets}_{uid}", topic_dlq=f"{settings.topic_dlq}_{uid}")
+    topics = settings.with_(
+        **{
+            name: f"{getattr(settings, name)}_{uid}"
+            for name in ("topic_tickets", "topic_dlq", "topic_alerts", "topic_events", "topic_breaches")
+        }
+    )
     ensure_topics(topics)
     generator = TicketGenerator(7, EXAMPLE_START, arrival_rate=2.0, late_ratio=0.1, max_lateness_s=20)
     events = list(mix(generator.take(300), 0.05, seed=7, max_payload_bytes=topics.max_payload_bytes))
     summary = produce(events, topics, progress=False)
     assert summary.failed == 0 and summary.sent == len(events)
     yield topics, events
-    delete_topics(topics, [topics.topic_tickets, topics.topic_dlq])
+    delete_topics(topics, list(wanted_topics(topics)))
 
 
 def _lake_under(base: Settings, topics: Settings, lake_uri: str) -> Settings:

@@ -130,7 +130,7 @@ def _produce_and_kill(
 
 
 def _isolated(broker: Settings, name: str, **changes) -> Settings:
-    s = broker.with_(topic_tickets=f"{name}_tickets", topic_dlq=f"{name}_dlq", topic_alerts=f"{name}_alerts", **changes)  # fmt: skip
+    s = broker.with_(topic_tickets=f"{name}_tickets", topic_dlq=f"{name}_dlq", topic_alerts=f"{name}_alerts", topic_events=f"{name}_events", topic_breaches=f"{name}_breaches", **changes)  # fmt: skip
     ensure_topics(s)
     return s
 

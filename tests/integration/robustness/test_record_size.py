@@ -24,7 +24,7 @@ from hybridflow.kafka import ensure_topics
 from hybridflow.kafka.access import ensure_acls
 from hybridflow.kafka.admin import admin_client
 from hybridflow.kafka.security import client_options
-from hybridflow.kafka.topics import DLQ_HEADROOM_BYTES, delete_topics, max_message_bytes
+from hybridflow.kafka.topics import DLQ_HEADROOM_BYTES, delete_topics, max_message_bytes, wanted_topics
 from hybridflow.services import StackUp
 from hybridflow.streaming.job import run_pipeline
 from hybridflow.tickets.generator import TicketGenerator
@@ -42,7 +42,7 @@ def small(settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathF
     """Isolated topics whose tickets topic takes records of at most 64 KiB; lake and checkpoints in a temp dir."""
     uid = uuid.uuid4().hex[:10]
     base = tmp_path_factory.mktemp("record-size")
-    small = settings.with_(topic_tickets=f"size_tickets_{uid}", topic_dlq=f"size_dlq_{uid}", topic_alerts=f"size_alerts_{uid}", lake_uri=(base / "lake").as_uri(), checkpoint_uri=(base / "checkpoints").as_uri())  # fmt: skip
+    small = settings.with_(topic_tickets=f"size_tickets_{uid}", topic_dlq=f"size_dlq_{uid}", topic_alerts=f"size_alerts_{uid}", topic_events=f"size_events_{uid}", topic_breaches=f"size_breaches_{uid}", lake_uri=(base / "lake").as_uri(), checkpoint_uri=(base / "checkpoints").as_uri())  # fmt: skip
     limited = {
         "num_partitions": small.topic_partitions,
         "replication_factor": 1,
@@ -54,7 +54,7 @@ def small(settings: Settings, stack: StackUp, tmp_path_factory: pytest.TempPathF
         ensure_acls(admin, small.with_(topic_tickets=f"{small.topic_tickets}_probe"))
     ensure_topics(small)  # the dead-letter and alerts topics, as `make up` makes them
     yield small
-    delete_topics(small, [small.topic_tickets, f"{small.topic_tickets}_probe", small.topic_dlq, small.topic_alerts])
+    delete_topics(small, [*wanted_topics(small), f"{small.topic_tickets}_probe"])
 
 
 def _ticket_of_size(size: int) -> bytes:
