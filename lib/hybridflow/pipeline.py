@@ -145,9 +145,15 @@ def stream_command(log_level: str, *args: str) -> list[str]:
     return [sys.executable, "-m", "hybridflow.cli", "--log-level", log_level, "stream", *args]
 
 
-def start_stream(settings: Settings, log: Path, log_level: str = "INFO", *args: str) -> subprocess.Popen:
-    """`hybridflow stream` started as a child process of its own session, with these settings; output to `log`."""
-    with log.open("w") as out:
+def start_stream(
+    settings: Settings, log: Path, log_level: str = "INFO", *args: str, append: bool = False
+) -> subprocess.Popen:
+    """`hybridflow stream` started as a child process of its own session, with these settings; output to `log`.
+
+    Args:
+        append: add to `log` (one log across restarts of the same job) rather than start it afresh.
+    """
+    with log.open("a" if append else "w") as out:
         return subprocess.Popen(
             stream_command(log_level, *args),
             env=stream_env(settings),

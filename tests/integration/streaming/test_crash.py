@@ -18,7 +18,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -28,8 +27,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from hybridflow import lake
-from hybridflow.config import child_env
 from hybridflow.kafka.security import client_options
+from hybridflow.pipeline import start_stream
 from hybridflow.tickets.generator import TicketGenerator
 from hybridflow.tickets.malformed import mix
 from hybridflow.tickets.producer import produce
@@ -48,15 +47,9 @@ def events():
     return list(mix(generator.take(N_EVENTS), 0.03, seed=23, max_payload_bytes=10_000))
 
 
-def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
-    out = log.open("a")
-    return subprocess.Popen(
-        [sys.executable, "-m", "hybridflow.cli", "stream", "--available-now"],
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own group: the JVM dies with it
-    )
+def _start(settings, log: Path) -> subprocess.Popen:
+    """The real job, available-now, on 2 task threads, in its own process group (the JVM dies with it); one log for every run."""
+    return start_stream(settings.with_(spark_master="local[2]"), log, "INFO", "--available-now", append=True)
 
 
 def _kill_after_progress(proc: subprocess.Popen, settings, rng: random.Random, log: Path) -> int | None:
@@ -108,13 +101,12 @@ def crashed_then_finished(module_isolated_settings, events, tmp_path_factory):
     settings = module_isolated_settings.with_(max_offsets_per_trigger=BATCH)
     sent = produce(iter(events), settings, progress=False)
     assert sent.failed == 0 and sent.sent == len(events)
-    env = child_env(settings.with_(spark_master="local[2]"), PYTHONUNBUFFERED="1")
     log = tmp_path_factory.mktemp("crash") / "stream.log"
     rng = random.Random(5)
     versions_at_kill = []
     for _ in range(KILLS):
-        versions_at_kill.append(_kill_after_progress(_start(env, log), settings, rng, log))
-    final = _start(env, log)
+        versions_at_kill.append(_kill_after_progress(_start(settings, log), settings, rng, log))
+    final = _start(settings, log)
     assert final.wait(timeout=900) == 0, log.read_text()[-4000:]
     return settings, versions_at_kill, log.read_text()
 

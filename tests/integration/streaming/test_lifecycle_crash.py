@@ -19,7 +19,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -28,9 +27,9 @@ from pathlib import Path
 import pytest
 
 from hybridflow import lake
-from hybridflow.config import child_env
 from hybridflow.crm_tables import DEFAULT_TIER, tier
 from hybridflow.kafka.consumer import read_committed
+from hybridflow.pipeline import start_stream
 from hybridflow.simulation.lifecycle import produce_lifecycle_sample
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -42,15 +41,9 @@ KILLS = 3
 BRONZE = tier(DEFAULT_TIER)  # no client dimension in this lake: every client gets the lowest tier
 
 
-def _start(env: dict[str, str], log: Path) -> subprocess.Popen:
-    out = log.open("a")
-    return subprocess.Popen(
-        [sys.executable, "-m", "hybridflow.cli", "stream", "--available-now"],
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own group: the JVM and the Python workers die with it
-    )
+def _start(settings, log: Path) -> subprocess.Popen:
+    """The real job, available-now, on 2 task threads, in its own process group (the JVM dies with it); one log for every run."""
+    return start_stream(settings.with_(spark_master="local[2]"), log, "INFO", "--available-now", append=True)
 
 
 def _progress(settings) -> tuple:
@@ -79,11 +72,10 @@ def crashed_then_finished(module_isolated_settings, tmp_path_factory):
         settings, N_TICKETS, seed=19, start=START, arrival_rate=0.005, unknown_ticket_ratio=0.02
     )
     assert sent.failed == 0
-    env = child_env(settings.with_(spark_master="local[2]"), PYTHONUNBUFFERED="1")
     log = tmp_path_factory.mktemp("lifecycle-crash") / "stream.log"
     rng = random.Random(8)
-    at_kill = [_kill_after_progress(_start(env, log), settings, rng, log) for _ in range(KILLS)]
-    final = _start(env, log)
+    at_kill = [_kill_after_progress(_start(settings, log), settings, rng, log) for _ in range(KILLS)]
+    final = _start(settings, log)
     assert final.wait(timeout=1200) == 0, log.read_text()[-4000:]
     return settings, at_kill
 
